@@ -1,0 +1,106 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Everything configurable, parsed once at the edge (cli.ts) from env and flags into a frozen object. */
+export interface Config {
+  readonly home: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly logFile: string | undefined;
+  readonly connectTimeoutMs: number;
+  readonly keepaliveIntervalMs: number;
+  readonly output: OutputCaps;
+  readonly http: { readonly token: string | undefined; readonly allowedOrigins: readonly string[] };
+  readonly jobs: JobsConfig;
+}
+
+export interface OutputCaps {
+  readonly headLines: number;
+  readonly tailLines: number;
+  readonly maxBytes: number;
+}
+
+export interface JobsConfig {
+  readonly maxJobs: number;
+  readonly maxPerServer: number;
+  readonly defaultTimeoutS: number;
+  readonly logMaxBytes: number;
+  readonly retainFinished: number;
+  readonly retainDays: number;
+  readonly remoteKeepFailedHours: number;
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  DECKHAND_HOME: z.string().min(1).optional(),
+  DECKHAND_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DECKHAND_LOG_FILE: z.string().min(1).optional(),
+  DECKHAND_CONNECT_TIMEOUT_S: int(1, 300).default(10),
+  DECKHAND_KEEPALIVE_S: int(1, 3600).default(15),
+  DECKHAND_OUTPUT_HEAD_LINES: int(0, 100_000).default(100),
+  DECKHAND_OUTPUT_TAIL_LINES: int(0, 100_000).default(200),
+  DECKHAND_OUTPUT_MAX_BYTES: int(1024, 64 * 1024 * 1024).default(64 * 1024),
+  DECKHAND_HTTP_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  DECKHAND_HTTP_ALLOWED_ORIGINS: z.string().optional(),
+  DECKHAND_MAX_JOBS: int(1, 256).default(8),
+  DECKHAND_MAX_JOBS_PER_SERVER: int(1, 256).default(4),
+  DECKHAND_JOB_TIMEOUT_S: int(1, 30 * 24 * 3600).default(3600),
+  DECKHAND_JOB_LOG_MAX_BYTES: int(64 * 1024, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
+  DECKHAND_JOBS_RETAIN: int(1, 100_000).default(500),
+  DECKHAND_JOBS_RETAIN_DAYS: int(0, 3650).default(14),
+  DECKHAND_REMOTE_KEEP_FAILED_H: int(0, 24 * 365).default(24),
+});
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; every problem names the variable, the value and what was expected. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.homedir()): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? '?');
+      const val = env[key];
+      const shown = key.includes('TOKEN') ? '(hidden)' : JSON.stringify(val);
+      return `${key}=${shown}: ${i.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const home = path.resolve(e.DECKHAND_HOME ?? path.join(homeDir, '.deckhand'));
+  return Object.freeze({
+    home,
+    logLevel: e.DECKHAND_LOG_LEVEL,
+    logFile: e.DECKHAND_LOG_FILE,
+    connectTimeoutMs: e.DECKHAND_CONNECT_TIMEOUT_S * 1000,
+    keepaliveIntervalMs: e.DECKHAND_KEEPALIVE_S * 1000,
+    output: Object.freeze({
+      headLines: e.DECKHAND_OUTPUT_HEAD_LINES,
+      tailLines: e.DECKHAND_OUTPUT_TAIL_LINES,
+      maxBytes: e.DECKHAND_OUTPUT_MAX_BYTES,
+    }),
+    http: Object.freeze({
+      token: e.DECKHAND_HTTP_TOKEN,
+      allowedOrigins: Object.freeze(
+        (e.DECKHAND_HTTP_ALLOWED_ORIGINS ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    }),
+    jobs: Object.freeze({
+      maxJobs: e.DECKHAND_MAX_JOBS,
+      maxPerServer: e.DECKHAND_MAX_JOBS_PER_SERVER,
+      defaultTimeoutS: e.DECKHAND_JOB_TIMEOUT_S,
+      logMaxBytes: e.DECKHAND_JOB_LOG_MAX_BYTES,
+      retainFinished: e.DECKHAND_JOBS_RETAIN,
+      retainDays: e.DECKHAND_JOBS_RETAIN_DAYS,
+      remoteKeepFailedHours: e.DECKHAND_REMOTE_KEEP_FAILED_H,
+    }),
+  });
+}

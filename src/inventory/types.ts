@@ -1,0 +1,35 @@
+/** How deckhand authenticates to a server. Secrets are never stored: only a key path or the NAME of an env variable. */
+export interface ServerAuth {
+  readonly private_key_path?: string | undefined;
+  readonly passphrase_env?: string | undefined;
+  readonly password_env?: string | undefined;
+  readonly use_agent?: boolean | undefined;
+}
+
+export interface ServerRecord {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly auth: ServerAuth;
+  /** The pinned host key, "SHA256:..." as `ssh-keygen -lf` prints it. */
+  readonly host_key_fingerprint: string;
+  readonly host_key_type?: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly added_at: string;
+  /** Set when deckhand created the server at a cloud provider. */
+  readonly provider?: { readonly name: string; readonly id: number | string } | undefined;
+}
+
+/** What tools show: no auth details beyond their kind. */
+export function publicServer(s: ServerRecord) {
+  return {
+    name: s.name,
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    host_key_fingerprint: s.host_key_fingerprint,
+    labels: { ...s.labels },
+    ...(s.provider ? { provider: { ...s.provider } } : {}),
+  };
+}

@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+
+/** "SHA256:<base64 without padding>", exactly as `ssh-keygen -lf` prints it. */
+export function sha256Fingerprint(keyBlob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The key type named at the start of an SSH public key blob, e.g. "ssh-ed25519". */
+export function keyTypeOf(keyBlob: Buffer): string {
+  if (keyBlob.length < 4) return 'unknown';
+  const len = keyBlob.readUInt32BE(0);
+  if (len <= 0 || len > 64 || 4 + len > keyBlob.length) return 'unknown';
+  return keyBlob.subarray(4, 4 + len).toString('latin1');
+}
+
+const FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+/** Accepts what users paste: with or without the "SHA256:" prefix or trailing "=". */
+export function normalizeFingerprint(input: string): string | undefined {
+  let s = input.trim();
+  if (!s.startsWith('SHA256:')) s = `SHA256:${s}`;
+  s = s.replace(/=+$/, '');
+  return FINGERPRINT_RE.test(s) ? s : undefined;
+}
+
+/** What the user sees on a mismatch: both keys and the way to re-pin. */
+export function mismatchMessage(server: string, pinned: string, presented: string, keyType: string): string {
+  return (
+    `Host key mismatch for server "${server}": deckhand pinned ${pinned} but the host now presents ${presented} (${keyType}). ` +
+    `Either the server was rebuilt or its address now points at another machine, or someone is intercepting the connection. ` +
+    `If the change is expected, check the new fingerprint on the server's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) ` +
+    `and re-pin it: remove-server {"name": "${server}"}, then add-server with host_key_fingerprint "${presented}".`
+  );
+}

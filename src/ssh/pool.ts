@@ -1,0 +1,266 @@
+import { Client, type ConnectConfig } from 'ssh2';
+import { DeckhandError } from '../errors.js';
+import type { ServerRecord } from '../inventory/types.js';
+import { resolveCredentials } from './credentials.js';
+import { classifyConnectError } from './errors.js';
+import { keyTypeOf, mismatchMessage, sha256Fingerprint } from './host-keys.js';
+
+export interface PoolOptions {
+  readonly connectTimeoutMs: number;
+  readonly keepaliveIntervalMs: number;
+  readonly env: NodeJS.ProcessEnv;
+  /** Channels opened on one connection before another is opened (OpenSSH allows 10 by default). */
+  readonly maxChannelsPerConnection?: number;
+  readonly maxConnectionsPerServer?: number;
+  readonly onEvent?: (event: PoolEvent) => void;
+}
+
+export type PoolEvent =
+  | { type: 'connect'; server: string; connection: number }
+  | { type: 'close'; server: string; connection: number; reason?: string };
+
+export interface HostKeyPolicy {
+  /** Pinned fingerprint to enforce, or undefined to accept any key and report it (trust on first use). */
+  readonly expected: string | undefined;
+}
+
+export interface ProbeResult {
+  readonly fingerprint: string;
+  readonly keyType: string;
+}
+
+/** A pooled connection; `release()` must be called once for each `acquire()`. */
+export interface Lease {
+  readonly client: Client;
+  readonly connectionId: number;
+  release(): void;
+  /** Marks the connection dead (e.g. a channel failed to open) so the pool stops handing it out. */
+  discard(): void;
+}
+
+interface Conn {
+  id: number;
+  client: Client;
+  ready: Promise<void>;
+  channels: number;
+  dead: boolean;
+  fingerprint: string;
+}
+
+let nextConnId = 1;
+
+/**
+ * SSH connections per server, reused across calls. Each server has its own connections, so a wedged
+ * server never blocks another; a dead connection is dropped and the next acquire opens a fresh one.
+ */
+export class SshPool {
+  private readonly conns = new Map<string, Conn[]>();
+  private closed = false;
+
+  constructor(private readonly opts: PoolOptions) {}
+
+  /** Opens a one-off connection to learn and check the host key (used by add-server). */
+  async probe(server: ServerRecord, policy: HostKeyPolicy): Promise<ProbeResult> {
+    const conn = await this.open(server, policy);
+    conn.client.end();
+    return { fingerprint: conn.fingerprint, keyType: conn.keyType };
+  }
+
+  async acquire(server: ServerRecord, signal?: AbortSignal): Promise<Lease> {
+    if (this.closed) throw new DeckhandError('shutting_down', 'deckhand is shutting down.');
+    const maxCh = this.opts.maxChannelsPerConnection ?? 8;
+    const maxConns = this.opts.maxConnectionsPerServer ?? 4;
+    for (;;) {
+      signal?.throwIfAborted();
+      const list = this.liveConnections(server);
+      let conn = list.find((c) => c.channels < maxCh);
+      if (!conn && list.length < maxConns) {
+        conn = this.startConnection(server);
+      }
+      if (!conn) {
+        // Every connection is at its channel limit: wait briefly for one to free up.
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      conn.channels++;
+      try {
+        await withAbort(conn.ready, signal);
+      } catch (err) {
+        conn.channels--;
+        throw err;
+      }
+      if (conn.dead) {
+        conn.channels--;
+        continue;
+      }
+      return this.lease(server.name, conn);
+    }
+  }
+
+  /** Number of open connections to a server (tests check pool reuse through it). */
+  connectionCount(serverName: string): number {
+    return (this.conns.get(serverName) ?? []).filter((c) => !c.dead).length;
+  }
+
+  /** Drops every connection to a server, e.g. after remove-server. */
+  forget(serverName: string): void {
+    for (const c of this.conns.get(serverName) ?? []) {
+      c.dead = true;
+      c.client.end();
+    }
+    this.conns.delete(serverName);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const name of [...this.conns.keys()]) this.forget(name);
+  }
+
+  private liveConnections(server: ServerRecord): Conn[] {
+    const list = (this.conns.get(server.name) ?? []).filter((c) => !c.dead);
+    this.conns.set(server.name, list);
+    return list;
+  }
+
+  private lease(serverName: string, conn: Conn): Lease {
+    let released = false;
+    return {
+      client: conn.client,
+      connectionId: conn.id,
+      release: () => {
+        if (released) return;
+        released = true;
+        conn.channels--;
+      },
+      discard: () => {
+        if (!conn.dead) {
+          conn.dead = true;
+          conn.client.end();
+          this.opts.onEvent?.({ type: 'close', server: serverName, connection: conn.id, reason: 'discarded' });
+        }
+      },
+    };
+  }
+
+  private startConnection(server: ServerRecord): Conn {
+    const conn: Conn = {
+      id: 0,
+      client: undefined as unknown as Client,
+      ready: Promise.resolve(),
+      channels: 0,
+      dead: false,
+      fingerprint: '',
+    };
+    conn.ready = this.open(server, { expected: server.host_key_fingerprint }).then(
+      (opened) => {
+        conn.id = opened.id;
+        conn.client = opened.client;
+        conn.fingerprint = opened.fingerprint;
+        const onGone = (reason: string) => {
+          if (!conn.dead) {
+            conn.dead = true;
+            this.opts.onEvent?.({ type: 'close', server: server.name, connection: conn.id, reason });
+          }
+        };
+        opened.client.on('close', () => onGone('closed'));
+        opened.client.on('end', () => onGone('ended'));
+        opened.client.on('error', (e: Error) => onGone(e.message));
+      },
+      (err: unknown) => {
+        conn.dead = true;
+        throw err;
+      },
+    );
+    // The failure is delivered to whoever awaits `ready`; this keeps an unawaited rejection from crashing the process.
+    conn.ready.catch(() => undefined);
+    const list = this.conns.get(server.name) ?? [];
+    list.push(conn);
+    this.conns.set(server.name, list);
+    return conn;
+  }
+
+  private async open(
+    server: ServerRecord,
+    policy: HostKeyPolicy,
+  ): Promise<{ id: number; client: Client; fingerprint: string; keyType: string }> {
+    const creds = await resolveCredentials(server.auth, this.opts.env);
+    const client = new Client();
+    const id = nextConnId++;
+    let presented: { fingerprint: string; keyType: string } | undefined;
+    let mismatch: DeckhandError | undefined;
+    const config: ConnectConfig = {
+      host: server.host,
+      port: server.port,
+      username: server.user,
+      readyTimeout: this.opts.connectTimeoutMs,
+      keepaliveInterval: this.opts.keepaliveIntervalMs,
+      keepaliveCountMax: 3,
+      hostVerifier: (key: Buffer) => {
+        presented = { fingerprint: sha256Fingerprint(key), keyType: keyTypeOf(key) };
+        if (policy.expected && policy.expected !== presented.fingerprint) {
+          mismatch = new DeckhandError(
+            'host_key_mismatch',
+            mismatchMessage(server.name, policy.expected, presented.fingerprint, presented.keyType),
+          );
+          return false;
+        }
+        return true;
+      },
+      ...(creds.privateKey ? { privateKey: creds.privateKey } : {}),
+      ...(creds.passphrase !== undefined ? { passphrase: creds.passphrase } : {}),
+      ...(creds.password !== undefined ? { password: creds.password } : {}),
+      ...(creds.agent ? { agent: creds.agent } : {}),
+    };
+    // The whole connect phase (TCP + handshake + auth) is bounded apart from any command timeout.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.end();
+        reject(
+          classifyConnectError(
+            Object.assign(new Error('connect timeout'), { level: 'client-timeout' }),
+            server,
+            creds.methods,
+          ),
+        );
+      }, this.opts.connectTimeoutMs + 1000);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.once('error', (err: Error) => {
+        clearTimeout(timer);
+        client.end();
+        reject(mismatch ?? classifyConnectError(err, server, creds.methods));
+      });
+      try {
+        client.connect(config);
+      } catch (err) {
+        clearTimeout(timer);
+        reject(classifyConnectError(err, server, creds.methods));
+      }
+    });
+    // Keep late socket errors from becoming uncaught exceptions; pool listeners record them.
+    client.on('error', () => undefined);
+    this.opts.onEvent?.({ type: 'connect', server: server.name, connection: id });
+    return { id, client, fingerprint: presented?.fingerprint ?? '', keyType: presented?.keyType ?? 'unknown' };
+  }
+}
+
+function withAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,13 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { registerAddServerTool } from './add-server.js';
+import type { ToolDeps } from './deps.js';
+import { registerListServersTool } from './list-servers.js';
+import { registerRemoteBashTool } from './remote-bash.js';
+import { registerRemoveServerTool } from './remove-server.js';
+
+export function registerTools(server: McpServer, deps: ToolDeps): void {
+  registerAddServerTool(server, deps);
+  registerListServersTool(server, deps);
+  registerRemoveServerTool(server, deps);
+  registerRemoteBashTool(server, deps);
+}

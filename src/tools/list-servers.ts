@@ -1,0 +1,26 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { publicServer } from '../inventory/types.js';
+import type { ToolDeps } from './deps.js';
+import { guarded, ok } from './results.js';
+import { publicServerShape } from './schemas.js';
+
+export function registerListServersTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'list-servers',
+    {
+      title: 'List servers',
+      description: 'List the registered servers with their address, user, pinned host key and labels.',
+      inputSchema: z.object({}).strict(),
+      outputSchema: { servers: z.array(z.object(publicServerShape)) },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    guarded(async () => {
+      const servers = (await deps.servers.list()).map(publicServer);
+      const text = servers.length
+        ? servers.map((s) => `${s.name}\t${s.user}@${s.host}:${s.port}\t${s.host_key_fingerprint}`).join('\n')
+        : 'No servers registered. Add one with add-server.';
+      return ok({ servers }, text);
+    }),
+  );
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { ENV_NAME_RE } from '../ssh/shell.js';
+
+export const serverName = z
+  .string()
+  .regex(
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be a lowercase slug: a-z, 0-9 and "-", 1 to 63 characters, e.g. "web-1"',
+  );
+
+export const labels = z
+  .record(
+    z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'label keys are lowercase slugs (a-z 0-9 . _ / -)'),
+    z.string().max(256, 'label values are at most 256 characters'),
+  )
+  .refine((r) => Object.keys(r).length <= 32, 'at most 32 labels');
+
+export const envName = z.string().regex(ENV_NAME_RE, 'must be an environment variable name like MY_VAR');
+
+export const envMap = z
+  .record(envName, z.string().max(32_768, 'values are at most 32 KiB'))
+  .refine((r) => Object.keys(r).length <= 200, 'at most 200 variables');
+
+export const publicServerShape = {
+  name: z.string(),
+  host: z.string(),
+  port: z.number(),
+  user: z.string(),
+  host_key_fingerprint: z.string(),
+  labels: z.record(z.string()),
+  provider: z.object({ name: z.string(), id: z.union([z.string(), z.number()]) }).optional(),
+};

@@ -1,0 +1,71 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export interface GuardVerdict {
+  readonly status: number;
+  readonly message: string;
+  readonly headers?: Record<string, string>;
+}
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_NAMES.includes(host) || host.startsWith('127.');
+}
+
+function hostnameOf(hostHeader: string): string {
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
+  return hostHeader.split(':')[0] ?? '';
+}
+
+/**
+ * DNS-rebinding protection: a browser page on evil.example that resolves to 127.0.0.1 still sends
+ * `Host: evil.example` and `Origin: http://evil.example`, so both are checked against what we serve.
+ */
+export function checkHostAndOrigin(
+  req: IncomingMessage,
+  allowedHosts: readonly string[],
+  allowedOrigins: readonly string[],
+): GuardVerdict | undefined {
+  const host = req.headers.host;
+  if (!host) return { status: 403, message: 'Missing Host header.' };
+  const hostname = hostnameOf(host).toLowerCase();
+  if (!allowedHosts.includes(hostname)) {
+    return {
+      status: 403,
+      message: `Host "${host}" is not allowed. Allowed hosts: ${allowedHosts.join(', ')} (set DECKHAND_HTTP_ALLOWED_HOSTS).`,
+    };
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let originHost: string;
+    try {
+      originHost = new URL(origin).hostname.toLowerCase();
+    } catch {
+      return { status: 403, message: `Origin "${origin}" is not a valid origin.` };
+    }
+    const bracketed = originHost.includes(':') && !originHost.startsWith('[') ? `[${originHost}]` : originHost;
+    const ok = allowedOrigins.includes(origin) || allowedHosts.includes(bracketed) || allowedHosts.includes(originHost);
+    if (!ok) return { status: 403, message: `Origin "${origin}" is not allowed (set DECKHAND_HTTP_ALLOWED_ORIGINS).` };
+  }
+  return undefined;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time bearer token check. */
+export function checkBearer(req: IncomingMessage, token: string | undefined): GuardVerdict | undefined {
+  if (!token) return undefined;
+  const header = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(.+)$/i.exec(header);
+  if (!m || !timingSafeEqual(digest(m[1] ?? ''), digest(token))) {
+    return {
+      status: 401,
+      message: 'Missing or invalid bearer token: send "Authorization: Bearer <DECKHAND_HTTP_TOKEN>".',
+      headers: { 'WWW-Authenticate': 'Bearer realm="deckhand"' },
+    };
+  }
+  return undefined;
+}

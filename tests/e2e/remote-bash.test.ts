@@ -1,0 +1,148 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempHome } from '../helpers/home.js';
+import { startStdio, structured, textOf, type StdioSession } from '../helpers/mcp.js';
+import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+
+interface Result {
+  status: string;
+  exit_code: number | null;
+  signal: string | null;
+  error?: { code: string; message: string };
+  stdout: string;
+  stderr: string;
+  truncated: { stdout: boolean; stderr: boolean };
+}
+
+/** Asks the target itself (over plain OpenSSH, a second connection) whether a marker process still runs. */
+function remoteProcessCount(sshd: SshdHandle, marker: string): number {
+  const out = execFileSync(
+    'ssh',
+    [
+      '-i',
+      sshd.clientKey,
+      '-p',
+      String(sshd.port),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'LogLevel=ERROR',
+      `${sshd.user}@${sshd.host}`,
+      `pgrep -fc '[${marker[0]}]${marker.slice(1)}' || true`,
+    ],
+    { encoding: 'utf8' },
+  );
+  return Number(out.trim() || '0');
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('remote-bash over a real sshd, through the stdio binary', () => {
+  let sshd: SshdHandle;
+  let home: { dir: string; cleanup(): void };
+  let mcp: StdioSession;
+  const run = async (args: Record<string, unknown>) =>
+    structured<Result>(await mcp.call('remote-bash', { server: 'box', ...args }));
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    home = tempHome();
+    mcp = await startStdio({ DECKHAND_HOME: home.dir });
+    const added = await mcp.call('add-server', {
+      name: 'box',
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      private_key_path: sshd.clientKey,
+    });
+    expect(added.isError, textOf(added)).toBeFalsy();
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await sshd?.stop();
+    home?.cleanup();
+  });
+
+  it('reports exit codes, keeps stderr apart, and treats non-zero exit as a normal result', async () => {
+    const okR = await run({ command: 'echo hello; echo oops >&2' });
+    expect(okR).toMatchObject({ status: 'completed', exit_code: 0, stdout: 'hello', stderr: 'oops' });
+    const bad = await run({ command: 'echo partial; exit 3' });
+    expect(bad).toMatchObject({ status: 'failed', exit_code: 3, stdout: 'partial' });
+  });
+
+  it('honours cwd and env', async () => {
+    const r = await run({
+      command: 'pwd; echo "$GREETING $OTHER"',
+      cwd: '/tmp',
+      env: { GREETING: "it's", OTHER: 'a $test' },
+    });
+    expect(r.stdout).toBe("/tmp\nit's a $test");
+    const missing = await run({ command: 'pwd', cwd: '/definitely/not/here' });
+    expect(missing.status).toBe('failed');
+    expect(missing.stderr).toMatch(/not\/here/);
+  });
+
+  it('caps huge output with an explicit marker', async () => {
+    const r = await run({ command: 'seq 1 500000' });
+    expect(r.status).toBe('completed');
+    expect(r.truncated.stdout).toBe(true);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('1');
+    expect(lines.at(-1)).toBe('500000');
+    expect(r.stdout).toMatch(/\[… [\d,]+ lines \([\d.]+ [KMG]?B\) omitted …\]/);
+    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(70 * 1024);
+  });
+
+  it('turns invalid UTF-8 and binary output into text without failing', async () => {
+    const r = await run({ command: "printf 'ok\\377\\376end\\n'; head -c 20000 /dev/urandom" });
+    expect(r.status).toBe('completed');
+    expect(r.stdout.startsWith('ok\uFFFD\uFFFDend')).toBe(true);
+  });
+
+  it('kills the remote process group on timeout, leaving nothing behind', async () => {
+    const marker = `dh-timeout-${Date.now()}`;
+    const r = await run({ command: `sh -c 'sleep 300; echo ${marker}' & sleep 301; echo ${marker}`, timeout_s: 2 });
+    expect(r.status).toBe('failed');
+    expect(r.error?.code).toBe('timeout');
+    expect(r.error?.message).toMatch(/killed/);
+    await waitFor(() => remoteProcessCount(sshd, marker) === 0);
+  });
+
+  it('kills the remote process group when the MCP client cancels the call', async () => {
+    const marker = `dh-cancel-${Date.now()}`;
+    const ac = new AbortController();
+    const call = mcp.call(
+      'remote-bash',
+      { server: 'box', command: `sleep 302; echo ${marker}`, timeout_s: 600 },
+      { signal: ac.signal },
+    );
+    await waitFor(() => remoteProcessCount(sshd, marker) > 0);
+    ac.abort();
+    await expect(call).rejects.toThrow();
+    await waitFor(() => remoteProcessCount(sshd, marker) === 0);
+  });
+
+  it('reuses one pooled connection for many calls and replaces a dead one', async () => {
+    const before = sshd.acceptedConnections();
+    for (let i = 0; i < 20; i++) expect((await run({ command: `echo ${i}` })).stdout).toBe(String(i));
+    expect(sshd.acceptedConnections()).toBe(before);
+    sshd.dropConnections();
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await run({ command: 'echo again' })).stdout).toBe('again');
+    expect(sshd.acceptedConnections()).toBe(before + 1);
+  });
+
+  it('answers an unknown server with the known names', async () => {
+    const r = await mcp.call('remote-bash', { server: 'nope', command: 'true' });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/No server named "nope".*Known servers: box/);
+  });
+});
