@@ -15,11 +15,19 @@ export function keyTypeOf(keyBlob: Buffer): string {
 
 const FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
-/** Accepts what users paste: with or without the "SHA256:" prefix or trailing "=". */
+/**
+ * Accepts what users paste: with or without the "SHA256:" prefix (any case) or trailing "=", or the whole
+ * `ssh-keygen -lf` line ("256 SHA256:… root@host (ED25519)"), which is what they most often copy.
+ */
 export function normalizeFingerprint(input: string): string | undefined {
   let s = input.trim();
-  if (!s.startsWith('SHA256:')) s = `SHA256:${s}`;
-  s = s.replace(/=+$/, '');
+  const words = s.split(/\s+/);
+  if (words.length > 1) {
+    const prefixed = words.filter((w) => /^SHA256:/i.test(w));
+    if (prefixed.length !== 1) return undefined;
+    s = prefixed[0] as string;
+  }
+  s = `SHA256:${s.replace(/^SHA256:/i, '').replace(/=+$/, '')}`;
   return FINGERPRINT_RE.test(s) ? s : undefined;
 }
 
