@@ -1,5 +1,5 @@
 import { omittedMarker } from './format.js';
-import { LineSplitter } from './line-splitter.js';
+import { cutChars, LineSplitter } from './line-splitter.js';
 
 export interface CaptureLimits {
   readonly headLines: number;
@@ -18,10 +18,18 @@ export interface CapturedOutput {
  * Keeps the head and the tail of a stream within line and byte caps, counting what falls in between,
  * so a result can say exactly what it left out. Memory stays bounded whatever the output size.
  */
+interface KeptLine {
+  readonly text: string;
+  /** What the line costs in the result (after cutting). */
+  readonly size: number;
+  /** What the line was in the stream, so the marker reports what was really left out. */
+  readonly raw: number;
+}
+
 export class OutputCapture {
   private readonly head: string[] = [];
   private headBytes = 0;
-  private readonly tail: string[] = [];
+  private readonly tail: KeptLine[] = [];
   private tailBytes = 0;
   private headFull = false;
   private omittedLines = 0;
@@ -35,7 +43,7 @@ export class OutputCapture {
   constructor(private readonly limits: CaptureLimits) {
     this.headByteCap = Math.floor(limits.maxBytes / 3);
     this.tailByteCap = limits.maxBytes - this.headByteCap;
-    this.splitter = new LineSplitter((line) => this.addLine(line));
+    this.splitter = new LineSplitter((line, bytes, cut) => this.addLine(line, bytes, cut));
   }
 
   write(chunk: Buffer): void {
@@ -43,11 +51,12 @@ export class OutputCapture {
     this.splitter.push(chunk);
   }
 
-  addLine(raw: string): void {
+  addLine(raw: string, rawBytes = Buffer.byteLength(raw) + 1, alreadyCut = false): void {
     this.totalLines++;
     // One enormous line must not crowd out everything else in the result.
     const maxLine = Math.max(256, Math.floor(this.tailByteCap / 4));
-    const line = raw.length > maxLine ? `${raw.slice(0, maxLine)} …[line cut at ${maxLine} characters]` : raw;
+    const kept = cutChars(raw, maxLine);
+    const line = alreadyCut || kept !== raw ? `${kept} …[line cut at ${kept.length} characters]` : raw;
     const size = Buffer.byteLength(line) + 1;
     if (!this.headFull) {
       if (this.head.length < this.limits.headLines && this.headBytes + size <= this.headByteCap) {
@@ -57,14 +66,13 @@ export class OutputCapture {
       }
       this.headFull = true;
     }
-    this.tail.push(line);
+    this.tail.push({ text: line, size, raw: rawBytes });
     this.tailBytes += size;
     while (this.tail.length > 0 && (this.tail.length > this.limits.tailLines || this.tailBytes > this.tailByteCap)) {
-      const dropped = this.tail.shift() as string;
-      const droppedSize = Buffer.byteLength(dropped) + 1;
-      this.tailBytes -= droppedSize;
+      const dropped = this.tail.shift() as KeptLine;
+      this.tailBytes -= dropped.size;
       this.omittedLines++;
-      this.omittedBytes += droppedSize;
+      this.omittedBytes += dropped.raw;
     }
   }
 
@@ -72,7 +80,7 @@ export class OutputCapture {
     this.splitter.end();
     const parts = [...this.head];
     if (this.omittedLines > 0) parts.push(omittedMarker(this.omittedLines, this.omittedBytes));
-    parts.push(...this.tail);
+    parts.push(...this.tail.map((l) => l.text));
     return {
       text: parts.join('\n'),
       truncated: this.omittedLines > 0,
