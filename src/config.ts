@@ -10,7 +10,12 @@ export interface Config {
   readonly connectTimeoutMs: number;
   readonly keepaliveIntervalMs: number;
   readonly output: OutputCaps;
-  readonly http: { readonly token: string | undefined; readonly allowedOrigins: readonly string[] };
+  readonly http: {
+    readonly token: string | undefined;
+    /** Extra Host header values to accept besides loopback names (DNS-rebinding guard). */
+    readonly allowedHosts: readonly string[];
+    readonly allowedOrigins: readonly string[];
+  };
   readonly jobs: JobsConfig;
 }
 
@@ -42,6 +47,7 @@ const EnvSchema = z.object({
   DECKHAND_OUTPUT_TAIL_LINES: int(0, 100_000).default(200),
   DECKHAND_OUTPUT_MAX_BYTES: int(1024, 64 * 1024 * 1024).default(64 * 1024),
   DECKHAND_HTTP_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  DECKHAND_HTTP_ALLOWED_HOSTS: z.string().optional(),
   DECKHAND_HTTP_ALLOWED_ORIGINS: z.string().optional(),
   DECKHAND_MAX_JOBS: int(1, 256).default(8),
   DECKHAND_MAX_JOBS_PER_SERVER: int(1, 256).default(4),
@@ -61,7 +67,10 @@ export class ConfigError extends Error {
 
 /** Parses the environment; every problem names the variable, the value and what was expected. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.homedir()): Config {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty variable means "not set" (MCP client configs often carry `"KEY": ""`): z.coerce would read it as 0,
+  // silently turning e.g. DECKHAND_OUTPUT_HEAD_LINES="" into "keep no head lines".
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = EnvSchema.safeParse(set);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const key = String(i.path[0] ?? '?');
@@ -86,12 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.ho
     }),
     http: Object.freeze({
       token: e.DECKHAND_HTTP_TOKEN,
-      allowedOrigins: Object.freeze(
-        (e.DECKHAND_HTTP_ALLOWED_ORIGINS ?? '')
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      ),
+      allowedHosts: commaList(e.DECKHAND_HTTP_ALLOWED_HOSTS),
+      allowedOrigins: commaList(e.DECKHAND_HTTP_ALLOWED_ORIGINS),
     }),
     jobs: Object.freeze({
       maxJobs: e.DECKHAND_MAX_JOBS,
@@ -103,4 +108,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.ho
       remoteKeepFailedHours: e.DECKHAND_REMOTE_KEEP_FAILED_H,
     }),
   });
+}
+
+function commaList(value: string | undefined): readonly string[] {
+  return Object.freeze(
+    (value ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
