@@ -93,10 +93,7 @@ async function main(argv: string[]): Promise<number> {
       host,
       port,
       token: config.http.token,
-      allowedHosts: (process.env.DECKHAND_HTTP_ALLOWED_HOSTS ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+      allowedHosts: config.http.allowedHosts,
       allowedOrigins: config.http.allowedOrigins,
     });
     process.stderr.write(

@@ -1,5 +1,6 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isIPv4, isIPv6 } from 'node:net';
 
 export interface GuardVerdict {
   readonly status: number;
@@ -10,7 +11,21 @@ export interface GuardVerdict {
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
 
 export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_NAMES.includes(host) || host.startsWith('127.');
+  // Only an address literal is loopback by its shape: "127.evil.example" is a DNS name that can point anywhere.
+  return LOOPBACK_NAMES.includes(host.toLowerCase()) || (isIPv4(host) && host.startsWith('127.'));
+}
+
+/**
+ * The Host header names we answer to: the loopback names, the address we are bound to when it is a specific
+ * one, and the operator's extra names (DECKHAND_HTTP_ALLOWED_HOSTS adds to these, it does not replace them).
+ */
+export function allowedHostsFor(bindHost: string, extra: readonly string[] = []): string[] {
+  const bound = isLoopbackHost(bindHost) || bindHost === '0.0.0.0' || bindHost === '::' ? [] : [bindHost];
+  // Host headers carry IPv6 literals in brackets ("[fd00::1]:8765"), so the list does too.
+  const names = ['localhost', '127.0.0.1', '[::1]', ...bound, ...extra].map((h) =>
+    isIPv6(h) ? `[${h.toLowerCase()}]` : h.toLowerCase(),
+  );
+  return [...new Set(names)];
 }
 
 function hostnameOf(hostHeader: string): string {

@@ -6,7 +6,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../app.js';
 import type { Logger } from '../logger.js';
-import { checkBearer, checkHostAndOrigin, isLoopbackHost, type GuardVerdict } from './http-guards.js';
+import { allowedHostsFor, checkBearer, checkHostAndOrigin, isLoopbackHost, type GuardVerdict } from './http-guards.js';
 
 export interface HttpOptions {
   readonly host: string;
@@ -38,16 +38,7 @@ export async function serveHttp(app: App, logger: Logger, opts: HttpOptions): Pr
       `Refusing to serve HTTP on non-loopback host ${opts.host} without a token: set DECKHAND_HTTP_TOKEN (16+ characters) or bind to 127.0.0.1.`,
     );
   }
-  const allowedHosts = opts.allowedHosts?.length
-    ? opts.allowedHosts.map((h) => h.toLowerCase())
-    : [
-        'localhost',
-        '127.0.0.1',
-        '[::1]',
-        ...(isLoopbackHost(opts.host) || opts.host === '0.0.0.0' || opts.host === '::'
-          ? []
-          : [opts.host.toLowerCase()]),
-      ];
+  const allowedHosts = allowedHostsFor(opts.host, opts.allowedHosts);
   const allowedOrigins = opts.allowedOrigins ?? [];
   const sessions = new Map<string, Session>();
   const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
