@@ -9,13 +9,20 @@ import { specChecker } from './fixtures.js';
  * against Hetzner's OpenAPI description; the provider tests run the same check after each test.
  */
 
+// Shapes are validated against the OpenAPI description; a loose type only keeps the assertions short.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
 async function call(fake: FakeHetzner, method: string, path: string, body?: unknown, token = fake.token) {
   const res = await fetch(fake.url + path, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Json };
 }
 
 describe('the OpenAPI checker', () => {
@@ -46,18 +53,22 @@ describe('the OpenAPI checker', () => {
 
   it('rejects invented fields, missing required fields, wrong enums and undeclared operations', () => {
     const extra = base();
-    (extra.body as any).action.eta = 3;
+    (extra.body as Json).action.eta = 3;
     expect(specChecker().check(extra).join()).toMatch(/additional properties/);
     const missing = base();
-    delete (missing.body as any).action.progress;
+    delete (missing.body as Json).action.progress;
     expect(specChecker().check(missing).join()).toMatch(/progress/);
     const badEnum = base();
-    (badEnum.body as any).action.status = 'done';
+    (badEnum.body as Json).action.status = 'done';
     expect(specChecker().check(badEnum).join()).toMatch(/allowed values/);
     const nullNotAllowed = base();
-    (nullNotAllowed.body as any).action.command = null;
+    (nullNotAllowed.body as Json).action.command = null;
     expect(specChecker().check(nullNotAllowed).join()).toMatch(/must be string/);
-    expect(specChecker().check({ ...base(), path: '/nothing' }).join()).toMatch(/no such operation/);
+    expect(
+      specChecker()
+        .check({ ...base(), path: '/nothing' })
+        .join(),
+    ).toMatch(/no such operation/);
   });
 
   it('checks request bodies too', () => {
@@ -100,7 +111,11 @@ describe('fake Hetzner API conformance', () => {
       expect((await call(fake, 'POST', '/servers', { ...body, name: 'a-2', image: 'nope' })).status).toBe(422);
       expect((await call(fake, 'POST', '/servers', { ...body, name: 'a-2', location: 'mars' })).status).toBe(422);
       const arm = await call(fake, 'POST', '/servers', { ...body, name: 'a-2', server_type: 'cax11', location: 'ash' });
-      expect(arm.body.error).toEqual({ code: 'invalid_input', message: 'unsupported location for server type', details: {} });
+      expect(arm.body.error).toEqual({
+        code: 'invalid_input',
+        message: 'unsupported location for server type',
+        details: {},
+      });
       const soldOut = await call(fake, 'POST', '/servers', { ...body, name: 'a-2', location: 'sin' });
       expect([soldOut.status, soldOut.body.error.code]).toEqual([412, 'resource_unavailable']);
       expect((await call(fake, 'POST', '/servers', { ...body, name: 'a 2' })).status).toBe(422);

@@ -36,7 +36,10 @@ describe('hetznerConfigFromEnv', () => {
 });
 
 describe('HetznerProvider against the fake API', () => {
-  const fake = useFakeHetzner({ actionDurationMs: 60, ipForServer: (name) => (name === 'web-1' ? '127.0.0.7' : '127.0.0.1') });
+  const fake = useFakeHetzner({
+    actionDurationMs: 60,
+    ipForServer: (name) => (name === 'web-1' ? '127.0.0.7' : '127.0.0.1'),
+  });
 
   it('creates, waits for the actions, gets, lists and deletes a server', async () => {
     const { provider } = providerFor(fake());
@@ -113,7 +116,10 @@ describe('HetznerProvider against the fake API', () => {
   it('follows pagination across more than 50 servers and filters by label selector', async () => {
     const state = fake().state;
     for (let i = 0; i < 57; i++) {
-      state.addServer({ name: `node-${i}`, labels: i % 3 === 0 ? { role: 'db', 'managed-by': 'deckhand' } : { role: 'web' } });
+      state.addServer({
+        name: `node-${i}`,
+        labels: i % 3 === 0 ? { role: 'db', 'managed-by': 'deckhand' } : { role: 'web' },
+      });
     }
     state.addServer({ name: 'bare' });
     const { provider } = providerFor(fake());
@@ -129,6 +135,8 @@ describe('HetznerProvider against the fake API', () => {
     expect(await provider.listServers({ labelSelector: 'role=web,managed-by' })).toHaveLength(0);
     expect(await provider.listServers({ labelSelector: 'role=db,managed-by=deckhand' })).toHaveLength(19);
     expect(await provider.listServers({ labelSelector: 'role in (db,web)' })).toHaveLength(57);
+    // As in Kubernetes, notin and != also match servers without the key.
+    expect(await provider.listServers({ labelSelector: 'role notin (db)' })).toHaveLength(39);
   });
 
   it('ensureSshKey registers once, then finds the key by fingerprint', async () => {
@@ -193,6 +201,11 @@ describe('HetznerProvider against the fake API', () => {
       networkZone: 'eu-central',
     });
     const images = await provider.listImages();
-    expect(images.filter((i) => i.name === 'debian-12').map((i) => i.architecture).sort()).toEqual(['arm', 'x86']);
+    expect(
+      images
+        .filter((i) => i.name === 'debian-12')
+        .map((i) => i.architecture)
+        .sort(),
+    ).toEqual(['arm', 'x86']);
   });
 });

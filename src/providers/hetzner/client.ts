@@ -87,14 +87,18 @@ export class HetznerClient {
       if (result.ok) return result.value;
       if (!result.retryable || attempt >= this.#maxAttempts) throw result.error;
       const delayMs = this.#delayFor(attempt, result.waitMs);
-      this.#onEvent?.({
-        type: 'retry',
-        method: spec.method,
-        path: spec.path,
-        attempt,
-        delayMs,
-        reason: result.error.message,
-      });
+      try {
+        this.#onEvent?.({
+          type: 'retry',
+          method: spec.method,
+          path: spec.path,
+          attempt,
+          delayMs,
+          reason: result.error.message,
+        });
+      } catch {
+        // A failing listener (say, a closed log) must not change the outcome of the request.
+      }
       await abortableSleep(delayMs, spec.signal);
     }
   }

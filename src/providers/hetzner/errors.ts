@@ -79,7 +79,7 @@ export function apiError(what: string, status: number, body: ErrorBody | undefin
   const apiCode = body?.code ?? `http_${status}`;
   const code: ProviderErrorCode = KNOWN_CODES.has(apiCode) ? (apiCode as ProviderErrorCode) : 'api_error';
   const message = body?.message ?? `HTTP ${status}`;
-  const fields = apiCode === 'invalid_input' ? describeFields(body?.details) : '';
+  const fields = apiCode === 'invalid_input' || apiCode === 'uniqueness_error' ? describeFields(body?.details) : '';
   return new ProviderError(`Hetzner Cloud refused to ${what}: ${message}${fields} (${apiCode}, HTTP ${status})`, {
     code,
     status,

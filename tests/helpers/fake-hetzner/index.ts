@@ -57,7 +57,16 @@ export async function startFakeHetzner(opts: FakeHetznerOptions = {}): Promise<F
         // A bug in the fake must fail tests loudly, not look like a Hetzner outage that clients retry away.
         state.internalErrors.push(err);
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        send(req, res, { status: 500, body: { error: { code: 'server_error', message: `fake-hetzner bug: ${String(err)}`, details: null } } }, url, raw);
+        send(
+          req,
+          res,
+          {
+            status: 500,
+            body: { error: { code: 'server_error', message: `fake-hetzner bug: ${String(err)}`, details: null } },
+          },
+          url,
+          raw,
+        );
       });
   });
 
@@ -82,7 +91,8 @@ export async function startFakeHetzner(opts: FakeHetznerOptions = {}): Promise<F
     const path = url.pathname.replace(/^\/v1(?=\/)/, '');
     try {
       state.tick();
-      if (!state.consumeRateLimit()) throw new ApiError(429, 'rate_limit_exceeded', 'limit of requests per hour reached');
+      if (!state.consumeRateLimit())
+        throw new ApiError(429, 'rate_limit_exceeded', 'limit of requests per hour reached');
       const fault = state.faults.takeRequestFault(method, path);
       if (fault?.kind === 'stall') return;
       if (fault?.kind === 'status') {
@@ -114,7 +124,15 @@ export async function startFakeHetzner(opts: FakeHetznerOptions = {}): Promise<F
       const params = path.match(route.pattern)?.slice(1) ?? [];
       const result = route.handle({ state, params, query: url.searchParams, body, selfUrl: url.toString() });
       if (result === 'reset') {
-        state.responses.push({ method, path, query: url.search, requestBody: body, status: 0, body: null, headers: {} });
+        state.responses.push({
+          method,
+          path,
+          query: url.search,
+          requestBody: body,
+          status: 0,
+          body: null,
+          headers: {},
+        });
         req.socket.destroy();
         return;
       }

@@ -1,4 +1,12 @@
-import { IMAGES, includedTraffic, LOCATIONS, SERVER_TYPES, type FakeImage, type FakeLocation, type FakeServerType } from './catalogue.js';
+import {
+  IMAGES,
+  includedTraffic,
+  LOCATIONS,
+  SERVER_TYPES,
+  type FakeImage,
+  type FakeLocation,
+  type FakeServerType,
+} from './catalogue.js';
 import type { FakeAction, FakeServer, FakeSshKey } from './state.js';
 
 /* JSON bodies exactly as the OpenAPI description shapes them (checked by the conformance test). */

@@ -1,15 +1,7 @@
 import { FaultBook } from './faults.js';
 
 export type FakeServerStatus =
-  | 'initializing'
-  | 'starting'
-  | 'running'
-  | 'stopping'
-  | 'off'
-  | 'deleting'
-  | 'migrating'
-  | 'rebuilding'
-  | 'unknown';
+  'initializing' | 'starting' | 'running' | 'stopping' | 'off' | 'deleting' | 'migrating' | 'rebuilding' | 'unknown';
 
 export interface FakeServer {
   id: number;
@@ -182,7 +174,12 @@ export class FakeState {
     return server;
   }
 
-  addSshKey(spec: { name: string; publicKey: string; fingerprint: string; labels?: Record<string, string> }): FakeSshKey {
+  addSshKey(spec: {
+    name: string;
+    publicKey: string;
+    fingerprint: string;
+    labels?: Record<string, string>;
+  }): FakeSshKey {
     const key: FakeSshKey = {
       id: this.#nextKeyId++,
       name: spec.name,
