@@ -74,7 +74,7 @@ function valueProblem(key: string, spec: EnvVarDefinition, value: string): strin
     return `${key} must be one of ${spec.allowed.join(', ')}${shown}`;
   }
   if (spec.pattern !== undefined && !new RegExp(spec.pattern).test(value)) {
-    return `${key} must match /${spec.pattern}/ (${spec.description})${shown}`;
+    return `${key} must match /${spec.pattern}/${shown} — ${spec.description}`;
   }
   return undefined;
 }
