@@ -13,7 +13,14 @@ export class Inventory {
   private readonly doc: SharedDocument<InventoryDoc>;
 
   constructor(home: string) {
-    this.doc = new SharedDocument<InventoryDoc>(path.join(home, 'inventory.json'), () => ({ version: 1, servers: [] }));
+    this.doc = new SharedDocument<InventoryDoc>(
+      path.join(home, 'inventory.json'),
+      () => ({ version: 1, servers: [] }),
+      (d) =>
+        typeof d === 'object' && d !== null && Array.isArray((d as { servers?: unknown }).servers)
+          ? undefined
+          : 'expected an object with a "servers" list',
+    );
   }
 
   async list(): Promise<ServerRecord[]> {

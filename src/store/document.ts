@@ -10,7 +10,11 @@ import { DeckhandError } from '../errors.js';
  * We never use JSONFilePreset: it silently switches to memory under NODE_ENV=test.
  */
 export class AtomicJsonFile<T> implements Adapter<T> {
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    /** Says what is wrong with parsed data that is not a T, or undefined when it is fine. */
+    private readonly check: (data: unknown) => string | undefined = () => undefined,
+  ) {}
 
   async read(): Promise<T | null> {
     let text: string;
@@ -21,8 +25,9 @@ export class AtomicJsonFile<T> implements Adapter<T> {
       throw err;
     }
     if (text.trim() === '') return null;
+    let data: unknown;
     try {
-      return JSON.parse(text) as T;
+      data = JSON.parse(text);
     } catch (cause) {
       // Refuse to continue rather than overwrite a file we cannot read: never lose data.
       throw new DeckhandError('store_corrupt', `The data file ${this.file} is not valid JSON.`, {
@@ -30,6 +35,14 @@ export class AtomicJsonFile<T> implements Adapter<T> {
         cause,
       });
     }
+    // Valid JSON of the wrong shape (a hand edit) is refused the same way, instead of failing later with a TypeError.
+    const problem = this.check(data);
+    if (problem !== undefined) {
+      throw new DeckhandError('store_corrupt', `The data file ${this.file} is not a deckhand document: ${problem}.`, {
+        hint: 'Restore it from a backup or move it aside; deckhand will not overwrite it.',
+      });
+    }
+    return data as T;
   }
 
   async write(data: T): Promise<void> {
@@ -43,21 +56,22 @@ export class AtomicJsonFile<T> implements Adapter<T> {
  * so two processes never lose each other's writes.
  */
 export class SharedDocument<T extends object> {
-  private readonly db: Low<T>;
-  private cache: { mtimeMs: number; size: number; data: T } | undefined;
+  private readonly adapter: AtomicJsonFile<T>;
+  private cache: { ino: number; mtimeMs: number; ctimeMs: number; size: number; data: T } | undefined;
 
   constructor(
     private readonly file: string,
     private readonly defaults: () => T,
+    check?: (data: unknown) => string | undefined,
   ) {
-    this.db = new Low<T>(new AtomicJsonFile<T>(file), defaults());
+    this.adapter = new AtomicJsonFile<T>(file, check);
   }
 
   get path(): string {
     return this.file;
   }
 
-  /** A fresh view of the document; cached by mtime+size so frequent readers stay cheap. */
+  /** A fresh view of the document; cached by inode, times and size so frequent readers stay cheap. */
   async read(): Promise<T> {
     let st;
     try {
@@ -66,11 +80,27 @@ export class SharedDocument<T extends object> {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.defaults();
       throw err;
     }
-    if (this.cache && this.cache.mtimeMs === st.mtimeMs && this.cache.size === st.size) return this.cache.data;
-    await this.db.read();
-    const data = (this.db.data ?? this.defaults()) as T;
-    this.cache = { mtimeMs: st.mtimeMs, size: st.size, data };
+    // Every write renames a new file into place, so the inode tells writes apart even where mtime is coarse
+    // and a re-pin leaves the size unchanged.
+    const key = { ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size };
+    const c = this.cache;
+    if (c && c.ino === key.ino && c.mtimeMs === key.mtimeMs && c.ctimeMs === key.ctimeMs && c.size === key.size) {
+      return c.data;
+    }
+    const { data } = await this.load();
+    this.cache = { ...key, data };
     return data;
+  }
+
+  /**
+   * The document as the file holds it now, in a lowdb instance of its own: a shared one would let concurrent
+   * reads and updates swap each other's `data`, and lowdb's read() keeps the previous data when the file is
+   * missing, which would write servers back into a file the user moved aside.
+   */
+  private async load(): Promise<Low<T>> {
+    const db = new Low<T>(this.adapter, this.defaults());
+    await db.read();
+    return db;
   }
 
   /** Applies `change` under the lock. The change may mutate the draft and return a value. */
@@ -86,11 +116,9 @@ export class SharedDocument<T extends object> {
       },
     });
     try {
-      await this.db.read();
-      const draft = (this.db.data ?? this.defaults()) as T;
-      this.db.data = draft;
-      const result = change(draft);
-      await this.db.write();
+      const db = await this.load();
+      const result = change(db.data);
+      await db.write();
       this.cache = undefined;
       return result;
     } finally {
