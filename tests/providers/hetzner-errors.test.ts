@@ -1,5 +1,8 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ProviderError } from '../../src/providers/errors.js';
+import { CreateOutcomeUnknownError, ProviderError } from '../../src/providers/errors.js';
+import { HetznerProvider } from '../../src/providers/hetzner/hetzner-provider.js';
 import type { CreateServerSpec } from '../../src/providers/types.js';
 import { hits, providerFor, useFakeHetzner } from './fixtures.js';
 
@@ -120,5 +123,49 @@ describe('Hetzner errors say what to change', () => {
     expect(err.message).toMatch(/try again in a few minutes/);
     expect(events).toEqual([]);
     expect(hits(fake(), 'GET', '/locations')).toHaveLength(1);
+  });
+});
+
+describe('answers deckhand cannot read', () => {
+  async function serve(body: unknown, status: number): Promise<{ server: Server; endpoint: string }> {
+    const server = createServer((_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` };
+  }
+
+  it('a list of the wrong shape is an invalid_response error, not retried', async () => {
+    const { server, endpoint } = await serve({ locations: 'nope' }, 200);
+    try {
+      const events: unknown[] = [];
+      const provider = new HetznerProvider({ endpoint, token: 't', onEvent: (e) => events.push(e) });
+      const err = await failure(provider.listLocations());
+      expect(err).toMatchObject({ code: 'invalid_response', status: 200 });
+      expect(err.message).toMatch(/update deckhand/);
+      expect(events).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('an unreadable answer to a create is an unknown outcome: the server may well exist', async () => {
+    const { server, endpoint } = await serve({ server: { id: 1 } }, 201);
+    try {
+      const provider = new HetznerProvider({ endpoint, token: 't' });
+      const err = await failure(provider.createServer(spec()));
+      expect(err).toBeInstanceOf(CreateOutcomeUnknownError);
+      expect(err.cause).toMatchObject({ code: 'invalid_response' });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a token with a line break is refused before any request, with a hint to copy it again', async () => {
+    const provider = new HetznerProvider({ endpoint: 'http://127.0.0.1:9/v1', token: 'abc\n' });
+    const err = await failure(provider.listLocations());
+    expect(err).toMatchObject({ code: 'unauthorized' });
+    expect(err.message).toMatch(/Copy the token again/);
   });
 });

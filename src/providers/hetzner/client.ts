@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ProviderError } from '../errors.js';
 import { abortableSleep } from '../sleep.js';
 import type { ProviderEventListener } from '../types.js';
-import { apiError, invalidResponseError, missingTokenError, networkError } from './errors.js';
+import { apiError, invalidResponseError, malformedTokenError, missingTokenError, networkError } from './errors.js';
 import { errorBodySchema, metaSchema } from './schemas.js';
 
 export const DEFAULT_HETZNER_ENDPOINT = 'https://api.hetzner.cloud/v1';
@@ -82,6 +82,8 @@ export class HetznerClient {
 
   async request<T>(spec: RequestSpec<T>): Promise<T> {
     if (!this.#token) throw missingTokenError();
+    // fetch would reject such a header as a TypeError, which would look like a network error and be retried.
+    if (!/^[\x21-\x7e]+$/.test(this.#token)) throw malformedTokenError();
     for (let attempt = 1; ; attempt++) {
       const result = await this.#attempt(spec);
       if (result.ok) return result.value;
@@ -166,7 +168,9 @@ export class HetznerClient {
     if (res.ok) {
       const parsed = spec.schema.safeParse(json);
       if (parsed.success) return { ok: true, value: parsed.data };
-      throw invalidResponseError(spec.what, res.status, parsed.error);
+      const error = invalidResponseError(spec.what, res.status, parsed.error);
+      // The request did take effect; only its answer is unreadable, so the caller must look before repeating.
+      throw spec.onOutcomeUnknown ? spec.onOutcomeUnknown(error) : error;
     }
 
     const body = errorBodySchema.safeParse(json);

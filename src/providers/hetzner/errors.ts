@@ -10,6 +10,13 @@ export function missingTokenError(): ProviderError {
   });
 }
 
+export function malformedTokenError(): ProviderError {
+  return new ProviderError('The Hetzner Cloud API token contains spaces or invisible characters', {
+    code: 'unauthorized',
+    hint: `Copy the token again ${TOKEN_PLACE} and set HCLOUD_TOKEN to exactly that value`,
+  });
+}
+
 const KNOWN_CODES: ReadonlySet<string> = new Set<ProviderErrorCode>([
   'unauthorized',
   'token_readonly',
