@@ -40,3 +40,12 @@ export function mismatchMessage(server: string, pinned: string, presented: strin
     `and re-pin it: remove-server {"name": "${server}"}, then add-server with host_key_fingerprint "${presented}".`
   );
 }
+
+/** What the user sees when add-server's host_key_fingerprint does not match: nothing is pinned yet. */
+export function givenMismatchMessage(server: string, given: string, presented: string, keyType: string): string {
+  return (
+    `Host key mismatch for server "${server}": you gave ${given} but the host presents ${presented} (${keyType}); nothing was registered. ` +
+    `Check the fingerprint on the server's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub): if it shows ${presented}, ` +
+    `run add-server again with that; if it does not, someone may be intercepting the connection.`
+  );
+}

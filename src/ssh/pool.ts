@@ -3,7 +3,7 @@ import { DeckhandError } from '../errors.js';
 import type { ServerRecord } from '../inventory/types.js';
 import { resolveCredentials } from './credentials.js';
 import { classifyConnectError } from './errors.js';
-import { keyTypeOf, mismatchMessage, sha256Fingerprint } from './host-keys.js';
+import { givenMismatchMessage, keyTypeOf, mismatchMessage, sha256Fingerprint } from './host-keys.js';
 
 export interface PoolOptions {
   readonly connectTimeoutMs: number;
@@ -40,7 +40,8 @@ export interface Lease {
 
 interface Conn {
   id: number;
-  client: Client;
+  /** Set once the connection is ready; undefined while it connects or after it failed to. */
+  client: Client | undefined;
   ready: Promise<void>;
   channels: number;
   dead: boolean;
@@ -61,7 +62,7 @@ export class SshPool {
 
   /** Opens a one-off connection to learn and check the host key (used by add-server). */
   async probe(server: ServerRecord, policy: HostKeyPolicy): Promise<ProbeResult> {
-    const conn = await this.open(server, policy);
+    const conn = await this.open(server, policy, 'given');
     conn.client.end();
     return { fingerprint: conn.fingerprint, keyType: conn.keyType };
   }
@@ -93,7 +94,7 @@ export class SshPool {
         conn.channels--;
         continue;
       }
-      return this.lease(server.name, conn);
+      return this.lease(server.name, conn, conn.client as Client);
     }
   }
 
@@ -106,7 +107,8 @@ export class SshPool {
   forget(serverName: string): void {
     for (const c of this.conns.get(serverName) ?? []) {
       c.dead = true;
-      c.client.end();
+      // A connection still connecting has no client yet: startConnection ends it once it is ready.
+      c.client?.end();
     }
     this.conns.delete(serverName);
   }
@@ -122,10 +124,10 @@ export class SshPool {
     return list;
   }
 
-  private lease(serverName: string, conn: Conn): Lease {
+  private lease(serverName: string, conn: Conn, client: Client): Lease {
     let released = false;
     return {
-      client: conn.client,
+      client,
       connectionId: conn.id,
       release: () => {
         if (released) return;
@@ -135,7 +137,7 @@ export class SshPool {
       discard: () => {
         if (!conn.dead) {
           conn.dead = true;
-          conn.client.end();
+          client.end();
           this.opts.onEvent?.({ type: 'close', server: serverName, connection: conn.id, reason: 'discarded' });
         }
       },
@@ -145,7 +147,7 @@ export class SshPool {
   private startConnection(server: ServerRecord): Conn {
     const conn: Conn = {
       id: 0,
-      client: undefined as unknown as Client,
+      client: undefined,
       ready: Promise.resolve(),
       channels: 0,
       dead: false,
@@ -153,6 +155,11 @@ export class SshPool {
     };
     conn.ready = this.open(server, { expected: server.host_key_fingerprint }).then(
       (opened) => {
+        if (conn.dead) {
+          // Forgotten (remove-server, shutdown) while it was connecting.
+          opened.client.end();
+          return;
+        }
         conn.id = opened.id;
         conn.client = opened.client;
         conn.fingerprint = opened.fingerprint;
@@ -179,9 +186,11 @@ export class SshPool {
     return conn;
   }
 
+  /** `expected` comes from the inventory ('pinned') or from the user's add-server call ('given'). */
   private async open(
     server: ServerRecord,
     policy: HostKeyPolicy,
+    source: 'pinned' | 'given' = 'pinned',
   ): Promise<{ id: number; client: Client; fingerprint: string; keyType: string }> {
     const creds = await resolveCredentials(server.auth, this.opts.env);
     const client = new Client();
@@ -198,9 +207,10 @@ export class SshPool {
       hostVerifier: (key: Buffer) => {
         presented = { fingerprint: sha256Fingerprint(key), keyType: keyTypeOf(key) };
         if (policy.expected && policy.expected !== presented.fingerprint) {
+          const message = source === 'given' ? givenMismatchMessage : mismatchMessage;
           mismatch = new DeckhandError(
             'host_key_mismatch',
-            mismatchMessage(server.name, policy.expected, presented.fingerprint, presented.keyType),
+            message(server.name, policy.expected, presented.fingerprint, presented.keyType),
           );
           return false;
         }
