@@ -22,3 +22,10 @@ export {
   type TraefikStackPlan,
 } from './traefik-stack.js';
 export { BUILD_REFUSED, validateUserCompose, type UserCompose, type UserComposeService } from './user-compose.js';
+export { summarizeApp, type AppSetting, type AppSummary } from './describe-app.js';
+export {
+  exportEnvFileScript,
+  renderUserCompose,
+  type UserReleasePlan,
+  type UserRenderOptions,
+} from './user-compose-render.js';
