@@ -37,7 +37,7 @@ export function loadCatalogue(entries: readonly unknown[] = BUILTIN_APPS): Catal
 
   const frozen = new Map(
     [...apps.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([name, app]) => [name, deepFreeze(withSensitivity(app, apps))]),
   );
   return Object.freeze({
