@@ -125,9 +125,12 @@ async function readJson(req: IncomingMessage, max: number): Promise<{ value: unk
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > max) return { error: { status: 413, message: `Request body larger than ${max} bytes.` } };
-    chunks.push(c);
+    // Leaving the loop destroys the socket, and a client still sending would get a reset instead of the 413:
+    // keep reading (and dropping) up to twice the limit so it can finish and read why; past that, cut it off.
+    if (size > 2 * max) break;
+    if (size <= max) chunks.push(c);
   }
+  if (size > max) return { error: { status: 413, message: `Request body larger than ${max} bytes.` } };
   try {
     return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
   } catch {

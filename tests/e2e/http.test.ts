@@ -1,0 +1,324 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempHome } from '../helpers/home.js';
+import { CLI, structured, textOf } from '../helpers/mcp.js';
+import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+
+const TOKEN = 'test-token-0123456789-abcdefghij';
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+interface Served {
+  proc: ChildProcess;
+  port: number;
+  url: URL;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+function exited(proc: ChildProcess): Promise<number | null> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
+  return new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+}
+
+/** Runs `deckhand serve --http` on an OS-chosen port and reads the URL it prints on stderr. */
+async function serveHttp(env: Record<string, string>, args: string[] = []): Promise<Served> {
+  const proc = spawn(process.execPath, [CLI, 'serve', '--http', '--host', '127.0.0.1', '--port', '0', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DECKHAND_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL on stderr within 10 s:\n${err}`)), 10_000);
+    const onData = () => {
+      const m = /MCP over Streamable HTTP at http:\/\/127\.0\.0\.1:(\d+)\/mcp/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        proc.stderr?.off('data', onData);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stderr?.on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`deckhand exited with ${code}:\n${err}`)));
+  });
+  return {
+    proc,
+    port,
+    url: new URL(`http://127.0.0.1:${port}/mcp`),
+    stderr: () => err,
+    stop: async () => {
+      const done = exited(proc);
+      proc.kill('SIGTERM');
+      await done;
+    },
+  };
+}
+
+async function connect(url: URL, token = TOKEN): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(url, {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  const client = new Client({ name: 'deckhand-http-tests', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+/** A request with exactly these headers (fetch will not let a test set Host). */
+function rawRequest(
+  port: number,
+  opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: opts.method ?? 'POST',
+        path: opts.path ?? '/mcp',
+        headers: opts.headers ?? {},
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+const call = async (client: Client, name: string, args: Record<string, unknown>) =>
+  (await client.callTool({ name, arguments: args })) as CallToolResult;
+
+describe('deckhand serve --http', () => {
+  let sshd: SshdHandle;
+  let home: { dir: string; cleanup(): void };
+  let served: Served;
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    home = tempHome();
+    served = await serveHttp({
+      DECKHAND_HOME: home.dir,
+      DECKHAND_HTTP_TOKEN: TOKEN,
+      DECKHAND_HTTP_ALLOWED_HOSTS: 'deckhand.internal',
+    });
+  });
+  afterAll(async () => {
+    await served?.stop();
+    await sshd?.stop();
+    home?.cleanup();
+  });
+
+  it('serves tools to an SDK client with the bearer token and runs a command on a real sshd', async () => {
+    const { client } = await connect(served.url);
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toEqual(expect.arrayContaining(['add-server', 'list-servers', 'remove-server', 'remote-bash']));
+      const added = await call(client, 'add-server', {
+        name: 'box',
+        host: sshd.host,
+        port: sshd.port,
+        user: sshd.user,
+        private_key_path: sshd.clientKey,
+      });
+      expect(added.isError, textOf(added)).toBeFalsy();
+      const r = structured<{ status: string; exit_code: number; stdout: string; stderr: string }>(
+        await call(client, 'remote-bash', { server: 'box', command: 'echo over-http; echo err >&2' }),
+      );
+      expect(r).toMatchObject({ status: 'completed', exit_code: 0, stdout: 'over-http', stderr: 'err' });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('answers 401 with WWW-Authenticate without a token or with a wrong one', async () => {
+    for (const headers of [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Basic ${TOKEN}` }]) {
+      const res = await fetch(served.url, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, ...headers },
+        body: JSON.stringify(INITIALIZE),
+      });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
+      const body = (await res.json()) as { error: { message: string } };
+      expect(body.error.message).toMatch(/DECKHAND_HTTP_TOKEN/);
+    }
+  });
+
+  it('answers 403 to a foreign Host header (DNS rebinding), even with the right token', async () => {
+    for (const host of ['evil.example', `evil.example:${served.port}`, `127.0.0.1.nip.io:${served.port}`]) {
+      const res = await rawRequest(served.port, {
+        headers: { ...MCP_HEADERS, ...auth, host },
+        body: JSON.stringify(INITIALIZE),
+      });
+      expect(res.status, host).toBe(403);
+      expect(res.body).toContain('not allowed');
+    }
+  });
+
+  it('accepts loopback Host headers and the extra ones from DECKHAND_HTTP_ALLOWED_HOSTS', async () => {
+    for (const host of [`127.0.0.1:${served.port}`, `localhost:${served.port}`, `deckhand.internal:${served.port}`]) {
+      const res = await rawRequest(served.port, {
+        headers: { ...MCP_HEADERS, ...auth, host },
+        body: JSON.stringify(INITIALIZE),
+      });
+      expect(res.status, `${host}: ${res.body}`).toBe(200);
+      const sid = res.headers['mcp-session-id'];
+      expect(sid).toBeTypeOf('string');
+      await rawRequest(served.port, { method: 'DELETE', headers: { ...auth, 'mcp-session-id': sid as string } });
+    }
+  });
+
+  it('answers 403 to a foreign Origin and accepts a loopback one', async () => {
+    for (const origin of ['http://evil.example', `http://evil.example:${served.port}`, 'null']) {
+      const res = await fetch(served.url, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, ...auth, origin },
+        body: JSON.stringify(INITIALIZE),
+      });
+      expect(res.status, origin).toBe(403);
+      expect(await res.text()).toContain('Origin');
+    }
+    const good = await fetch(served.url, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, ...auth, origin: `http://localhost:${served.port}` },
+      body: JSON.stringify(INITIALIZE),
+    });
+    expect(good.status).toBe(200);
+    const sid = good.headers.get('mcp-session-id');
+    expect(sid).toBeTruthy();
+    await good.body?.cancel();
+    await fetch(served.url, { method: 'DELETE', headers: { ...auth, 'mcp-session-id': sid as string } });
+  });
+
+  it('keeps two sessions apart, and a closed session is gone while the other goes on', async () => {
+    const a = await connect(served.url);
+    const b = await connect(served.url);
+    try {
+      const [sa, sb] = [a.transport.sessionId, b.transport.sessionId];
+      expect(sa).toBeTruthy();
+      expect(sb).toBeTruthy();
+      expect(sa).not.toBe(sb);
+      const [ra, rb] = await Promise.all([
+        call(a.client, 'remote-bash', { server: 'box', command: 'echo from-a' }),
+        call(b.client, 'remote-bash', { server: 'box', command: 'echo from-b' }),
+      ]);
+      expect(structured<{ stdout: string }>(ra).stdout).toBe('from-a');
+      expect(structured<{ stdout: string }>(rb).stdout).toBe('from-b');
+
+      // Closing a session (DELETE with its id) frees it: the id is no longer known, the other session is untouched.
+      const del = await fetch(served.url, { method: 'DELETE', headers: { ...auth, 'mcp-session-id': sa as string } });
+      expect(del.status).toBe(200);
+      const after = await fetch(served.url, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, ...auth, 'mcp-session-id': sa as string },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
+      expect(after.status).toBe(404);
+      expect(await after.text()).toMatch(/Unknown or expired session/);
+      expect((await b.client.listTools()).tools.length).toBeGreaterThan(0);
+      expect(
+        structured<{ stdout: string }>(await call(b.client, 'remote-bash', { server: 'box', command: 'echo still-b' }))
+          .stdout,
+      ).toBe('still-b');
+    } finally {
+      await a.client.close().catch(() => undefined);
+      await b.transport.terminateSession().catch(() => undefined);
+      await b.client.close();
+    }
+  });
+
+  it('answers clear errors to requests that are not MCP', async () => {
+    const noSession = await rawRequest(served.port, {
+      headers: { ...MCP_HEADERS, ...auth, host: `127.0.0.1:${served.port}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(noSession.status).toBe(400);
+    expect(noSession.body).toMatch(/initialize/);
+    const notJson = await rawRequest(served.port, {
+      headers: { ...MCP_HEADERS, ...auth, host: `127.0.0.1:${served.port}` },
+      body: '{"jsonrpc": "2.0",',
+    });
+    expect(notJson.status).toBe(400);
+    const huge = await rawRequest(served.port, {
+      headers: { ...MCP_HEADERS, ...auth, host: `127.0.0.1:${served.port}` },
+      body: JSON.stringify({ ...INITIALIZE, pad: 'x'.repeat(5 * 1024 * 1024) }),
+    });
+    expect(huge.status).toBe(413);
+    const elsewhere = await rawRequest(served.port, {
+      method: 'GET',
+      path: '/admin',
+      headers: { ...auth, host: `127.0.0.1:${served.port}` },
+    });
+    expect(elsewhere.status).toBe(404);
+    // The server is still there and still serving.
+    const { client } = await connect(served.url);
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    await client.close();
+  });
+});
+
+describe('deckhand serve --http refuses unsafe or bad settings', () => {
+  it('will not listen on a non-loopback address without a token', async () => {
+    const home = tempHome();
+    try {
+      const proc = spawn(process.execPath, [CLI, 'serve', '--http', '--host', '0.0.0.0', '--port', '0'], {
+        env: { PATH: process.env.PATH ?? '', HOME: home.dir, DECKHAND_HOME: home.dir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      const code = await exited(proc);
+      clearTimeout(timer);
+      expect(code).not.toBe(0);
+      expect(code).not.toBeNull();
+      expect(err).toMatch(/Refusing to serve HTTP on non-loopback host 0\.0\.0\.0 without a token/);
+      expect(err).toContain('DECKHAND_HTTP_TOKEN');
+    } finally {
+      home.cleanup();
+    }
+  });
+
+  it('refuses a bad port and a short token with exit code and message', async () => {
+    const home = tempHome();
+    try {
+      for (const [args, env, pattern] of [
+        [['--port', 'eighty'], {}, /--port must be a number/],
+        [
+          ['--port', '0'],
+          { DECKHAND_HTTP_TOKEN: 'short' },
+          /DECKHAND_HTTP_TOKEN=\(hidden\): use at least 16 characters/,
+        ],
+      ] as const) {
+        const proc = spawn(process.execPath, [CLI, 'serve', '--http', '--host', '127.0.0.1', ...args], {
+          env: { PATH: process.env.PATH ?? '', HOME: home.dir, DECKHAND_HOME: home.dir, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let err = '';
+        proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        const code = await exited(proc);
+        clearTimeout(timer);
+        expect(code, err).toBeGreaterThan(0);
+        expect(err).toMatch(pattern);
+      }
+    } finally {
+      home.cleanup();
+    }
+  });
+});
