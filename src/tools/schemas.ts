@@ -15,7 +15,11 @@ export const labels = z
   )
   .refine((r) => Object.keys(r).length <= 32, 'at most 32 labels');
 
-export const envName = z.string().regex(ENV_NAME_RE, 'must be an environment variable name like MY_VAR');
+// Capped so a hostile name cannot be echoed back at length in an error ("variable … is not set").
+export const envName = z
+  .string()
+  .max(255, 'environment variable names are at most 255 characters')
+  .regex(ENV_NAME_RE, 'must be an environment variable name like MY_VAR');
 
 export const envMap = z
   .record(envName, z.string().max(32_768, 'values are at most 32 KiB'))
