@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { publicServer } from '../inventory/types.js';
 import type { ToolDeps } from './deps.js';
 import { guarded, ok } from './results.js';
-import { envName, labels, publicServerShape, serverName } from './schemas.js';
+import { envName, hostName, labels, publicServerShape, serverName } from './schemas.js';
 
 export function registerAddServerTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -17,7 +17,7 @@ export function registerAddServerTool(server: McpServer, deps: ToolDeps): void {
       inputSchema: z
         .object({
           name: serverName.describe('Short unique name for the server, a lowercase slug like "web-1".'),
-          host: z.string().min(1).max(253).describe('Host name or IP address.'),
+          host: hostName.describe('Host name or IP address.'),
           port: z.number().int().min(1).max(65535).default(22).describe('SSH port.'),
           user: z
             .string()

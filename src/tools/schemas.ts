@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ENV_NAME_RE } from '../ssh/shell.js';
 
@@ -34,3 +35,15 @@ export const publicServerShape = {
   labels: z.record(z.string()),
   provider: z.object({ name: z.string(), id: z.union([z.string(), z.number()]) }).optional(),
 };
+
+// A host is checked here rather than left to DNS: shell metacharacters, spaces or a leading "-" (read as an
+// option by anything that ever hands the host to a command line) have no business in it.
+const HOSTNAME_RE = /^(?!-)[A-Za-z0-9_-]+(?:\.(?!-)[A-Za-z0-9_-]+)*\.?$/;
+export const hostName = z
+  .string()
+  .min(1)
+  .max(253)
+  .refine(
+    (h) => isIP(h) !== 0 || HOSTNAME_RE.test(h),
+    'must be a host name (letters, digits, "-", "_" and dots) or an IP address, e.g. "web-1.example.com" or "203.0.113.7"',
+  );

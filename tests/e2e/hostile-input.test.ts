@@ -365,6 +365,8 @@ describe('hostile and malformed input over one stdio session', () => {
         const text = textOfResponse(r);
         if (c.expect.kind === 'any') return;
         if (!isErrorResponse(r)) failures.push(`${c.label}: expected an error, got ${text.slice(0, 200)}`);
+        else if (c.expect.kind === 'invalid' && !(r.error !== undefined || /Input validation error/.test(text)))
+          failures.push(`${c.label}: expected a validation error, got ${text.slice(0, 300)}`);
         else if (c.expect.kind === 'invalid' && !text.includes(c.expect.field))
           failures.push(`${c.label}: the error does not name "${c.expect.field}": ${text.slice(0, 300)}`);
       });
