@@ -37,6 +37,8 @@ This is not an interactive program. Connect a client instead, for example:
   npx @modelcontextprotocol/inspector deckhand   (MCP Inspector)
 or run "deckhand serve --http" for Streamable HTTP. Press Ctrl-C to quit.`;
 
+const SERVER_OPTIONS = ['help', 'version', 'http', 'host', 'port'];
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -66,6 +68,19 @@ async function main(argv: string[]): Promise<number> {
   if (cmd !== undefined && cmd !== 'serve') {
     process.stderr.write(`Unknown command "${cmd}".\n\n${HELP}\n`);
     return 2;
+  }
+  // parseArgs is lenient (the jobs commands have options of their own), so the server checks its options here:
+  // a typo such as "--prot 9999" or a "--host" without a value must not start it on a default instead.
+  for (const [key, value] of Object.entries(values)) {
+    const flag = `${key.length === 1 ? '-' : '--'}${key}`;
+    if (!SERVER_OPTIONS.includes(key)) {
+      process.stderr.write(`Unknown option "${flag}".\n\n${HELP}\n`);
+      return 2;
+    }
+    if ((key === 'host' || key === 'port') && typeof value !== 'string') {
+      process.stderr.write(`Option "${flag}" needs a value, e.g. ${flag} ${key === 'host' ? '127.0.0.1' : '8765'}.\n`);
+      return 2;
+    }
   }
   const logger = createLogger(config);
   // One failed callback deep inside a socket library must not take every client's session down with it.
