@@ -252,72 +252,77 @@ describe('a wedged host', () => {
   let doomed: SshdHandle | undefined;
   let hole: Awaited<ReturnType<typeof blackHole>> | undefined;
   let home: { dir: string; cleanup(): void };
-  let mcp: StdioSession;
+  let mcp: StdioSession | undefined;
 
   beforeAll(async () => {
     healthy = await startSshd();
+  });
+  beforeEach(() => {
     home = tempHome();
-    mcp = await startStdio({ DECKHAND_HOME: home.dir, DECKHAND_CONNECT_TIMEOUT_S: '1' });
+  });
+  afterEach(async () => {
+    await mcp?.close();
+    mcp = undefined;
+    await hole?.close();
+    hole = undefined;
+    await doomed?.stop();
+    doomed = undefined;
+    home?.cleanup();
   });
   afterAll(async () => {
-    await mcp?.close();
-    await hole?.close();
-    await doomed?.stop();
     await healthy?.stop();
-    home?.cleanup();
   });
 
   it('times out connecting to a host that accepts and never speaks, within a few seconds', async () => {
-    const silent = await blackHole();
-    try {
-      const started = Date.now();
-      const r = await mcp.call('add-server', {
-        name: 'silent',
-        host: '127.0.0.1',
-        port: silent.port,
-        private_key_path: healthy.clientKey,
-      });
-      const elapsed = Date.now() - started;
-      expectToolError(r, 'connect_timeout', [`127.0.0.1:${silent.port}`, 'DECKHAND_CONNECT_TIMEOUT_S']);
-      expect(silent.accepted()).toBe(1);
-      expect(elapsed).toBeLessThan(5000);
-    } finally {
-      await silent.close();
-    }
+    mcp = await startStdio({ DECKHAND_HOME: home.dir, DECKHAND_CONNECT_TIMEOUT_S: '1' });
+    hole = await blackHole();
+    const started = Date.now();
+    const r = await mcp.call('add-server', {
+      name: 'silent',
+      host: '127.0.0.1',
+      port: hole.port,
+      private_key_path: healthy.clientKey,
+    });
+    const elapsed = Date.now() - started;
+    expectToolError(r, 'connect_timeout', [`127.0.0.1:${hole.port}`, 'DECKHAND_CONNECT_TIMEOUT_S']);
+    expect(hole.accepted()).toBe(1);
+    expect(elapsed).toBeLessThan(5000);
     await expectAlive(mcp);
   });
 
   it('never blocks calls to another server', async () => {
+    // A connect bound of 5 s leaves a wide window in which the wedged calls are still hanging.
+    const session = await startStdio({ DECKHAND_HOME: home.dir, DECKHAND_CONNECT_TIMEOUT_S: '5' });
+    mcp = session;
     const key = { user: healthy.user, private_key_path: healthy.clientKey };
-    structured(await mcp.call('add-server', { name: 'good', host: healthy.host, port: healthy.port, ...key }));
+    structured(await session.call('add-server', { name: 'good', host: healthy.host, port: healthy.port, ...key }));
     // Register a second server while it is healthy, then make it wedge: same port, a listener that never speaks.
     doomed = await startSshd();
     fs.appendFileSync(path.join(doomed.dir, 'authorized_keys'), fs.readFileSync(`${healthy.clientKey}.pub`));
-    structured(await mcp.call('add-server', { name: 'wedged', host: doomed.host, port: doomed.port, ...key }));
+    structured(await session.call('add-server', { name: 'wedged', host: doomed.host, port: doomed.port, ...key }));
     const port = doomed.port;
     await doomed.stop();
     doomed = undefined;
-    hole = await blackHole(port);
-    expect(
-      structured<{ stdout: string }>(await mcp.call('remote-bash', { server: 'good', command: 'echo warm' })).stdout,
-    ).toBe('warm');
+    const wedge = await blackHole(port);
+    hole = wedge;
+    const bash = async (server: string, command: string) =>
+      structured<{ stdout: string }>(await session.call('remote-bash', { server, command })).stdout;
+    expect(await bash('good', 'echo warm')).toBe('warm');
 
     let settled = false;
+    const startedWedged = Date.now();
     const stuck = Promise.all(
-      [1, 2, 3].map((i) => mcp.call('remote-bash', { server: 'wedged', command: `echo ${i}` })),
+      [1, 2, 3].map((i) => session.call('remote-bash', { server: 'wedged', command: `echo ${i}` })),
     ).finally(() => {
       settled = true;
     });
-    await waitFor(() => (hole?.accepted() ?? 0) >= 1);
-    const started = Date.now();
-    const good = structured<{ stdout: string }>(
-      await mcp.call('remote-bash', { server: 'good', command: 'echo fine' }),
-    );
-    expect(good.stdout).toBe('fine');
-    expect(settled).toBe(false); // the wedged calls were still hanging while this one answered
-    expect(Date.now() - started).toBeLessThan(1000);
+    await waitFor(() => wedge.accepted() >= 1);
+    for (let i = 0; i < 3; i++) expect(await bash('good', `echo fine-${i}`)).toBe(`fine-${i}`);
+    // All three answered while the wedged calls were still hanging on their connect.
+    expect(settled).toBe(false);
+    expect(Date.now() - startedWedged).toBeLessThan(5000);
 
-    for (const r of await stuck) expectToolError(r, 'connect_timeout', [`server "wedged"`]);
-    await expectAlive(mcp);
+    for (const r of await stuck) expectToolError(r, 'connect_timeout', ['server "wedged"']);
+    await expectAlive(session);
   });
 });
