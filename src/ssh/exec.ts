@@ -19,25 +19,45 @@ export type ExecOutcome =
   | { kind: 'timeout'; pgid: number | undefined; killed: boolean }
   | { kind: 'cancelled'; pgid: number | undefined; killed: boolean };
 
-/** Opens an exec channel; a failure here means the command never started, so the caller may retry on a fresh connection. */
+/**
+ * Opens an exec channel. A `channel_failed` error means the command never started and the connection may be
+ * dead, so the caller may retry on a fresh connection. `exec_refused` means sshd opened the channel but refused to
+ * run it: the connection is fine, and retrying elsewhere would only be refused again.
+ */
 export function openExec(client: Client, script: string): Promise<ClientChannel> {
+  // sshd refuses an exec request with a NUL in it, and the caller would take that for a dead connection.
+  if (script.includes('\u0000')) {
+    return Promise.reject(
+      new DeckhandError(
+        'invalid_argument',
+        'The command, its cwd or an env value contains a NUL character (\\u0000).',
+        {
+          hint: 'Remove it: a remote shell cannot take one. Pass binary data base64-encoded instead.',
+        },
+      ),
+    );
+  }
   return new Promise((resolve, reject) => {
     try {
       client.exec(script, (err, stream) => {
-        if (err)
-          reject(
-            new DeckhandError('channel_failed', `Could not start a command channel: ${err.message}`, { cause: err }),
-          );
+        if (err) reject(channelError(err));
         else resolve(stream);
       });
     } catch (err) {
-      reject(
-        new DeckhandError('channel_failed', `Could not start a command channel: ${(err as Error).message}`, {
-          cause: err,
-        }),
-      );
+      reject(channelError(err as Error));
     }
   });
+}
+
+function channelError(err: Error): DeckhandError {
+  // ssh2 says "Unable to exec" when sshd answered the exec request with a failure on a channel it had opened.
+  if (err.message === 'Unable to exec') {
+    return new DeckhandError('exec_refused', 'The server refused to run the command.', {
+      hint: "Check sshd's configuration and log on the server (for example a ForceCommand or a restricted shell).",
+      cause: err,
+    });
+  }
+  return new DeckhandError('channel_failed', `Could not start a command channel: ${err.message}`, { cause: err });
 }
 
 /** Runs a short command and collects its output (for internal checks and kills, not for user commands). */

@@ -40,6 +40,7 @@ export interface Lease {
 
 interface Conn {
   id: number;
+  server: string;
   /** Set once the connection is ready; undefined while it connects or after it failed to. */
   client: Client | undefined;
   ready: Promise<void>;
@@ -56,6 +57,8 @@ let nextConnId = 1;
  */
 export class SshPool {
   private readonly conns = new Map<string, Conn[]>();
+  /** Discarded connections that still carry commands: closed when their last lease is released. */
+  private readonly draining = new Set<Conn>();
   private closed = false;
 
   constructor(private readonly opts: PoolOptions) {}
@@ -68,11 +71,12 @@ export class SshPool {
   }
 
   async acquire(server: ServerRecord, signal?: AbortSignal): Promise<Lease> {
-    if (this.closed) throw new DeckhandError('shutting_down', 'deckhand is shutting down.');
     const maxCh = this.opts.maxChannelsPerConnection ?? 8;
     const maxConns = this.opts.maxConnectionsPerServer ?? 4;
     for (;;) {
       signal?.throwIfAborted();
+      // Checked on every turn: a connection forgotten by close() while we waited must not be replaced.
+      if (this.closed) throw new DeckhandError('shutting_down', 'deckhand is shutting down.');
       const list = this.liveConnections(server);
       let conn = list.find((c) => c.channels < maxCh);
       if (!conn && list.length < maxConns) {
@@ -111,6 +115,11 @@ export class SshPool {
       c.client?.end();
     }
     this.conns.delete(serverName);
+    for (const c of this.draining) {
+      if (c.server !== serverName) continue;
+      c.client?.end();
+      this.draining.delete(c);
+    }
   }
 
   async close(): Promise<void> {
@@ -133,13 +142,16 @@ export class SshPool {
         if (released) return;
         released = true;
         conn.channels--;
+        if (conn.channels === 0 && this.draining.delete(conn)) client.end();
       },
       discard: () => {
-        if (!conn.dead) {
-          conn.dead = true;
-          client.end();
-          this.opts.onEvent?.({ type: 'close', server: serverName, connection: conn.id, reason: 'discarded' });
-        }
+        if (conn.dead) return;
+        // No new leases; but a refused channel does not prove the connection dead, and ending it now would kill
+        // every other command running on it. It is closed once the last of them releases it (or it dies by itself).
+        conn.dead = true;
+        this.opts.onEvent?.({ type: 'close', server: serverName, connection: conn.id, reason: 'discarded' });
+        if (conn.channels <= 0) client.end();
+        else this.draining.add(conn);
       },
     };
   }
@@ -147,6 +159,7 @@ export class SshPool {
   private startConnection(server: ServerRecord): Conn {
     const conn: Conn = {
       id: 0,
+      server: server.name,
       client: undefined,
       ready: Promise.resolve(),
       channels: 0,
@@ -164,6 +177,7 @@ export class SshPool {
         conn.client = opened.client;
         conn.fingerprint = opened.fingerprint;
         const onGone = (reason: string) => {
+          this.draining.delete(conn);
           if (!conn.dead) {
             conn.dead = true;
             this.opts.onEvent?.({ type: 'close', server: server.name, connection: conn.id, reason });

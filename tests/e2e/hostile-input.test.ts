@@ -388,6 +388,25 @@ describe('hostile and malformed input over one stdio session', () => {
     expect(inventory.servers.map((s: { name: string }) => s.name)).toEqual(['box']);
   });
 
+  it('answers a NUL in a command, cwd or env (refused, or run as the engine passes it) without disturbing a command beside it', async () => {
+    const beside = raw.request('tools/call', {
+      name: 'remote-bash',
+      arguments: { server: 'box', command: 'sleep 2; echo survived' },
+    });
+    for (const args of [
+      { server: 'box', command: 'echo a\u0000b' },
+      { server: 'box', command: 'true', cwd: '/tmp\u0000/etc' },
+      { server: 'box', command: 'echo "$X"', env: { X: 'a\u0000b' } },
+    ]) {
+      const r = await raw.request('tools/call', { name: 'remote-bash', arguments: args });
+      // sshd itself refuses a NUL in an exec request; whoever refuses it must say why.
+      if (isErrorResponse(r)) expect(textOfResponse(r)).toMatch(/NUL/);
+    }
+    const survived = await beside;
+    expect(isErrorResponse(survived), textOfResponse(survived)).toBe(false);
+    expect(survived.result?.structuredContent).toMatchObject({ status: 'completed', stdout: 'survived' });
+  });
+
   it('answers malformed JSON-RPC as JSON-RPC 2.0 says, and keeps serving', async () => {
     const id = () => raw.nextId();
     const nullIdErrors = () => raw.stdoutLines.filter((l) => l.includes('"id":null')).length;
