@@ -146,7 +146,12 @@ describe('deckhand serve --http', () => {
   });
 
   it('answers 401 with WWW-Authenticate without a token or with a wrong one', async () => {
-    for (const headers of [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Basic ${TOKEN}` }]) {
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: `Bearer ${TOKEN}x` },
+      { authorization: `Basic ${TOKEN}` },
+    ];
+    for (const headers of attempts) {
       const res = await fetch(served.url, {
         method: 'POST',
         headers: { ...MCP_HEADERS, ...headers },
