@@ -2,12 +2,16 @@ import fs from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Config } from './config.js';
 import { Inventory } from './inventory/inventory.js';
+import { JobEngine } from './jobs/engine.js';
+import { LowdbJobStore } from './jobs/store.js';
 import type { Logger } from './logger.js';
-import { CommandService } from './services/commands.js';
+import { JobService } from './services/jobs.js';
+import { RemoteBashJob } from './services/remote-bash-job.js';
 import { ServerService } from './services/servers.js';
 import { SshPool } from './ssh/pool.js';
 import type { ToolDeps } from './tools/deps.js';
 import { registerTools } from './tools/index.js';
+import { packageVersion } from './version.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -19,12 +23,17 @@ export interface App {
   /** A new MCP server bound to the shared services: one per stdio process or per HTTP session. */
   createServer(): McpServer;
   readonly deps: ToolDeps;
+  readonly engine: JobEngine;
+  readonly pool: SshPool;
+  /** Starts the job engine (lease, recovery, queue). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
 const INSTRUCTIONS =
   'deckhand runs commands on registered Linux servers over SSH. Start with list-servers; register a server with add-server. ' +
-  'remote-bash runs a command and answers its exit code and output (cut to head and tail when long).';
+  'remote-bash runs a command: short ones answer at once, long ones become jobs that keep running on the server; follow them with ' +
+  'get-job-status (pass next_cursor back as cursor, use wait_s to long-poll) and stop them with cancel-job. list-jobs shows recent jobs.';
 
 /** Builds the application from its collaborators. No side effects beyond creating DECKHAND_HOME. */
 export function createApp({ config, logger, env }: AppDeps): App {
@@ -36,23 +45,46 @@ export function createApp({ config, logger, env }: AppDeps): App {
     env,
     onEvent: (e) => logger.debug(e, 'ssh pool'),
   });
+  const store = new LowdbJobStore(config.home, {
+    keepFinished: config.jobs.retainFinished,
+    keepDays: config.jobs.retainDays,
+  });
+  const engine = new JobEngine({
+    home: config.home,
+    store,
+    config: config.jobs,
+    handlers: {
+      'remote-bash': new RemoteBashJob({
+        home: config.home,
+        inventory,
+        pool,
+        keepFailedMinutes: config.jobs.remoteKeepFailedHours * 60,
+      }),
+    },
+    onError: (err, context) => logger.error({ err, context }, 'job engine error'),
+  });
+  engine.events.on('job', (j) => logger.debug({ job: j.id, status: j.status }, 'job update'));
   const deps: ToolDeps = {
     config,
     logger,
     servers: new ServerService(inventory, pool),
-    commands: new CommandService(inventory, pool, config.output),
+    jobs: new JobService(engine, inventory, config),
   };
   return {
     deps,
+    engine,
+    pool,
+    start: () => engine.start(),
     createServer() {
       const server = new McpServer(
-        { name: 'deckhand', version: '0.1.0', title: 'deckhand' },
+        { name: 'deckhand', version: packageVersion(), title: 'deckhand' },
         { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
       );
       registerTools(server, deps);
       return server;
     },
     async close() {
+      await engine.close();
       await pool.close();
     },
   };

@@ -87,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (deckhand keeps running)'));
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (deckhand keeps running)'));
   const app = createApp({ config, logger, env: process.env });
+  await app.start();
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;

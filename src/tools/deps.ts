@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { CommandService } from '../services/commands.js';
+import type { JobService } from '../services/jobs.js';
 import type { ServerService } from '../services/servers.js';
 
 /** What tool handlers may use: services only, never the SSH pool or the stores directly. */
@@ -8,5 +8,5 @@ export interface ToolDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly servers: ServerService;
-  readonly commands: CommandService;
+  readonly jobs: JobService;
 }

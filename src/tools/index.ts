@@ -1,6 +1,9 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { registerAddServerTool } from './add-server.js';
+import { registerCancelJobTool } from './cancel-job.js';
 import type { ToolDeps } from './deps.js';
+import { registerGetJobStatusTool } from './get-job-status.js';
+import { registerListJobsTool } from './list-jobs.js';
 import { registerListServersTool } from './list-servers.js';
 import { registerRemoteBashTool } from './remote-bash.js';
 import { registerRemoveServerTool } from './remove-server.js';
@@ -10,4 +13,7 @@ export function registerTools(server: McpServer, deps: ToolDeps): void {
   registerListServersTool(server, deps);
   registerRemoveServerTool(server, deps);
   registerRemoteBashTool(server, deps);
+  registerGetJobStatusTool(server, deps);
+  registerListJobsTool(server, deps);
+  registerCancelJobTool(server, deps);
 }

@@ -30,7 +30,7 @@ function remoteProcessCount(sshd: SshdHandle, marker: string): number {
       '-o',
       'LogLevel=ERROR',
       `${sshd.user}@${sshd.host}`,
-      `pgrep -fc '[${marker[0]}]${marker.slice(1)}' || true`,
+      `pgrep -fc '^${marker}$' || true`,
     ],
     { encoding: 'utf8' },
   );
@@ -108,8 +108,9 @@ describe('remote-bash over a real sshd, through the stdio binary', () => {
   });
 
   it('kills the remote process group on timeout, leaving nothing behind', async () => {
-    const marker = `dh-timeout-${Date.now()}`;
-    const r = await run({ command: `sh -c 'sleep 300; echo ${marker}' & sleep 301; echo ${marker}`, timeout_s: 2 });
+    const n = 30_000 + Math.floor(Math.random() * 9_000);
+    const marker = `sleep ${n}`;
+    const r = await run({ command: `sh -c 'sleep ${n}; echo child' & sleep ${n + 1}; echo parent`, timeout_s: 2 });
     expect(r.status).toBe('failed');
     expect(r.error?.code).toBe('timeout');
     expect(r.error?.message).toMatch(/killed/);
@@ -117,11 +118,12 @@ describe('remote-bash over a real sshd, through the stdio binary', () => {
   });
 
   it('kills the remote process group when the MCP client cancels the call', async () => {
-    const marker = `dh-cancel-${Date.now()}`;
+    const n = 40_000 + Math.floor(Math.random() * 9_000);
+    const marker = `sleep ${n}`;
     const ac = new AbortController();
     const call = mcp.call(
       'remote-bash',
-      { server: 'box', command: `sleep 302; echo ${marker}`, timeout_s: 600 },
+      { server: 'box', command: `sleep ${n}; echo done`, timeout_s: 600 },
       { signal: ac.signal },
     );
     await waitFor(() => remoteProcessCount(sshd, marker) > 0);

@@ -1,0 +1,297 @@
+import { EventEmitter } from 'node:events';
+import { monotonicFactory } from 'ulid';
+import type { JobsConfig } from '../config.js';
+import { DeckhandError } from '../errors.js';
+import type { JobContext, JobHandler, HandlerOutcome, StopReason } from './handler.js';
+import { jobDir, JobLogWriter } from './job-log.js';
+import { EngineLease } from './lease.js';
+import type { JobStore } from './store.js';
+import * as T from './types.js';
+import type { Job, NewJob } from './types.js';
+
+export interface EngineEvents {
+  job: [Job];
+  lines: [string, number];
+}
+
+export interface EngineOptions {
+  readonly home: string;
+  readonly store: JobStore;
+  readonly config: JobsConfig;
+  readonly handlers: Readonly<Record<string, JobHandler>>;
+  readonly onError?: (err: unknown, context: string) => void;
+  /** How often the store is checked for work created, or cancels requested, by other processes. */
+  readonly pollMs?: number;
+}
+
+interface Running {
+  controller: AbortController;
+  reason: StopReason | undefined;
+  timer: NodeJS.Timeout | undefined;
+  done: Promise<void>;
+}
+
+/**
+ * The one engine behind every long operation: a persisted FIFO queue with global and per-server limits,
+ * executed by whichever process holds the lease, with cancellation, timeouts and recovery after a crash.
+ */
+export class JobEngine {
+  readonly events = new EventEmitter<EngineEvents>();
+  private readonly running = new Map<string, Running>();
+  private readonly lease: EngineLease;
+  private poller: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private tickAgain = false;
+  private stopped = false;
+  private lastPrune = 0;
+  // Ids sort in creation order even within one millisecond.
+  private readonly ulid = monotonicFactory();
+
+  constructor(private readonly opts: EngineOptions) {
+    this.events.setMaxListeners(0);
+    this.lease = new EngineLease(opts.home, () => this.onLeaseLost());
+  }
+
+  get store(): JobStore {
+    return this.opts.store;
+  }
+
+  get isOwner(): boolean {
+    return this.lease.held;
+  }
+
+  /** Starts polling for the lease and for work; returns once the first attempt is made. */
+  async start(): Promise<void> {
+    await this.poll();
+    this.poller = setInterval(() => void this.poll(), this.opts.pollMs ?? 250);
+    this.poller.unref();
+  }
+
+  /** Queues a job; `prepare` runs first with its id (e.g. to put secrets beside it) so no runner sees it half-made. */
+  async submit(spec: NewJob & { prepare?: (id: string) => void }): Promise<Job> {
+    if (this.stopped) throw new DeckhandError('shutting_down', 'deckhand is shutting down.');
+    const { prepare, ...rest } = spec;
+    const now = new Date();
+    const id = `job_${this.ulid(now.getTime())}`;
+    prepare?.(id);
+    const job = await this.opts.store.create(rest, now, id);
+    this.events.emit('job', job);
+    this.kick();
+    return job;
+  }
+
+  /** Cancels a queued job at once; asks the executing process to stop a running one. */
+  async cancel(id: string): Promise<Job | undefined> {
+    const now = new Date();
+    const job = await this.opts.store.update(id, (j) => {
+      if (T.isTerminal(j.status)) return undefined;
+      if (j.status === 'queued') return T.cancelJob(j, now, 'Cancelled before it started.');
+      return T.requestCancel(j, now);
+    });
+    if (job) this.events.emit('job', job);
+    const r = this.running.get(id);
+    if (r) this.stopRun(r, 'cancel');
+    return job;
+  }
+
+  /** Resolves with the job once it is terminal, or with its latest state after `timeoutMs`. */
+  async wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Job | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.opts.store.get(id);
+      if (!job || T.isTerminal(job.status) || Date.now() >= deadline || signal?.aborted) return job;
+      await this.nextEvent(id, Math.min(deadline - Date.now(), 200), signal);
+    }
+  }
+
+  /** Waits for a change to a job (new lines or a new state) or `ms`, whichever first. */
+  nextEvent(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.events.off('job', onJob);
+        this.events.off('lines', onLines);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const onJob = (j: Job) => j.id === id && done();
+      const onLines = (jid: string) => jid === id && done();
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.events.on('job', onJob);
+      this.events.on('lines', onLines);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.poller) clearInterval(this.poller);
+    for (const r of this.running.values()) this.stopRun(r, 'shutdown');
+    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    await this.lease.releaseLease();
+  }
+
+  private kick(): void {
+    if (!this.lease.held || this.stopped) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .catch((err: unknown) => this.opts.onError?.(err, 'scheduling'))
+      .finally(() => {
+        this.ticking = undefined;
+        if (this.tickAgain) {
+          this.tickAgain = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async tick(): Promise<void> {
+    const { maxJobs, maxPerServer } = this.opts.config;
+    const now = new Date();
+    const claimed = await this.opts.store.claim(
+      (job, running) =>
+        running.length < maxJobs &&
+        (job.server === null || running.filter((r) => r.server === job.server).length < maxPerServer),
+      (job) => T.startJob(job, now),
+      maxJobs,
+    );
+    for (const job of claimed) {
+      this.events.emit('job', job);
+      this.launch(job, false);
+    }
+  }
+
+  private async poll(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      if (!this.lease.held && !(await this.lease.tryAcquire())) return;
+      // Reconcile: every running job belongs to this process once it holds the lease.
+      for (const job of await this.opts.store.active()) {
+        const mine = this.running.get(job.id);
+        if (job.status === 'running' && !mine) this.launch(job, true);
+        else if (mine && job.cancel_requested_at) this.stopRun(mine, 'cancel');
+        else if (job.status === 'queued') this.kick();
+      }
+      if (Date.now() - this.lastPrune > 30_000) {
+        this.lastPrune = Date.now();
+        await this.opts.store.prune();
+      }
+    } catch (err) {
+      this.opts.onError?.(err, 'poll');
+    }
+  }
+
+  private onLeaseLost(): void {
+    this.opts.onError?.(new Error('engine lease lost'), 'lease');
+    for (const r of this.running.values()) this.stopRun(r, 'shutdown');
+  }
+
+  private stopRun(r: Running, reason: StopReason): void {
+    if (r.reason) return;
+    r.reason = reason;
+    r.controller.abort(reason);
+  }
+
+  private launch(job: Job, recovering: boolean): void {
+    const handler = this.opts.handlers[job.type];
+    const controller = new AbortController();
+    const entry: Running = { controller, reason: undefined, timer: undefined, done: Promise.resolve() };
+    this.running.set(job.id, entry);
+    const deadline = Date.parse(job.started_at ?? new Date().toISOString()) + job.timeout_s * 1000;
+    entry.timer = setTimeout(() => this.stopRun(entry, 'timeout'), Math.max(0, deadline - Date.now()));
+    if (job.cancel_requested_at) this.stopRun(entry, 'cancel');
+    const log = new JobLogWriter(
+      jobDir(this.opts.home, job.id),
+      { maxBytes: this.opts.config.logMaxBytes },
+      this.events,
+      job.id,
+    );
+    const ctx: JobContext = {
+      job,
+      recovering,
+      signal: controller.signal,
+      stopReason: () => entry.reason,
+      log,
+      note: (text) => {
+        log.add('system', text);
+        log.flush();
+      },
+      progress: (p) => {
+        void this.opts.store
+          .update(job.id, (j) => (T.isTerminal(j.status) ? undefined : T.setProgress(j, p)))
+          .then((j) => j && this.events.emit('job', j))
+          .catch((err: unknown) => this.opts.onError?.(err, 'progress'));
+      },
+      setRuntime: async (r) => {
+        await this.opts.store.update(job.id, (j) => T.setRuntime(j, r));
+      },
+    };
+    const run = async (): Promise<HandlerOutcome> => {
+      if (!handler)
+        return { kind: 'failed', error: { code: 'unknown_type', message: `No handler for job type "${job.type}".` } };
+      return handler.run(ctx);
+    };
+    entry.done = run()
+      .catch((err: unknown): HandlerOutcome => ({
+        kind: 'failed',
+        error: {
+          code: err instanceof DeckhandError ? err.code : 'internal_error',
+          message: err instanceof Error ? err.message : String(err),
+        },
+      }))
+      .then((outcome) => this.finish(job.id, outcome, log))
+      .catch((err: unknown) => this.opts.onError?.(err, `finishing ${job.id}`))
+      .finally(() => {
+        clearTimeout(entry.timer);
+        log.close();
+        this.running.delete(job.id);
+        this.kick();
+      });
+  }
+
+  private async finish(id: string, o: HandlerOutcome, log: JobLogWriter): Promise<void> {
+    if (o.kind === 'abandon') return;
+    const now = new Date();
+    const summary: Record<HandlerOutcome['kind'], string> = {
+      exit: '',
+      completed: 'completed',
+      failed: 'failed',
+      cancelled: 'cancelled',
+      timeout: 'timed out',
+      lost: 'lost',
+      requeue: 'requeued',
+      abandon: '',
+    };
+    if (o.kind === 'exit') log.add('system', `exit status ${o.exit_code}`);
+    else
+      log.add(
+        'system',
+        `job ${summary[o.kind]}${'message' in o ? `: ${o.message}` : 'error' in o ? `: ${o.error.message}` : ''}`,
+      );
+    log.flush();
+    const job = await this.opts.store.update(id, (j) => {
+      if (T.isTerminal(j.status)) return undefined;
+      switch (o.kind) {
+        case 'exit':
+          return T.exitJob(j, o.exit_code, now, o.result);
+        case 'completed':
+          return T.completeJob(j, now, o.result);
+        case 'failed':
+          return T.failJob(j, o.error, now, { exit_code: o.exit_code ?? null, result: o.result });
+        case 'cancelled':
+          return T.cancelJob(j, now, o.message, { exit_code: o.exit_code ?? null, result: o.result });
+        case 'timeout':
+          return { ...T.timeoutJob(j, now, o.message), result: o.result ?? null };
+        case 'lost':
+          return T.loseJob(j, now, o.message);
+        case 'requeue':
+          return T.requeueJob(j);
+      }
+    });
+    if (job) this.events.emit('job', job);
+    if (o.cleanup) await o.cleanup().catch((err: unknown) => this.opts.onError?.(err, `cleanup of ${id}`));
+  }
+}

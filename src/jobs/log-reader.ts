@@ -1,0 +1,183 @@
+import fs from 'node:fs';
+import { omittedMarker } from '../util/format.js';
+import type { DecodedLine } from './log-format.js';
+import type { LogLine } from './log-format.js';
+import { listSegments, scanBackward, scanForward, seekAfter } from './log-segments.js';
+
+export interface ReadOptions {
+  /** Lines after this seq (exclusive); without it, the last `limit` lines. */
+  readonly cursor?: number | undefined;
+  readonly limit: number;
+  readonly stream?: 'all' | 'stdout' | 'stderr';
+  readonly grep?: RegExp | undefined;
+  /** Bytes of log scanned at most per read, so a filter over a huge log answers quickly with has_more. */
+  readonly scanBudgetBytes?: number;
+}
+
+export interface ReadResult {
+  readonly lines: LogLine[];
+  /** Pass back as `cursor` to continue after the last line returned (or scanned). */
+  readonly next_cursor: number;
+  readonly has_more: boolean;
+  readonly total_lines: number;
+  readonly log_bytes: number;
+  /** True when a filtered tail read stopped at its scan budget before finding `limit` lines. */
+  readonly truncated?: boolean;
+}
+
+interface Segment {
+  file: string;
+  size: number;
+}
+
+function segments(dir: string): Segment[] {
+  return listSegments(dir).map((file) => {
+    try {
+      return { file, size: fs.statSync(file).size };
+    } catch {
+      return { file, size: 0 };
+    }
+  });
+}
+
+function lastSeq(segs: Segment[]): number {
+  for (let i = segs.length - 1; i >= 0; i--) {
+    const s = segs[i] as Segment;
+    if (s.size === 0) continue;
+    let seq = 0;
+    withFd(s.file, (fd) =>
+      scanBackward(fd, s.size, (l) => {
+        seq = l.seq;
+        return false;
+      }),
+    );
+    if (seq) return seq;
+  }
+  return 0;
+}
+
+function withFd<T>(file: string, fn: (fd: number) => T): T | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    return fn(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Reads a job log in pages, never the whole file: tails walk back from the end, cursors binary-search by seq. */
+export function readLog(dir: string, opts: ReadOptions): ReadResult {
+  const segs = segments(dir);
+  const total = lastSeq(segs);
+  const log_bytes = segs.reduce((n, s) => n + s.size, 0);
+  const budget = opts.scanBudgetBytes ?? 32 * 1024 * 1024;
+  const marker = segs.length > 1 ? capMarker(dir) : undefined;
+  const want = (l: DecodedLine) =>
+    (opts.stream === undefined || opts.stream === 'all' || l.stream === opts.stream || l.stream === 'system') &&
+    (!opts.grep || opts.grep.test(l.text));
+  if (opts.limit === 0)
+    return {
+      lines: [],
+      next_cursor: opts.cursor ?? total,
+      has_more: (opts.cursor ?? total) < total,
+      total_lines: total,
+      log_bytes,
+    };
+
+  if (opts.cursor === undefined) {
+    const picked: DecodedLine[] = [];
+    let scanned = 0;
+    let exhausted = true;
+    for (let i = segs.length - 1; i >= 0 && picked.length < opts.limit; i--) {
+      const s = segs[i] as Segment;
+      withFd(s.file, (fd) =>
+        scanBackward(fd, s.size, (l, start) => {
+          scanned = s.size - start;
+          if (want(l)) picked.push(l);
+          if (scanned > budget) exhausted = false;
+          return picked.length < opts.limit && scanned <= budget;
+        }),
+      );
+    }
+    picked.reverse();
+    return {
+      lines: withGaps(picked, marker),
+      next_cursor: total,
+      has_more: false,
+      total_lines: total,
+      log_bytes,
+      truncated: !exhausted,
+    };
+  }
+
+  const after = opts.cursor;
+  const picked: DecodedLine[] = [];
+  let lastScanned = after;
+  let scanned = 0;
+  let stoppedEarly = false;
+  for (const s of segs) {
+    if (picked.length >= opts.limit || stoppedEarly) break;
+    withFd(s.file, (fd) => {
+      const start = seekAfter(fd, s.size, after);
+      scanForward(fd, start, s.size, (l) => {
+        if (l.seq <= after) return true;
+        scanned += l.text.length + 24;
+        lastScanned = l.seq;
+        if (want(l)) picked.push(l);
+        if (picked.length >= opts.limit || scanned > budget) {
+          stoppedEarly = true;
+          return false;
+        }
+        return true;
+      });
+    });
+  }
+  return {
+    lines: withGaps(picked, marker),
+    next_cursor: lastScanned,
+    has_more: lastScanned < total,
+    total_lines: total,
+    log_bytes,
+  };
+}
+
+/** Where the log was capped, a system line between head and tail says how much was dropped. */
+function withGaps(lines: DecodedLine[], marker: LogLine | undefined): LogLine[] {
+  const out: LogLine[] = [];
+  let prev: DecodedLine | undefined;
+  for (const l of lines) {
+    if (marker && prev && prev.seq <= marker.seq && l.seq > marker.seq) out.push(marker);
+    out.push({ seq: l.seq, ts: l.ts, stream: l.stream, text: l.text });
+    prev = l;
+  }
+  return out;
+}
+
+/** A marker line for the gap between the head and the rolling tail of a capped log. */
+export function capMarker(dir: string): LogLine | undefined {
+  const segs = segments(dir);
+  if (segs.length < 2) return undefined;
+  let headLast: DecodedLine | undefined;
+  let tailFirst: DecodedLine | undefined;
+  withFd((segs[0] as Segment).file, (fd) =>
+    scanBackward(fd, (segs[0] as Segment).size, (l) => {
+      headLast = l;
+      return false;
+    }),
+  );
+  withFd((segs[1] as Segment).file, (fd) =>
+    scanForward(fd, 0, (segs[1] as Segment).size, (l) => {
+      tailFirst = l;
+      return false;
+    }),
+  );
+  if (!headLast || !tailFirst || tailFirst.seq - headLast.seq <= 1) return undefined;
+  const lines = tailFirst.seq - headLast.seq - 1;
+  const bytes = tailFirst.off.out + tailFirst.off.err - (headLast.off.out + headLast.off.err);
+  return { seq: headLast.seq, ts: tailFirst.ts, stream: 'system', text: omittedMarker(lines, Math.max(0, bytes)) };
+}

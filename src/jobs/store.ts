@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SharedDocument } from '../store/document.js';
+import { createJob, isTerminal, type Job, type JobStatus, type NewJob } from './types.js';
+import { JobArchive } from './archive.js';
+
+export interface JobFilter {
+  readonly status?: JobStatus | undefined;
+  readonly server?: string | undefined;
+  readonly type?: string | undefined;
+}
+
+export interface JobPage {
+  readonly jobs: Job[];
+  readonly next_cursor: string | null;
+}
+
+/**
+ * Where job records live. Every method is safe across processes sharing DECKHAND_HOME.
+ * Output never goes here (see JobLog): the document stays small and quick to rewrite.
+ */
+export interface JobStore {
+  create(spec: NewJob, now?: Date, id?: string): Promise<Job>;
+  get(id: string): Promise<Job | undefined>;
+  /** Applies a change under the store lock; `change` returns the new record, or undefined to leave it. */
+  update(id: string, change: (job: Job) => Job | undefined): Promise<Job | undefined>;
+  /** Picks queued jobs in FIFO order that `admit` accepts and starts them, atomically. */
+  claim(admit: (job: Job, running: readonly Job[]) => boolean, start: (job: Job) => Job, max: number): Promise<Job[]>;
+  active(): Promise<Job[]>;
+  list(filter: JobFilter, limit: number, cursor?: string): Promise<JobPage>;
+  prune(now?: Date): Promise<number>;
+  readonly file: string;
+}
+
+interface JobsDoc {
+  version: 1;
+  jobs: Job[];
+}
+
+export interface RetentionPolicy {
+  readonly keepFinished: number;
+  readonly keepDays: number;
+}
+
+export class LowdbJobStore implements JobStore {
+  private readonly doc: SharedDocument<JobsDoc>;
+  private readonly archive: JobArchive;
+
+  constructor(
+    home: string,
+    private readonly retention: RetentionPolicy,
+  ) {
+    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+    this.doc = new SharedDocument<JobsDoc>(path.join(home, 'jobs.json'), () => ({ version: 1, jobs: [] }));
+    this.archive = new JobArchive(path.join(home, 'jobs-archive.jsonl'));
+  }
+
+  get file(): string {
+    return this.doc.path;
+  }
+
+  async create(spec: NewJob, now = new Date(), id?: string): Promise<Job> {
+    const job = createJob(spec, now, id);
+    await this.doc.update((d) => {
+      d.jobs.push(job);
+    });
+    return job;
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    const d = await this.doc.read();
+    return d.jobs.find((j) => j.id === id) ?? (await this.archive.get(id));
+  }
+
+  async update(id: string, change: (job: Job) => Job | undefined): Promise<Job | undefined> {
+    return this.doc.update((d) => {
+      const i = d.jobs.findIndex((j) => j.id === id);
+      if (i < 0) return undefined;
+      const next = change(d.jobs[i] as Job);
+      if (next) d.jobs[i] = next;
+      return next ?? d.jobs[i];
+    });
+  }
+
+  async claim(
+    admit: (job: Job, running: readonly Job[]) => boolean,
+    start: (job: Job) => Job,
+    max: number,
+  ): Promise<Job[]> {
+    const quick = await this.doc.read();
+    if (!quick.jobs.some((j) => j.status === 'queued')) return [];
+    return this.doc.update((d) => {
+      const running = d.jobs.filter((j) => j.status === 'running');
+      const claimed: Job[] = [];
+      for (let i = 0; i < d.jobs.length && claimed.length < max; i++) {
+        const j = d.jobs[i] as Job;
+        if (j.status !== 'queued' || j.cancel_requested_at) continue;
+        if (!admit(j, running)) continue;
+        const started = start(j);
+        d.jobs[i] = started;
+        running.push(started);
+        claimed.push(started);
+      }
+      return claimed;
+    });
+  }
+
+  async active(): Promise<Job[]> {
+    return (await this.doc.read()).jobs.filter((j) => !isTerminal(j.status));
+  }
+
+  async list(filter: JobFilter, limit: number, cursor?: string): Promise<JobPage> {
+    const d = await this.doc.read();
+    const match = (j: Job) =>
+      (!filter.status || j.status === filter.status) &&
+      (!filter.server || j.server === filter.server) &&
+      (!filter.type || j.type === filter.type) &&
+      (!cursor || j.id < cursor);
+    const out: Job[] = [];
+    for (let i = d.jobs.length - 1; i >= 0 && out.length <= limit; i--) {
+      const j = d.jobs[i] as Job;
+      if (match(j)) out.push(j);
+    }
+    if (out.length <= limit) {
+      const oldest = d.jobs[0]?.id;
+      for (const j of await this.archive.newestFirst()) {
+        if (out.length > limit) break;
+        if (oldest && j.id >= oldest) continue;
+        if (match(j)) out.push(j);
+      }
+    }
+    const page = out.slice(0, limit);
+    return { jobs: page, next_cursor: out.length > limit ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  /** Moves finished jobs past the retention policy to the append-only archive, keeping the document small. */
+  async prune(now = new Date()): Promise<number> {
+    const cutoff = now.getTime() - this.retention.keepDays * 86_400_000;
+    const d0 = await this.doc.read();
+    const finished0 = d0.jobs.filter((j) => isTerminal(j.status));
+    if (
+      finished0.length <= this.retention.keepFinished &&
+      !finished0.some((j) => Date.parse(j.finished_at ?? j.created_at) < cutoff)
+    )
+      return 0;
+    let moved: Job[] = [];
+    await this.doc.update((d) => {
+      const finished = d.jobs.filter((j) => isTerminal(j.status));
+      const excess = new Set(
+        finished.slice(0, Math.max(0, finished.length - this.retention.keepFinished)).map((j) => j.id),
+      );
+      for (const j of finished) if (Date.parse(j.finished_at ?? j.created_at) < cutoff) excess.add(j.id);
+      moved = d.jobs.filter((j) => excess.has(j.id));
+      // Archive first: a crash between the two writes duplicates a record in the archive, never loses one.
+      this.archive.appendSync(moved);
+      d.jobs = d.jobs.filter((j) => !excess.has(j.id));
+    });
+    return moved.length;
+  }
+}

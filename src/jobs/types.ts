@@ -1,0 +1,168 @@
+import { ulid } from 'ulid';
+
+/** The closed set of job states. `lost` means the outcome cannot be known (no process, no exit record). */
+export const JOB_STATUSES = Object.freeze(['queued', 'running', 'completed', 'failed', 'cancelled', 'lost'] as const);
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled', 'lost']);
+export function isTerminal(s: JobStatus): boolean {
+  return TERMINAL.has(s);
+}
+
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface JobProgress {
+  readonly percent?: number | undefined;
+  readonly step?: string | undefined;
+  readonly steps_total?: number | undefined;
+  readonly message?: string | undefined;
+}
+
+export interface Job {
+  readonly id: string;
+  readonly type: string;
+  readonly server: string | null;
+  /** What was asked, with secrets redacted. */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly status: JobStatus;
+  readonly progress: JobProgress;
+  readonly created_at: string;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+  readonly attempt: number;
+  readonly exit_code: number | null;
+  readonly error: JobError | null;
+  readonly result: unknown;
+  /** Maximum run time; reaching it kills the work and fails the job with error.code "timeout". */
+  readonly timeout_s: number;
+  /** Set by cancel-job in any process; the executing process acts on it. */
+  readonly cancel_requested_at: string | null;
+  /** Executor state that recovery needs (e.g. the remote job directory); never secrets. */
+  readonly runtime: Readonly<Record<string, unknown>>;
+}
+
+const ID_RE = /^job_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export function newJobId(now = Date.now()): string {
+  return `job_${ulid(now)}`;
+}
+
+/** Ids reach file paths and remote commands: only this exact shape is ever accepted. */
+export function isJobId(s: string): boolean {
+  return ID_RE.test(s);
+}
+
+export class InvalidTransitionError extends Error {
+  constructor(id: string, from: JobStatus, to: JobStatus) {
+    super(`Job ${id} cannot go from ${from} to ${to}.`);
+    this.name = 'InvalidTransitionError';
+  }
+}
+
+export interface NewJob {
+  readonly type: string;
+  readonly server: string | null;
+  readonly params: Record<string, unknown>;
+  readonly timeout_s: number;
+  readonly runtime?: Record<string, unknown>;
+}
+
+export function createJob(spec: NewJob, now: Date, id: string = newJobId(now.getTime())): Job {
+  return {
+    id,
+    type: spec.type,
+    server: spec.server,
+    params: spec.params,
+    status: 'queued',
+    progress: {},
+    created_at: now.toISOString(),
+    started_at: null,
+    finished_at: null,
+    attempt: 0,
+    exit_code: null,
+    error: null,
+    result: null,
+    timeout_s: spec.timeout_s,
+    cancel_requested_at: null,
+    runtime: spec.runtime ?? {},
+  };
+}
+
+// Pure transitions: each returns a new record or throws; the store applies them under its lock.
+
+export function startJob(job: Job, now: Date): Job {
+  if (job.status !== 'queued') throw new InvalidTransitionError(job.id, job.status, 'running');
+  return { ...job, status: 'running', started_at: now.toISOString(), attempt: job.attempt + 1 };
+}
+
+/** Back to the queue when work provably never started (e.g. the process died before the remote start). */
+export function requeueJob(job: Job): Job {
+  if (job.status !== 'running') throw new InvalidTransitionError(job.id, job.status, 'queued');
+  return { ...job, status: 'queued', started_at: null };
+}
+
+export interface Outcome {
+  readonly exit_code?: number | null;
+  readonly error?: JobError | null;
+  readonly result?: unknown;
+}
+
+function finish(job: Job, to: JobStatus, now: Date, o: Outcome): Job {
+  if (isTerminal(job.status)) throw new InvalidTransitionError(job.id, job.status, to);
+  if (to !== 'cancelled' && job.status !== 'running') throw new InvalidTransitionError(job.id, job.status, to);
+  return {
+    ...job,
+    status: to,
+    finished_at: now.toISOString(),
+    exit_code: o.exit_code ?? null,
+    error: o.error ?? null,
+    result: o.result ?? job.result ?? null,
+  };
+}
+
+/** Exit 0 completes; anything else fails with its exit code. */
+export function exitJob(job: Job, exitCode: number, now: Date, result?: unknown): Job {
+  if (exitCode === 0) return finish(job, 'completed', now, { exit_code: 0, result });
+  return finish(job, 'failed', now, {
+    exit_code: exitCode,
+    result,
+    error: { code: 'exit_code', message: `The command exited with code ${exitCode}.` },
+  });
+}
+
+export function completeJob(job: Job, now: Date, result?: unknown): Job {
+  return finish(job, 'completed', now, { result, exit_code: job.exit_code });
+}
+
+export function failJob(job: Job, error: JobError, now: Date, extra: Outcome = {}): Job {
+  return finish(job, 'failed', now, { ...extra, error });
+}
+
+export function timeoutJob(job: Job, now: Date, message: string): Job {
+  return finish(job, 'failed', now, { error: { code: 'timeout', message } });
+}
+
+/** Queued or running → cancelled. */
+export function cancelJob(job: Job, now: Date, message: string, extra: Outcome = {}): Job {
+  return finish(job, 'cancelled', now, { ...extra, error: { code: 'cancelled', message } });
+}
+
+export function loseJob(job: Job, now: Date, message: string): Job {
+  return finish(job, 'lost', now, { error: { code: 'lost', message } });
+}
+
+export function requestCancel(job: Job, now: Date): Job {
+  if (isTerminal(job.status)) return job;
+  return { ...job, cancel_requested_at: job.cancel_requested_at ?? now.toISOString() };
+}
+
+export function setProgress(job: Job, progress: JobProgress): Job {
+  return { ...job, progress: { ...job.progress, ...progress } };
+}
+
+export function setRuntime(job: Job, runtime: Record<string, unknown>): Job {
+  return { ...job, runtime: { ...job.runtime, ...runtime } };
+}

@@ -1,0 +1,253 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ClientChannel } from 'ssh2';
+import { DeckhandError } from '../errors.js';
+import type { Inventory } from '../inventory/inventory.js';
+import type { HandlerOutcome, JobContext, JobHandler } from '../jobs/handler.js';
+import { jobDir } from '../jobs/job-log.js';
+import { execCollect, openExec } from '../ssh/exec.js';
+import { FrameParser, OffsetLineSplitter, type FrameEvent } from '../ssh/frames.js';
+import type { SshPool } from '../ssh/pool.js';
+import { cleanupCommand, followCommand, killCommand, startCommand, startPayload } from '../ssh/remote-scripts.js';
+
+export interface RemoteBashParams {
+  readonly command: string;
+  readonly cwd?: string | undefined;
+  /** Only the names: values live in a 0600 file beside the log until the command has started. */
+  readonly env_keys?: readonly string[] | undefined;
+}
+
+const FATAL = new Set([
+  'host_key_mismatch',
+  'auth_failed',
+  'unknown_server',
+  'key_file_missing',
+  'no_auth_method',
+  'secret_env_missing',
+]);
+
+/** Secret env values wait here (0600) until the remote side has them, so job records never hold them. */
+export function writeSecretEnv(home: string, jobId: string, env: Record<string, string> | undefined): void {
+  if (!env || Object.keys(env).length === 0) return;
+  const dir = jobDir(home, jobId);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify(env), { mode: 0o600 });
+}
+
+function readSecretEnv(home: string, jobId: string): Record<string, string> | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(jobDir(home, jobId), 'env.json'), 'utf8')) as Record<string, string>;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RemoteBashJobOptions {
+  readonly home: string;
+  readonly inventory: Inventory;
+  readonly pool: SshPool;
+  readonly killGraceS?: number;
+  readonly keepFailedMinutes: number;
+}
+
+type Follow =
+  | { kind: 'exit'; status: number }
+  | { kind: 'lost'; reason: string }
+  | { kind: 'dropped'; err?: unknown }
+  | { kind: 'stopped' };
+
+/**
+ * Runs a command detached on the remote host (see remote-scripts.ts) and follows its output into the job log.
+ * A dropped connection or a restart of deckhand resumes from the offsets stored with the last logged line.
+ */
+export class RemoteBashJob implements JobHandler {
+  constructor(private readonly o: RemoteBashJobOptions) {}
+
+  async run(ctx: JobContext): Promise<HandlerOutcome> {
+    const params = ctx.job.params as unknown as RemoteBashParams;
+    const id = ctx.job.id;
+    let launched = typeof ctx.job.runtime.launched_at === 'string';
+    let delay = 500;
+    for (;;) {
+      const reason = ctx.stopReason();
+      if (reason === 'shutdown') return { kind: 'abandon' };
+      if (reason && !launched)
+        return reason === 'cancel'
+          ? { kind: 'cancelled', message: 'Cancelled before the command started.' }
+          : { kind: 'timeout', message: 'Timed out before the command could start.' };
+      let lease;
+      try {
+        const server = await this.o.inventory.get(ctx.job.server ?? '');
+        lease = await this.o.pool.acquire(server);
+      } catch (err) {
+        if (err instanceof DeckhandError && FATAL.has(err.code))
+          return { kind: 'failed', error: { code: err.code, message: err.userMessage } };
+        if (reason) return this.stopOutcome(reason, false, 'the server could not be reached to kill the command');
+        ctx.note(
+          `cannot reach the server (${err instanceof Error ? err.message : String(err)}); retrying in ${Math.round(delay / 1000)} s`,
+        );
+        await sleep(delay, ctx.signal);
+        delay = Math.min(delay * 2, 30_000);
+        continue;
+      }
+      try {
+        let channel: ClientChannel;
+        if (!launched) {
+          await ctx.setRuntime({ launched_at: new Date().toISOString(), remote_dir: `~/.deckhand/jobs/${id}` });
+          launched = true;
+          channel = await openExec(lease.client, startCommand(id));
+          const env = readSecretEnv(this.o.home, id);
+          channel.end(startPayload({ jobId: id, command: params.command, cwd: params.cwd, env }));
+          // The values are on their way to the remote side (which deletes its copy once read): drop ours.
+          fs.rmSync(path.join(jobDir(this.o.home, id), 'env.json'), { force: true });
+        } else {
+          if (ctx.recovering && delay === 500) ctx.note('deckhand restarted: reattaching to the running command');
+          channel = await openExec(lease.client, followCommand(id, ctx.log.offsets.out, ctx.log.offsets.err));
+          channel.end();
+        }
+        const f = await this.follow(ctx, channel);
+        if (f.kind === 'exit') {
+          delay = 500;
+          const r = ctx.stopReason();
+          const cleanup = this.cleanupFor(ctx, f.status === 0 || r === 'cancel');
+          if (r === 'cancel' || r === 'timeout') return { ...this.stopOutcome(r, true, ''), cleanup };
+          return { kind: 'exit', exit_code: f.status, cleanup };
+        }
+        if (f.kind === 'lost') {
+          if (f.reason === 'no-dir' && !ctx.job.runtime.launched_at && !launched)
+            return { kind: 'requeue', message: 'the command never started' };
+          return {
+            kind: 'lost',
+            message:
+              f.reason === 'no-dir'
+                ? `The job's directory on the server (~/.deckhand/jobs/${id}) is gone and no exit status was recorded: the outcome is unknown.`
+                : 'The command is no longer running on the server and left no exit status (it was killed, or the machine rebooted): the outcome is unknown. Its output up to then is in the log.',
+          };
+        }
+        if (f.kind === 'stopped') {
+          const r = ctx.stopReason();
+          if (r === 'shutdown') return { kind: 'abandon' };
+          // Cancel or timeout: kill the process group, then keep following to collect the exit status.
+          const killed = await this.kill(lease.client, id);
+          ctx.note(
+            killed ? 'the remote process group was terminated' : 'could not confirm the remote process group is gone',
+          );
+          const after = await this.follow(ctx, await openFollow(lease.client, id, ctx), 10_000);
+          return {
+            ...this.stopOutcome(r ?? 'cancel', killed, ''),
+            cleanup: this.cleanupFor(ctx, true),
+            ...(after.kind === 'exit' ? {} : {}),
+          };
+        }
+        ctx.note('connection to the server lost; reconnecting and resuming from the last line received');
+        lease.discard();
+      } catch (err) {
+        if (err instanceof DeckhandError && err.code === 'channel_failed') lease.discard();
+        else throw err;
+      } finally {
+        lease.release();
+      }
+      await sleep(delay, ctx.signal);
+      delay = Math.min(delay * 2, 30_000);
+    }
+  }
+
+  private stopOutcome(reason: 'cancel' | 'timeout', killed: boolean, why: string): HandlerOutcome {
+    const what = killed
+      ? 'the remote command and everything it started were killed'
+      : `deckhand could not confirm the remote command is gone${why ? ` (${why})` : ''}`;
+    return reason === 'cancel'
+      ? { kind: 'cancelled', message: `Cancelled; ${what}.` }
+      : { kind: 'timeout', message: `Reached its time limit; ${what}.` };
+  }
+
+  private cleanupFor(ctx: JobContext, removeOwn: boolean): () => Promise<void> {
+    return async () => {
+      const server = await this.o.inventory.get(ctx.job.server ?? '');
+      const lease = await this.o.pool.acquire(server);
+      try {
+        await execCollect(lease.client, cleanupCommand(removeOwn ? ctx.job.id : undefined, this.o.keepFailedMinutes));
+      } finally {
+        lease.release();
+      }
+    };
+  }
+
+  private async kill(client: import('ssh2').Client, id: string): Promise<boolean> {
+    try {
+      const r = await execCollect(client, killCommand(id, this.o.killGraceS ?? 2), 30_000);
+      return /gone|no-dir/.test(r.stdout);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Streams frames into the log until the command ends, the follower reports it lost, the channel drops or we are stopped. */
+  private follow(ctx: JobContext, channel: ClientChannel, maxMs?: number): Promise<Follow> {
+    const log = ctx.log;
+    const split = {
+      stdout: new OffsetLineSplitter(log.offsets.out, (t, off) => log.add('stdout', t, off)),
+      stderr: new OffsetLineSplitter(log.offsets.err, (t, off) => log.add('stderr', t, off)),
+    };
+    return new Promise<Follow>((resolve) => {
+      let result: Follow | undefined;
+      const settle = (f: Follow) => {
+        if (result) return;
+        result = f;
+        clearTimeout(timer);
+        ctx.signal.removeEventListener('abort', onAbort);
+        channel.close();
+        resolve(f);
+      };
+      const onFrame = (e: FrameEvent) => {
+        if (e.type === 'data') split[e.stream].push(e.chunk);
+        else if (e.type === 'exit') {
+          split.stdout.end();
+          split.stderr.end();
+          log.flush();
+          settle({ kind: 'exit', status: e.status });
+        } else if (e.type === 'lost') {
+          log.flush();
+          settle({ kind: 'lost', reason: e.reason });
+        } else if (e.type === 'pid') void ctx.setRuntime({ runner_pid: e.pid }).catch(() => undefined);
+      };
+      const parser = new FrameParser(onFrame);
+      const onAbort = () => maxMs === undefined && settle({ kind: 'stopped' });
+      const timer = maxMs === undefined ? undefined : setTimeout(() => settle({ kind: 'dropped' }), maxMs);
+      if (ctx.signal.aborted && maxMs === undefined) return settle({ kind: 'stopped' });
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      channel.on('data', (d: Buffer) => {
+        if (result) return;
+        try {
+          parser.push(d);
+          log.flush();
+        } catch (err) {
+          settle({ kind: 'dropped', err });
+        }
+      });
+      channel.stderr.on('data', (d: Buffer) => log.add('system', `remote follower: ${d.toString('utf8').trim()}`));
+      channel.on('close', () => {
+        log.flush();
+        settle({ kind: 'dropped' });
+      });
+    });
+  }
+}
+
+async function openFollow(client: import('ssh2').Client, id: string, ctx: JobContext): Promise<ClientChannel> {
+  const ch = await openExec(client, followCommand(id, ctx.log.offsets.out, ctx.log.offsets.err));
+  ch.end();
+  return ch;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

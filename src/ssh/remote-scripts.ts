@@ -1,0 +1,148 @@
+import { envExports, shQuote } from './shell.js';
+
+/**
+ * Shell scripts for commands that outlive the SSH connection. POSIX sh only (dash, bash, busybox ash):
+ * no tmux, no systemd. Per job, a directory on the remote host holds:
+ *   cmd, env (removed once read), cwd   what to run
+ *   run                                 the runner: starts cmd in its own session, waits, records exit
+ *   runner.pid, boot                    the runner's pid and the boot id it started under
+ *   pgid                                the command's process group (what cancel and timeout kill)
+ *   out, err                            the command's stdout and stderr, append-only
+ *   exit                                the exit status, written atomically when the command ends
+ * The follower streams out/err from byte offsets as frames on stdout:
+ *   "O <n>\n" + n bytes | "E <n>\n" + n bytes | "P <runner pid>\n" | "X <status>\n" | "L <reason>\n"
+ */
+
+export function remoteJobDir(jobId: string): string {
+  return `"$HOME"/.deckhand/jobs/${jobId}`;
+}
+
+const RUNNER = `d=$1
+cd "$d" || exit 97
+sh_=sh; command -v bash >/dev/null 2>&1 && sh_=bash
+if [ -f env ]; then . ./env; rm -f env; fi
+if [ -s cwd ]; then
+  if ! cd -- "$(cat "$d/cwd")"; then
+    echo "deckhand: cannot change to directory $(cat "$d/cwd")" >> "$d/err"
+    echo 126 > "$d/exit.tmp"; mv "$d/exit.tmp" "$d/exit"; exit 0
+  fi
+fi
+if command -v setsid >/dev/null 2>&1; then
+  setsid $sh_ "$d/cmd" </dev/null >>"$d/out" 2>>"$d/err" &
+else
+  $sh_ "$d/cmd" </dev/null >>"$d/out" 2>>"$d/err" &
+fi
+echo $! > "$d/pgid.tmp"; mv "$d/pgid.tmp" "$d/pgid"
+wait $!
+echo $? > "$d/exit.tmp"; mv "$d/exit.tmp" "$d/exit"
+`;
+
+const FOLLOW = `sz() { if [ -f "$1" ]; then stat -c %s "$1" 2>/dev/null || wc -c < "$1"; else echo 0; fi; }
+boot_now() { cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
+alive() {
+  rp=$(cat "$d/runner.pid" 2>/dev/null)
+  [ -n "$rp" ] || return 1
+  kill -0 "$rp" 2>/dev/null || return 1
+  if [ -f "$d/boot" ] && [ "$(cat "$d/boot")" != "$(boot_now)" ]; then return 1; fi
+  if [ -r "/proc/$rp/cmdline" ]; then grep -q "$d" "/proc/$rp/cmdline" 2>/dev/null || return 1; fi
+  return 0
+}
+follow() {
+  oo=$1; oe=$2; naps=0
+  while :; do
+    fin=0; [ -f "$d/exit" ] && fin=1
+    moved=0
+    s=$(sz "$d/out")
+    if [ "$s" -gt "$oo" ]; then printf 'O %s\\n' $((s-oo)); tail -c +$((oo+1)) "$d/out" | head -c $((s-oo)); oo=$s; moved=1; fi
+    s=$(sz "$d/err")
+    if [ "$s" -gt "$oe" ]; then printf 'E %s\\n' $((s-oe)); tail -c +$((oe+1)) "$d/err" | head -c $((s-oe)); oe=$s; moved=1; fi
+    if [ $fin = 1 ]; then printf 'X %s\\n' "$(cat "$d/exit")"; exit 0; fi
+    if [ $moved = 0 ]; then
+      # Our SSH session is gone (the connection dropped): stop following; deckhand reattaches with a new one.
+      kill -0 "$PPID" 2>/dev/null || exit 0
+      if ! alive; then
+        [ -f "$d/exit" ] && continue
+        printf 'L runner-gone\\n'; exit 0
+      fi
+      naps=$((naps+1))
+      if [ $naps -lt 10 ]; then sleep 0.01; elif [ $naps -lt 40 ]; then sleep 0.05; else sleep 0.2; fi
+    else
+      naps=0
+    fi
+  done
+}
+`;
+
+export interface StartSpec {
+  readonly jobId: string;
+  readonly command: string;
+  readonly cwd?: string | undefined;
+  readonly env?: Readonly<Record<string, string>> | undefined;
+}
+
+/** The exec command line: tiny, because the real script (with the user's command) arrives on stdin. */
+export function startCommand(jobId: string): string {
+  const d = remoteJobDir(jobId);
+  return `umask 077; mkdir -p ${d} && cat > ${d}/start.sh && exec sh ${d}/start.sh`;
+}
+
+/** Written to the start command's stdin: lays out the job directory, launches the runner detached, follows. */
+export function startPayload(spec: StartSpec): string {
+  return [
+    `d=${remoteJobDir(spec.jobId)}`,
+    'cd "$d" || exit 97',
+    `printf '%s' ${shQuote(spec.command)} > cmd`,
+    `printf '%s' ${shQuote(envExports(spec.env))} > env`,
+    spec.cwd ? `printf '%s' ${shQuote(spec.cwd)} > cwd` : ': > cwd',
+    `printf '%s' ${shQuote(RUNNER)} > run`,
+    'boot_now_() { cat /proc/sys/kernel/random/boot_id 2>/dev/null; }',
+    'boot_now_ > boot',
+    ': > out; : > err',
+    'if command -v setsid >/dev/null 2>&1; then setsid sh "$d/run" "$d" </dev/null >/dev/null 2>&1 & else nohup sh "$d/run" "$d" </dev/null >/dev/null 2>&1 & fi',
+    'echo $! > runner.pid',
+    'printf "P %s\\n" "$(cat runner.pid)"',
+    FOLLOW,
+    'follow 0 0',
+    '',
+  ].join('\n');
+}
+
+/** Reattaches to a job directory after a dropped connection or a restart, from the offsets already stored. */
+export function followCommand(jobId: string, outOffset: number, errOffset: number): string {
+  const d = remoteJobDir(jobId);
+  return [
+    `d=${d}`,
+    `[ -d "$d" ] || { printf 'L no-dir\\n'; exit 0; }`,
+    FOLLOW,
+    `follow ${Math.floor(outOffset)} ${Math.floor(errOffset)}`,
+  ].join('\n');
+}
+
+/** TERM the command's process group, KILL after the grace period, then say whether anything is left. */
+export function killCommand(jobId: string, graceS: number): string {
+  const d = remoteJobDir(jobId);
+  const ticks = Math.max(1, Math.round(graceS * 10));
+  return [
+    `d=${d}`,
+    `[ -d "$d" ] || { echo no-dir; exit 0; }`,
+    'i=0; while [ ! -f "$d/pgid" ] && [ -z "$(cat "$d/exit" 2>/dev/null)" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done',
+    'pg=$(cat "$d/pgid" 2>/dev/null)',
+    '[ -n "$pg" ] || { echo no-pgid; exit 0; }',
+    'kill -TERM -- -"$pg" 2>/dev/null',
+    `i=0; while kill -0 -- -"$pg" 2>/dev/null && [ $i -lt ${ticks} ]; do sleep 0.1; i=$((i+1)); done`,
+    'kill -KILL -- -"$pg" 2>/dev/null',
+    'i=0; while kill -0 -- -"$pg" 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done',
+    'if kill -0 -- -"$pg" 2>/dev/null; then echo alive; else echo gone; fi',
+  ].join('\n');
+}
+
+/** Removes a finished job's directory, and those of failed jobs kept longer than `keepMinutes`. */
+export function cleanupCommand(jobId: string | undefined, keepMinutes: number): string {
+  const base = `"$HOME"/.deckhand/jobs`;
+  const own = jobId ? `rm -rf ${remoteJobDir(jobId)}; ` : '';
+  return (
+    own +
+    `[ -d ${base} ] && find ${base} -mindepth 2 -maxdepth 2 -name exit -mmin +${Math.max(1, Math.floor(keepMinutes))} 2>/dev/null | ` +
+    `while read -r f; do rm -rf "$(dirname "$f")"; done; true`
+  );
+}
