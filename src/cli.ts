@@ -16,10 +16,14 @@ Usage:
   deckhand serve --http [--host 127.0.0.1] [--port 8765]
                                     serve MCP over Streamable HTTP at /mcp
   deckhand servers list             list registered servers
-  deckhand jobs list [--status S] [--server N] [--limit N]
-  deckhand jobs show ID
-  deckhand jobs logs ID [--tail N] [-f]
-  deckhand jobs cancel ID
+  deckhand jobs list [--status S] [--server N] [--type T] [--limit N]
+                                    recent jobs, newest first
+  deckhand jobs show ID [--json]    one job's record
+  deckhand jobs logs ID [--tail N] [-f|--follow] [--stream stdout|stderr] [--grep RE]
+                                    a job's output; -f follows it until the job ends
+                                    (exit 0 completed, 1 failed or lost, 130 cancelled)
+  deckhand jobs cancel ID [--wait S]
+                                    cancel a job (waits up to S seconds, default 15)
   deckhand --help | --version
 
 Environment:

@@ -1,0 +1,139 @@
+import type { Config } from '../config.js';
+import { jobDir } from '../jobs/job-log.js';
+import type { LogLine } from '../jobs/log-format.js';
+import { readLog, type ReadOptions } from '../jobs/log-reader.js';
+import { isTerminal, type Job } from '../jobs/types.js';
+import { intOption, jobIdArgument, oneOf, parseCommand, stringOption } from './args.js';
+import { CliError, UsageError, type CliOutput } from './io.js';
+import { getJobOrFail, openJobStore, sleep } from './jobs-context.js';
+
+export const LOGS_USAGE = 'deckhand jobs logs ID [--tail N] [-f|--follow] [--stream stdout|stderr] [--grep RE]';
+
+const PAGE_LINES = 1000;
+
+export interface LogsOptions {
+  /** How often a follower looks for new lines and for the end of the job. */
+  readonly pollMs?: number;
+}
+
+/**
+ * Prints a job's log in order; with --follow keeps printing what the executing deckhand appends until the job
+ * ends, and exits with a code that reflects how it ended (0 completed, 1 failed or lost, 130 cancelled).
+ */
+export async function jobsLogs(config: Config, args: string[], io: CliOutput, opts: LogsOptions = {}): Promise<number> {
+  const { values, positionals } = parseCommand(
+    args,
+    {
+      tail: { type: 'string' },
+      follow: { type: 'boolean', short: 'f' },
+      stream: { type: 'string' },
+      grep: { type: 'string' },
+    },
+    LOGS_USAGE,
+    1,
+  );
+  const id = jobIdArgument(positionals, LOGS_USAGE);
+  const tail = intOption(values, 'tail', 0, 1_000_000, LOGS_USAGE);
+  const stream = oneOf(values, 'stream', ['stdout', 'stderr'] as const, LOGS_USAGE);
+  const grep = compileGrep(stringOption(values, 'grep'));
+  const store = openJobStore(config);
+  let job = await getJobOrFail(store, id);
+
+  const dir = jobDir(config.home, id);
+  const printer = new LinePrinter(io, stream === undefined && grep === undefined);
+  const read = (o: Pick<ReadOptions, 'cursor' | 'limit'>) => readLog(dir, { ...o, stream: stream ?? 'all', grep });
+  /** Prints every line after `cursor`, page by page; returns the cursor after the last line read. */
+  const drain = async (cursor: number): Promise<number> => {
+    for (;;) {
+      const r = read({ cursor, limit: PAGE_LINES });
+      await printer.print(r.lines);
+      cursor = r.next_cursor;
+      if (!r.has_more || io.closed) return cursor;
+    }
+  };
+
+  let cursor: number;
+  if (tail === undefined) cursor = await drain(0);
+  else {
+    const r = read({ limit: tail });
+    await printer.print(r.lines);
+    if (r.truncated) io.warn('deckhand: the search stopped at its scan budget; older matches may exist.');
+    cursor = r.next_cursor;
+  }
+  if (!values.follow) return 0;
+
+  for (;;) {
+    // The state first, then the lines: the executor writes its last lines before it records the end,
+    // so a job seen finished here has nothing left to print after this drain.
+    const now = await store.get(id);
+    if (!now) throw new CliError(`Job ${id} disappeared from ${store.file} while following it.`);
+    job = now;
+    cursor = await drain(cursor);
+    if (io.closed) return 0;
+    if (isTerminal(job.status)) break;
+    await sleep(opts.pollMs ?? 200);
+  }
+  io.warn(`deckhand: ${outcomeText(job)}.`);
+  return outcomeExitCode(job);
+}
+
+function compileGrep(source: string | undefined): RegExp | undefined {
+  if (source === undefined) return undefined;
+  try {
+    return new RegExp(source);
+  } catch (err) {
+    throw new UsageError(
+      `--grep is not a valid regular expression: ${(err as Error).message}. Use JavaScript syntax, e.g. "error|warn".`,
+    );
+  }
+}
+
+export function outcomeExitCode(job: Job): number {
+  if (job.status === 'completed') return 0;
+  if (job.status === 'cancelled') return 130;
+  return 1;
+}
+
+export function outcomeText(job: Job): string {
+  // Callers end the sentence; messages recorded by the engine usually end one already.
+  const message = job.error?.message.replace(/\.+$/, '');
+  const detail = message ? `: ${message}` : job.exit_code !== null ? ` (exit code ${job.exit_code})` : '';
+  return `job ${job.id} ${job.status}${detail}`;
+}
+
+/**
+ * Writes lines as the job produced them. System lines (deckhand's own notes) are tagged; an unfiltered reader
+ * also says where lines are missing because the capped log rolled them away before they could be printed.
+ */
+class LinePrinter {
+  private last = 0;
+
+  constructor(
+    private readonly io: CliOutput,
+    private readonly unfiltered: boolean,
+  ) {}
+
+  async print(lines: readonly LogLine[]): Promise<void> {
+    let text = '';
+    let marked = false;
+    for (const l of lines) {
+      // The reader's cap marker carries the seq of the line before the gap it describes.
+      if (l.stream === 'system' && l.seq <= this.last) {
+        text += `${systemText(l.text)}\n`;
+        marked = true;
+        continue;
+      }
+      if (this.unfiltered && this.last > 0 && l.seq > this.last + 1 && !marked) {
+        text += `[… ${l.seq - this.last - 1} lines dropped from the capped log before they could be shown …]\n`;
+      }
+      marked = false;
+      text += l.stream === 'system' ? `${systemText(l.text)}\n` : `${l.text}\n`;
+      this.last = l.seq;
+    }
+    await this.io.print(text);
+  }
+}
+
+function systemText(t: string): string {
+  return t.startsWith('[') ? t : `[deckhand] ${t}`;
+}
