@@ -138,7 +138,7 @@ export function readLog(dir: string, opts: ReadOptions): ReadResult {
     });
   }
   return {
-    lines: withGaps(picked, marker),
+    lines: withGaps(picked, marker, after),
     next_cursor: lastScanned,
     has_more: lastScanned < total,
     total_lines: total,
@@ -147,13 +147,14 @@ export function readLog(dir: string, opts: ReadOptions): ReadResult {
 }
 
 /** Where the log was capped, a system line between head and tail says how much was dropped. */
-function withGaps(lines: DecodedLine[], marker: LogLine | undefined): LogLine[] {
+function withGaps(lines: DecodedLine[], marker: LogLine | undefined, after?: number): LogLine[] {
   const out: LogLine[] = [];
-  let prev: DecodedLine | undefined;
+  // A cursor page starts after `after`: the gap may lie between the previous page and this one.
+  let prev = after !== undefined && after > 0 ? after : undefined;
   for (const l of lines) {
-    if (marker && prev && prev.seq <= marker.seq && l.seq > marker.seq) out.push(marker);
+    if (marker && prev !== undefined && prev <= marker.seq && l.seq > marker.seq) out.push(marker);
     out.push({ seq: l.seq, ts: l.ts, stream: l.stream, text: l.text });
-    prev = l;
+    prev = l.seq;
   }
   return out;
 }
