@@ -179,6 +179,8 @@ export function capMarker(dir: string): LogLine | undefined {
   );
   if (!headLast || !tailFirst || tailFirst.seq - headLast.seq <= 1) return undefined;
   const lines = tailFirst.seq - headLast.seq - 1;
-  const bytes = tailFirst.off.out + tailFirst.off.err - (headLast.off.out + headLast.off.err);
+  // A line's offsets are those just after it: the first tail line's own bytes are not part of the gap.
+  const own = tailFirst.stream === 'system' ? 0 : Buffer.byteLength(tailFirst.text) + 1;
+  const bytes = tailFirst.off.out + tailFirst.off.err - own - (headLast.off.out + headLast.off.err);
   return { seq: headLast.seq, ts: tailFirst.ts, stream: 'system', text: omittedMarker(lines, Math.max(0, bytes)) };
 }
