@@ -116,17 +116,23 @@ export class LowdbJobStore implements JobStore {
       (!filter.server || j.server === filter.server) &&
       (!filter.type || j.type === filter.type) &&
       (!cursor || j.id < cursor);
+    // Merged by id, newest first: the document is in write order (ids are made before the lock is taken), and the
+    // archive can hold jobs newer than a long-running one still in the document.
+    const inDoc = new Set(d.jobs.map((j) => j.id));
+    const fresh = d.jobs.filter(match).sort((a, b) => (a.id < b.id ? 1 : -1));
+    const old = await this.archive.newestFirst();
     const out: Job[] = [];
-    for (let i = d.jobs.length - 1; i >= 0 && out.length <= limit; i--) {
-      const j = d.jobs[i] as Job;
-      if (match(j)) out.push(j);
-    }
-    if (out.length <= limit) {
-      const oldest = d.jobs[0]?.id;
-      for (const j of await this.archive.newestFirst()) {
-        if (out.length > limit) break;
-        if (oldest && j.id >= oldest) continue;
-        if (match(j)) out.push(j);
+    for (let i = 0, k = 0; out.length <= limit;) {
+      while (k < old.length && (inDoc.has((old[k] as Job).id) || !match(old[k] as Job))) k++;
+      const a = fresh[i];
+      const b = old[k];
+      if (!a && !b) break;
+      if (b && (!a || b.id > a.id)) {
+        out.push(b);
+        k++;
+      } else {
+        out.push(a as Job);
+        i++;
       }
     }
     const page = out.slice(0, limit);
