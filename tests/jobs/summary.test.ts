@@ -15,7 +15,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Writes lines as the executor does, with each stream's remote end offset; returns the texts per stream. */
 function write(
-  lines: readonly ['stdout' | 'stderr' | 'system', string][],
+  lines: readonly (readonly ['stdout' | 'stderr' | 'system', string])[],
   maxBytes = 1 << 20,
 ): { stdout: string[]; stderr: string[] } {
   const w = new JobLogWriter(path.join(dir, 'log'), { maxBytes });
