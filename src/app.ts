@@ -68,7 +68,10 @@ export function createApp({ config, logger, env }: AppDeps): App {
     config,
     logger,
     servers: new ServerService(inventory, pool),
-    jobs: new JobService(engine, inventory, config),
+    jobs: new JobService(engine, inventory, config, async (server, signal) => {
+      const lease = await pool.acquire(server, signal);
+      lease.release();
+    }),
   };
   return {
     deps,

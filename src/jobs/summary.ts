@@ -33,6 +33,8 @@ export function summarizeStream(dir: string, stream: 'stdout' | 'stderr', caps: 
   if (!last) return { text: '', truncated: false, total_lines: 0, total_bytes: 0 };
   const totalLines = n(last);
   const totalBytes = bytesAt(last);
+  // The counters on the last line say how many lines this stream has: scans stop as soon as they have them all.
+  if (totalLines === 0) return { text: '', truncated: false, total_lines: 0, total_bytes: totalBytes };
 
   const head: DecodedLine[] = [];
   let headBytes = 0;
@@ -49,14 +51,15 @@ export function summarizeStream(dir: string, stream: 'stdout' | 'stderr', caps: 
         }
         head.push(l);
         headBytes += size;
-        return true;
+        if (n(l) >= totalLines) headDone = true;
+        return !headDone;
       }),
     );
   }
   const headLastN = head.length ? n(head.at(-1)!) : 0;
   const tail: DecodedLine[] = [];
   let tailBytes = 0;
-  for (let i = segs.length - 1; i >= 0; i--) {
+  for (let i = segs.length - 1; i >= 0 && head.length < totalLines; i--) {
     const s = segs[i]!;
     let stop = false;
     withFd(s.file, (fd) =>
@@ -67,7 +70,8 @@ export function summarizeStream(dir: string, stream: 'stdout' | 'stderr', caps: 
         if (tail.length >= caps.tailLines || tailBytes + size > tailByteCap) return ((stop = true), false);
         tail.push(l);
         tailBytes += size;
-        return true;
+        if (n(l) - 1 <= headLastN) stop = true;
+        return !stop;
       }),
     );
     if (stop) break;

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { DeckhandError, NotFoundError, ValidationError } from '../errors.js';
 import type { Inventory } from '../inventory/inventory.js';
+import type { ServerRecord } from '../inventory/types.js';
 import type { JobEngine } from '../jobs/engine.js';
 import { jobDir } from '../jobs/job-log.js';
 import { readLog, type ReadResult } from '../jobs/log-reader.js';
@@ -65,10 +66,15 @@ export class JobService {
     private readonly engine: JobEngine,
     private readonly inventory: Inventory,
     private readonly config: Config,
+    /** Proves the server answers (from the pool: free when a connection is open) before a job is queued. */
+    private readonly checkReachable: (server: ServerRecord, signal?: AbortSignal) => Promise<void>,
   ) {}
 
   async remoteBash(input: RemoteBashInput): Promise<RemoteBashOutcome> {
     const server = await this.inventory.get(input.server);
+    // A server that cannot be reached now is the caller's problem to fix (address, key, host key): say so at once
+    // instead of queueing a job that would retry. Drops after the command started are the engine's to ride out.
+    await this.checkReachable(server, input.signal);
     const timeout_s = input.timeout_s ?? (input.mode === 'sync' ? 60 * 60 : this.config.jobs.defaultTimeoutS);
     const params: RemoteBashParams & { env?: Record<string, string> } = {
       command: input.command,

@@ -26,12 +26,19 @@ const FATAL = new Set([
   'secret_env_missing',
 ]);
 
+/** A job whose command never got launched goes back to the queue, but not forever. */
+const MAX_STARTS = 5;
+
 /** Secret env values wait here (0600) until the remote side has them, so job records never hold them. */
 export function writeSecretEnv(home: string, jobId: string, env: Record<string, string> | undefined): void {
   if (!env || Object.keys(env).length === 0) return;
   const dir = jobDir(home, jobId);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify(env), { mode: 0o600 });
+}
+
+function dropSecretEnv(home: string, jobId: string): void {
+  fs.rmSync(path.join(jobDir(home, jobId), 'env.json'), { force: true });
 }
 
 function readSecretEnv(home: string, jobId: string): Record<string, string> | undefined {
@@ -61,9 +68,23 @@ type Follow =
  * A dropped connection or a restart of deckhand resumes from the offsets stored with the last logged line.
  */
 export class RemoteBashJob implements JobHandler {
+  /** Jobs whose runner this process saw start (its pid frame), so their command has run. */
+  private readonly started = new Set<string>();
+
   constructor(private readonly o: RemoteBashJobOptions) {}
 
   async run(ctx: JobContext): Promise<HandlerOutcome> {
+    try {
+      const outcome = await this.attempt(ctx);
+      // A requeued job needs its env values for the next start, and an abandoned one may be requeued by the next owner.
+      if (outcome.kind !== 'requeue' && outcome.kind !== 'abandon') dropSecretEnv(this.o.home, ctx.job.id);
+      return outcome;
+    } finally {
+      this.started.delete(ctx.job.id);
+    }
+  }
+
+  private async attempt(ctx: JobContext): Promise<HandlerOutcome> {
     const params = ctx.job.params as unknown as RemoteBashParams;
     const id = ctx.job.id;
     let launched = typeof ctx.job.runtime.launched_at === 'string';
@@ -98,8 +119,6 @@ export class RemoteBashJob implements JobHandler {
           channel = await openExec(lease.client, startCommand(id));
           const env = readSecretEnv(this.o.home, id);
           channel.end(startPayload({ jobId: id, command: params.command, cwd: params.cwd, env }));
-          // The values are on their way to the remote side (which deletes its copy once read): drop ours.
-          fs.rmSync(path.join(jobDir(this.o.home, id), 'env.json'), { force: true });
         } else {
           if (ctx.recovering && delay === 500) ctx.note('deckhand restarted: reattaching to the running command');
           channel = await openExec(lease.client, followCommand(id, ctx.log.offsets.out, ctx.log.offsets.err));
@@ -114,8 +133,21 @@ export class RemoteBashJob implements JobHandler {
           return { kind: 'exit', exit_code: f.status, cleanup };
         }
         if (f.kind === 'lost') {
-          if (f.reason === 'no-dir' && !ctx.job.runtime.launched_at && !launched)
-            return { kind: 'requeue', message: 'the command never started' };
+          // launched_at is recorded before the start is sent, so a crash or a drop in between leaves a job that looks
+          // launched but never was: no runner was started, or not even the directory made. Nothing ran: run it afresh.
+          const neverRan =
+            f.reason === 'not-started' ||
+            (f.reason === 'no-dir' && !this.started.has(id) && typeof ctx.job.runtime.runner_pid !== 'number');
+          if (neverRan && ctx.job.attempt < MAX_STARTS)
+            return { kind: 'requeue', message: 'the command never started on the server; it is queued again' };
+          if (neverRan)
+            return {
+              kind: 'failed',
+              error: {
+                code: 'start_failed',
+                message: `The command could not be started on the server (${ctx.job.attempt} attempts).`,
+              },
+            };
           return {
             kind: 'lost',
             message:
@@ -185,9 +217,10 @@ export class RemoteBashJob implements JobHandler {
   /** Streams frames into the log until the command ends, the follower reports it lost, the channel drops or we are stopped. */
   private follow(ctx: JobContext, channel: ClientChannel, maxMs?: number): Promise<Follow> {
     const log = ctx.log;
+    let now = Date.now();
     const split = {
-      stdout: new OffsetLineSplitter(log.offsets.out, (t, off) => log.add('stdout', t, off)),
-      stderr: new OffsetLineSplitter(log.offsets.err, (t, off) => log.add('stderr', t, off)),
+      stdout: new OffsetLineSplitter(log.offsets.out, (b, s, e, off) => log.addRange('stdout', b, s, e, off, now)),
+      stderr: new OffsetLineSplitter(log.offsets.err, (b, s, e, off) => log.addRange('stderr', b, s, e, off, now)),
     };
     return new Promise<Follow>((resolve) => {
       let result: Follow | undefined;
@@ -209,7 +242,12 @@ export class RemoteBashJob implements JobHandler {
         } else if (e.type === 'lost') {
           log.flush();
           settle({ kind: 'lost', reason: e.reason });
-        } else if (e.type === 'pid') void ctx.setRuntime({ runner_pid: e.pid }).catch(() => undefined);
+        } else if (e.type === 'pid') {
+          this.started.add(ctx.job.id);
+          // The env values are now in the runner's hands on the server: drop our copy.
+          dropSecretEnv(this.o.home, ctx.job.id);
+          void ctx.setRuntime({ runner_pid: e.pid }).catch(() => undefined);
+        }
       };
       const parser = new FrameParser(onFrame);
       const onAbort = () => maxMs === undefined && settle({ kind: 'stopped' });
@@ -218,6 +256,7 @@ export class RemoteBashJob implements JobHandler {
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       channel.on('data', (d: Buffer) => {
         if (result) return;
+        now = Date.now();
         try {
           parser.push(d);
           log.flush();

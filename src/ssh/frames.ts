@@ -54,7 +54,7 @@ export class OffsetLineSplitter {
 
   constructor(
     public committed: number,
-    private readonly onLine: (text: string, endOffset: number) => void,
+    private readonly onLine: (buf: Buffer, start: number, end: number, endOffset: number) => void,
     private readonly maxLine = 64 * 1024,
   ) {}
 
@@ -63,9 +63,16 @@ export class OffsetLineSplitter {
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl < 0) break;
-      this.partial.push(chunk.subarray(start, nl));
-      this.partialLen += nl - start;
-      this.emitPartial(1);
+      if (this.partialLen === 0) {
+        // Common case: the whole line is inside this chunk; hand out a view, no copy.
+        this.committed += nl - start + 1;
+        const end = nl > start && chunk[nl - 1] === 13 ? nl - 1 : nl;
+        this.onLine(chunk, start, end, this.committed);
+      } else {
+        this.partial.push(chunk.subarray(start, nl));
+        this.partialLen += nl - start;
+        this.emitPartial(1);
+      }
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -90,11 +97,11 @@ export class OffsetLineSplitter {
 
   private emitPartial(terminator: number): void {
     const buf = this.partial.length === 1 ? (this.partial[0] as Buffer) : Buffer.concat(this.partial);
-    let text = buf.toString('utf8');
-    if (text.endsWith('\r')) text = text.slice(0, -1);
     this.committed += buf.length + terminator;
     this.partial = [];
     this.partialLen = 0;
-    this.onLine(text, this.committed);
+    // CRLF output reads as plain lines.
+    const end = terminator && buf.length > 0 && buf[buf.length - 1] === 13 ? buf.length - 1 : buf.length;
+    this.onLine(buf, 0, end, this.committed);
   }
 }

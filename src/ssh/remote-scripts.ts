@@ -11,6 +11,7 @@ import { envExports, shQuote } from './shell.js';
  *   exit                                the exit status, written atomically when the command ends
  * The follower streams out/err from byte offsets as frames on stdout:
  *   "O <n>\n" + n bytes | "E <n>\n" + n bytes | "P <runner pid>\n" | "X <status>\n" | "L <reason>\n"
+ * L reasons: no-dir (no job directory), not-started (no runner was ever launched), runner-gone (it died without an exit record).
  */
 
 export function remoteJobDir(jobId: string): string {
@@ -62,6 +63,10 @@ follow() {
       kill -0 "$PPID" 2>/dev/null || exit 0
       if ! alive; then
         [ -f "$d/exit" ] && continue
+        # No runner.pid (give a start script still on its way a moment): the command was never launched.
+        w=0; while [ ! -f "$d/runner.pid" ] && [ $w -lt 30 ]; do sleep 0.1; w=$((w+1)); done
+        [ -f "$d/runner.pid" ] || { printf 'L not-started\\n'; exit 0; }
+        alive && continue
         printf 'L runner-gone\\n'; exit 0
       fi
       naps=$((naps+1))
@@ -80,10 +85,17 @@ export interface StartSpec {
   readonly env?: Readonly<Record<string, string>> | undefined;
 }
 
+const START_END = '# end of deckhand start script';
+
 /** The exec command line: tiny, because the real script (with the user's command) arrives on stdin. */
 export function startCommand(jobId: string): string {
   const d = remoteJobDir(jobId);
-  return `umask 077; mkdir -p ${d} && cat > ${d}/start.sh && exec sh ${d}/start.sh`;
+  // The script arrives on stdin; a connection cut mid-transfer leaves a truncated copy, which must not run
+  // (it could launch the command without recording its pid): only a copy ending with START_END is executed.
+  return (
+    `umask 077; mkdir -p ${d} && cat > ${d}/start.sh.tmp && [ "$(tail -n 1 ${d}/start.sh.tmp)" = '${START_END}' ] && ` +
+    `mv ${d}/start.sh.tmp ${d}/start.sh && exec sh ${d}/start.sh`
+  );
 }
 
 /** Written to the start command's stdin: lays out the job directory, launches the runner detached, follows. */
@@ -99,10 +111,12 @@ export function startPayload(spec: StartSpec): string {
     'boot_now_ > boot',
     ': > out; : > err',
     'if command -v setsid >/dev/null 2>&1; then setsid sh "$d/run" "$d" </dev/null >/dev/null 2>&1 & else nohup sh "$d/run" "$d" </dev/null >/dev/null 2>&1 & fi',
-    'echo $! > runner.pid',
+    // Atomically: a follower that finds runner.pid never reads it half-written.
+    'echo $! > runner.pid.tmp; mv runner.pid.tmp runner.pid',
     'printf "P %s\\n" "$(cat runner.pid)"',
     FOLLOW,
     'follow 0 0',
+    START_END,
     '',
   ].join('\n');
 }

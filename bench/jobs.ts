@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { jobDir, JobLogWriter } from '../src/jobs/job-log.js';
+import { createJob, completeJob, startJob, type Job } from '../src/jobs/types.js';
+import { structured, type StdioSession } from '../tests/helpers/mcp.js';
+import type { SshdHandle } from '../tests/helpers/sshd.js';
+import { fmtMs, percentile, type Row } from './stats.js';
+
+interface Ctx {
+  mcp: StdioSession;
+  sshd: SshdHandle;
+  home: string;
+  rows: Row[];
+  timeSsh(cmd: string): number;
+  peakRss(): number;
+}
+
+interface Status {
+  job: Job;
+  logs: unknown[];
+}
+
+async function waitDone(mcp: StdioSession, id: string): Promise<Job> {
+  for (;;) {
+    const s = structured<Status>(await mcp.call('get-job-status', { job_id: id, tail_logs: 0, wait_s: 5 }));
+    if (!['queued', 'running'].includes(s.job.status)) return s.job;
+  }
+}
+
+export async function benchJobs(c: Ctx): Promise<void> {
+  // queued → running latency, read from the job records deckhand wrote.
+  {
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const r = structured<{ job_id: string }>(
+        await c.mcp.call('remote-bash', { server: 'bench', command: 'true', mode: 'background' }),
+      );
+      ids.push(r.job_id);
+    }
+    const lat: number[] = [];
+    for (const id of ids) {
+      const j = await waitDone(c.mcp, id);
+      lat.push(Date.parse(j.started_at ?? j.created_at) - Date.parse(j.created_at));
+    }
+    c.rows.push({
+      figure: 'queued -> running, 100 jobs, p99',
+      deckhand: fmtMs(percentile(lat, 99)),
+      reference: `p50 ${fmtMs(percentile(lat, 50))}`,
+      ratio: '',
+      target: '< 50 ms',
+    });
+  }
+
+  // get-job-status with 10,000 finished jobs in the store and a 1 GB log.
+  {
+    const now = new Date();
+    const file = path.join(c.home, 'jobs.json');
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { version: 1; jobs: Job[] };
+    const seeded: Job[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const j = completeJob(
+        startJob(
+          createJob({ type: 'remote-bash', server: 'bench', params: { command: `echo ${i}` }, timeout_s: 60 }, now),
+          now,
+        ),
+        now,
+      );
+      seeded.push({ ...j, id: `job_0${j.id.slice(5, 20)}${String(i).padStart(10, '0')}`.slice(0, 30) });
+    }
+    const big = seeded[seeded.length - 1] as Job;
+    doc.jobs = [...seeded, ...doc.jobs];
+    fs.writeFileSync(file, JSON.stringify(doc));
+    const w = new JobLogWriter(jobDir(c.home, big.id), { maxBytes: 4 * 1024 ** 3 });
+    const line = 'x'.repeat(1000);
+    let off = 0;
+    for (let i = 0; i < 1_050_000; i++) {
+      off += line.length + 1;
+      w.add('stdout', `${i} ${line}`, off);
+      if (i % 5000 === 0) w.flush();
+    }
+    w.close();
+    const times: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      const args =
+        i % 2 === 0 ? { job_id: big.id, tail_logs: 50 } : { job_id: big.id, tail_logs: 50, cursor: 500_000 + i };
+      structured(await c.mcp.call('get-job-status', args));
+      times.push(performance.now() - t);
+    }
+    const size = fs.statSync(path.join(jobDir(c.home, big.id), 'head.log')).size;
+    c.rows.push({
+      figure: `get-job-status p99 (10k jobs, ${(size / 1024 ** 3).toFixed(2)} GB log)`,
+      deckhand: fmtMs(percentile(times, 99)),
+      reference: `p50 ${fmtMs(percentile(times, 50))}`,
+      ratio: '',
+      target: '< 20 ms',
+    });
+    fs.rmSync(jobDir(c.home, big.id), { recursive: true, force: true });
+  }
+
+  // Log capture throughput, against OpenSSH writing to /dev/null.
+  {
+    const t = performance.now();
+    const r = structured<{ job_id: string }>(
+      await c.mcp.call('remote-bash', { server: 'bench', command: 'seq 1 5000000', mode: 'background' }),
+    );
+    const j = await waitDone(c.mcp, r.job_id);
+    const ours = performance.now() - t;
+    const ref = c.timeSsh('seq 1 5000000');
+    c.rows.push({
+      figure: `background seq 1 5000000 (${j.status})`,
+      deckhand: fmtMs(ours),
+      reference: `ssh > /dev/null ${fmtMs(ref)}`,
+      ratio: `${(ours / ref).toFixed(2)}x`,
+      target: '<= 1.5x',
+    });
+  }
+  {
+    const cmd = "head -c 1000000000 /dev/zero | tr '\\0' x | fold -w 99";
+    const t = performance.now();
+    const r = structured<{ job_id: string }>(
+      await c.mcp.call('remote-bash', { server: 'bench', command: cmd, mode: 'background' }),
+    );
+    const j = await waitDone(c.mcp, r.job_id);
+    const ours = performance.now() - t;
+    const ref = c.timeSsh(cmd);
+    c.rows.push({
+      figure: `background 1 GB of output (${j.status})`,
+      deckhand: fmtMs(ours),
+      reference: `ssh > /dev/null ${fmtMs(ref)}`,
+      ratio: `${(ours / ref).toFixed(2)}x`,
+      target: '',
+    });
+    c.rows.push({
+      figure: 'deckhand peak RSS (after 1 GB streamed)',
+      deckhand: `${c.peakRss().toFixed(0)} MB`,
+      reference: '',
+      ratio: '',
+      target: '< 150 MB',
+    });
+  }
+}

@@ -1,0 +1,165 @@
+// npm run bench: deckhand's figures next to references measured in the same run, against the same local sshd.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { Client as SshClient } from 'ssh2';
+import { tempHome } from '../tests/helpers/home.js';
+import { startStdio, structured, type StdioSession } from '../tests/helpers/mcp.js';
+import { startSshd, type SshdHandle } from '../tests/helpers/sshd.js';
+import { fmtMs, percentile, printTable, type Row } from './stats.js';
+import { benchJobs } from './jobs.js';
+
+const rows: Row[] = [];
+
+function sshArgs(sshd: SshdHandle, cmd: string): string[] {
+  return [
+    '-i',
+    sshd.clientKey,
+    '-p',
+    String(sshd.port),
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    'BatchMode=yes',
+    `${sshd.user}@${sshd.host}`,
+    cmd,
+  ];
+}
+
+function timeSsh(sshd: SshdHandle, cmd: string): number {
+  const t = performance.now();
+  execFileSync('ssh', sshArgs(sshd, cmd), { stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 });
+  return performance.now() - t;
+}
+
+async function rawSsh2(sshd: SshdHandle, n: number): Promise<number[]> {
+  const c = new SshClient();
+  await new Promise<void>((resolve, reject) => {
+    c.once('ready', () => resolve())
+      .once('error', reject)
+      .connect({ host: sshd.host, port: sshd.port, username: sshd.user, privateKey: fs.readFileSync(sshd.clientKey) });
+  });
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await new Promise<void>((resolve, reject) =>
+      c.exec('true', (err, s) => {
+        if (err) return reject(err);
+        s.on('data', () => undefined).on('close', () => resolve());
+        s.stderr.on('data', () => undefined);
+      }),
+    );
+    times.push(performance.now() - t);
+  }
+  c.end();
+  return times;
+}
+
+function peakRss(pid: number | null): number {
+  if (!pid) return NaN;
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function main(): Promise<void> {
+  const sshd = await startSshd({ extraConfig: 'MaxSessions 64' });
+  const home = tempHome();
+  let mcp: StdioSession | undefined;
+  try {
+    mcp = await startStdio({ DECKHAND_HOME: home.dir, DECKHAND_LOG_LEVEL: 'error', DECKHAND_JOBS_RETAIN: '20000' });
+    const added = await mcp.call('add-server', {
+      name: 'bench',
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      private_key_path: sshd.clientKey,
+    });
+    if (added.isError) throw new Error(JSON.stringify(added.content));
+    const N = Number(process.env.BENCH_CALLS ?? 200);
+    for (let i = 0; i < 5; i++) await mcp.call('remote-bash', { server: 'bench', command: 'true' });
+
+    for (const mode of ['auto'] as const) {
+      const times: number[] = [];
+      for (let i = 0; i < N; i++) {
+        const t = performance.now();
+        const r = structured<{ status: string }>(
+          await mcp.call('remote-bash', { server: 'bench', command: 'true', mode }),
+        );
+        times.push(performance.now() - t);
+        if (r.status !== 'completed') throw new Error(`remote-bash true: ${r.status}`);
+      }
+      const raw = await rawSsh2(sshd, N);
+      const ssh: number[] = [];
+      for (let i = 0; i < Math.min(N, 50); i++) ssh.push(timeSsh(sshd, 'true'));
+      const p50 = percentile(times, 50);
+      rows.push({
+        figure: `remote-bash true, ${N} calls, p50 (${mode})`,
+        deckhand: fmtMs(p50),
+        reference: `raw ssh2 exec ${fmtMs(percentile(raw, 50))}`,
+        ratio: `${(p50 / percentile(raw, 50)).toFixed(2)}x`,
+        target: '<= 1.3x',
+      });
+      rows.push({
+        figure: `remote-bash true, p95 (${mode})`,
+        deckhand: fmtMs(percentile(times, 95)),
+        reference: `raw ssh2 exec ${fmtMs(percentile(raw, 95))}`,
+        ratio: `${(percentile(times, 95) / percentile(raw, 95)).toFixed(2)}x`,
+        target: '',
+      });
+      rows.push({
+        figure: `remote-bash true, p50 vs OpenSSH ssh (${mode})`,
+        deckhand: fmtMs(p50),
+        reference: `ssh host true ${fmtMs(percentile(ssh, 50))}`,
+        ratio: `${(percentile(ssh, 50) / p50).toFixed(2)}x faster`,
+        target: '>= 2x faster',
+      });
+    }
+
+    {
+      const t = performance.now();
+      const r = structured<{ status: string; stdout: string }>(
+        await mcp.call('remote-bash', { server: 'bench', command: 'seq 1 2000000', mode: 'sync' }),
+      );
+      const ours = performance.now() - t;
+      if (r.status !== 'completed') throw new Error('seq failed');
+      const ref = timeSsh(sshd, 'seq 1 2000000');
+      rows.push({
+        figure: 'remote-bash seq 1 2000000 (wall)',
+        deckhand: fmtMs(ours),
+        reference: `ssh > /dev/null ${fmtMs(ref)}`,
+        ratio: `${(ours / ref).toFixed(2)}x`,
+        target: '<= 1.5x',
+      });
+      rows.push({
+        figure: 'deckhand peak RSS so far',
+        deckhand: `${peakRss(mcp.pid()).toFixed(0)} MB`,
+        reference: '',
+        ratio: '',
+        target: '< 150 MB',
+      });
+    }
+
+    await benchJobs({
+      mcp,
+      sshd,
+      home: home.dir,
+      rows,
+      timeSsh: (cmd) => timeSsh(sshd, cmd),
+      peakRss: () => peakRss(mcp?.pid() ?? null),
+    });
+  } finally {
+    await mcp?.close().catch(() => undefined);
+    await sshd.stop();
+    home.cleanup();
+  }
+  printTable(rows);
+  void spawn;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
