@@ -69,21 +69,36 @@ export function scanForward(fd: number, start: number, size: number, visit: (lin
   }
 }
 
-/** First line starting at or after byte `pos` (pos is moved to the next line start). */
-function lineAt(fd: number, pos: number, size: number): { line: DecodedLine; start: number } | undefined {
-  const buf = Buffer.alloc(Math.min(CHUNK, size - pos));
-  if (buf.length === 0) return undefined;
-  fs.readSync(fd, buf, 0, buf.length, pos);
-  let s = 0;
+/**
+ * The seq and start of the first line that starts after byte `pos`. Only that line's header is read: a window
+ * that had to hold the whole line would miss every line longer than half a chunk, and the search would then
+ * fall back to scanning the file from its start.
+ */
+function lineAt(fd: number, pos: number, size: number): { seq: number; start: number } | undefined {
+  let start = 0;
   if (pos > 0) {
-    const nl = buf.indexOf(10);
+    const nl = nextNewline(fd, pos, size);
     if (nl < 0) return undefined;
-    s = nl + 1;
+    start = nl + 1;
   }
-  const e = buf.indexOf(10, s);
-  if (e < 0) return undefined;
-  const line = decodeLine(buf.subarray(s, e).toString('utf8'));
-  return line ? { line, start: pos + s } : undefined;
+  const head = Buffer.alloc(Math.min(32, size - start));
+  if (head.length === 0) return undefined;
+  fs.readSync(fd, head, 0, head.length, start);
+  const tab = head.indexOf(9);
+  if (tab <= 0) return undefined;
+  const seq = Number(head.subarray(0, tab).toString('latin1'));
+  return Number.isSafeInteger(seq) ? { seq, start } : undefined;
+}
+
+function nextNewline(fd: number, pos: number, size: number): number {
+  const buf = Buffer.alloc(CHUNK);
+  for (let p = pos; p < size; p += CHUNK) {
+    const len = fs.readSync(fd, buf, 0, Math.min(CHUNK, size - p), p);
+    const nl = buf.subarray(0, len).indexOf(10);
+    if (nl >= 0) return p + nl;
+    if (len === 0) break;
+  }
+  return -1;
 }
 
 /** Byte offset of the first line with seq > `after`, by binary search (seq grows along the file). */
@@ -93,7 +108,7 @@ export function seekAfter(fd: number, size: number, after: number): number {
   while (hi - lo > CHUNK) {
     const mid = Math.floor((lo + hi) / 2);
     const at = lineAt(fd, mid, size);
-    if (!at || at.line.seq > after) hi = mid;
+    if (!at || at.seq > after) hi = mid;
     else lo = at.start;
   }
   return lo;
