@@ -114,29 +114,14 @@ interface Line {
   end: number;
 }
 
-type OnLine = ConstructorParameters<typeof OffsetLineSplitter>[1];
-
-/**
- * Runs a splitter over `chunks`. Its callback has been reshaped for speed (text, then bytes, then a view
- * `buf, start, end`), so the test takes the line from whichever shape it is given, and the offset last.
- */
+/** Runs a splitter over `chunks`, collecting each line's text (from the view it is handed) and end offset. */
 function splitLines(chunks: Buffer[], start = 0, maxLine?: number): { lines: Line[]; committed: number } {
   const lines: Line[] = [];
-  const onLine = (...args: unknown[]) => {
-    const end = args.at(-1) as number;
-    const [first] = args;
-    const text =
-      typeof first === 'string'
-        ? first
-        : args.length >= 4
-          ? (first as Buffer).toString('utf8', args[1] as number, args[2] as number)
-          : (first as Buffer).toString('utf8');
-    lines.push({ text, end });
+  const onLine = (buf: Buffer, from: number, to: number, end: number) => {
+    lines.push({ text: buf.toString('utf8', from, to), end });
   };
   const s =
-    maxLine === undefined
-      ? new OffsetLineSplitter(start, onLine as OnLine)
-      : new OffsetLineSplitter(start, onLine as OnLine, maxLine);
+    maxLine === undefined ? new OffsetLineSplitter(start, onLine) : new OffsetLineSplitter(start, onLine, maxLine);
   for (const c of chunks) s.push(c);
   s.end();
   return { lines, committed: s.committed };
