@@ -288,7 +288,8 @@ export class JobEngine {
         case 'lost':
           return T.loseJob(j, now, o.message);
         case 'requeue':
-          return T.requeueJob(j);
+          // The queue never starts a job with a cancel request, so one asked for meanwhile must end it here.
+          return j.cancel_requested_at ? T.cancelJob(j, now, 'Cancelled before the command started.') : T.requeueJob(j);
       }
     });
     if (job) this.events.emit('job', job);

@@ -101,7 +101,8 @@ export function startJob(job: Job, now: Date): Job {
 /** Back to the queue when work provably never started (e.g. the process died before the remote start). */
 export function requeueJob(job: Job): Job {
   if (job.status !== 'running') throw new InvalidTransitionError(job.id, job.status, 'queued');
-  return { ...job, status: 'queued', started_at: null };
+  // The executor state described the start that never happened; kept, it would make the next run reattach to nothing.
+  return { ...job, status: 'queued', started_at: null, runtime: {} };
 }
 
 export interface Outcome {
