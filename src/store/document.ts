@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import lockfile from 'proper-lockfile';
@@ -106,15 +107,7 @@ export class SharedDocument<T extends object> {
   /** Applies `change` under the lock. The change may mutate the draft and return a value. */
   async update<R>(change: (draft: T) => R): Promise<R> {
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const release = await lockfile.lock(this.file, {
-      realpath: false,
-      stale: 10_000,
-      update: 2_000,
-      retries: { retries: 200, minTimeout: 2, maxTimeout: 50, factor: 1.3 },
-      onCompromised: () => {
-        // Another process took over a lock we held for too long; our write already happened or will be retried by the caller.
-      },
-    });
+    const release = await this.lock();
     try {
       const db = await this.load();
       const result = change(db.data);
@@ -122,7 +115,69 @@ export class SharedDocument<T extends object> {
       this.cache = undefined;
       return result;
     } finally {
+      await fs.rm(this.ownerFile, { force: true }).catch(() => undefined);
       await release().catch(() => undefined);
     }
+  }
+
+  private get ownerFile(): string {
+    return `${this.file}.lock-owner`;
+  }
+
+  /**
+   * The cross-process lock, with its holder recorded beside it. A holder killed mid-write (SIGKILL) leaves the lock
+   * behind; waiting for it to go stale took longer than the retries last, so every write failed with ELOCKED for
+   * ~10 s. A holder that is provably dead on this host is replaced at once instead.
+   */
+  private async lock(): Promise<() => Promise<void>> {
+    const options = {
+      realpath: false,
+      stale: 10_000,
+      update: 2_000,
+      onCompromised: () => {
+        // Another process took over a lock we held for too long; our write already happened or will be retried by the caller.
+      },
+    };
+    let release: (() => Promise<void>) | undefined;
+    try {
+      release = await lockfile.lock(this.file, { ...options, retries: 0 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+      await this.breakDeadHolder();
+      release = await lockfile.lock(this.file, {
+        ...options,
+        retries: { retries: 200, minTimeout: 2, maxTimeout: 50, factor: 1.3 },
+      });
+    }
+    const ino = (await fs.stat(`${this.file}.lock`)).ino;
+    await fs.writeFile(this.ownerFile, JSON.stringify({ pid: process.pid, host: os.hostname(), ino }), { mode: 0o600 });
+    return release;
+  }
+
+  private async breakDeadHolder(): Promise<void> {
+    let owner: { pid: number; host: string; ino: number };
+    let ino: number;
+    try {
+      owner = JSON.parse(await fs.readFile(this.ownerFile, 'utf8')) as typeof owner;
+      ino = (await fs.stat(`${this.file}.lock`)).ino;
+    } catch {
+      return; // no holder recorded (it is between taking the lock and writing this), or the lock is gone already
+    }
+    if (owner.host !== os.hostname() || owner.pid === process.pid || owner.ino !== ino) return;
+    try {
+      process.kill(owner.pid, 0);
+      return; // alive: wait for it
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') return;
+    }
+    // Claim the takeover first, so of several waiters only one removes the lock (not a lock a new holder just took).
+    const claimed = `${this.ownerFile}.${process.pid}`;
+    try {
+      await fs.rename(this.ownerFile, claimed);
+    } catch {
+      return;
+    }
+    await fs.rmdir(`${this.file}.lock`).catch(() => undefined);
+    await fs.rm(claimed, { force: true });
   }
 }
