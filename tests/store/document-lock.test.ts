@@ -1,0 +1,73 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SharedDocument } from '../../src/store/document.js';
+import { tempHome } from '../helpers/home.js';
+import { ROOT } from '../helpers/mcp.js';
+
+const DOCUMENT_JS = pathToFileURL(path.join(ROOT, 'dist', 'store', 'document.js')).href;
+
+interface Doc {
+  items: string[];
+}
+
+/** A separate process that SIGKILLs itself in the middle of a write, holding the lock. */
+function dieHoldingTheLock(file: string): { status: number | null; signal: NodeJS.Signals | null } {
+  const script = `
+    const { SharedDocument } = await import(${JSON.stringify(DOCUMENT_JS)});
+    const doc = new SharedDocument(process.argv[1], () => ({ items: [] }));
+    await doc.update((d) => { d.items.push('never'); process.kill(process.pid, 'SIGKILL'); });`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, file], { encoding: 'utf8' });
+  return { status: r.status, signal: r.signal };
+}
+
+describe('SharedDocument lock', () => {
+  let tmp: { dir: string; cleanup(): void };
+  let file: string;
+  beforeEach(() => {
+    tmp = tempHome();
+    file = path.join(tmp.dir, 'jobs.json');
+  });
+  afterEach(() => tmp.cleanup());
+
+  it('takes over at once from a holder killed mid-write, instead of failing with ELOCKED', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    await doc.update((d) => void d.items.push('first'));
+    expect(dieHoldingTheLock(file).signal).toBe('SIGKILL');
+    expect(fs.existsSync(`${file}.lock`)).toBe(true);
+
+    await doc.update((d) => void d.items.push('after the crash'));
+    expect((await doc.read()).items).toEqual(['first', 'after the crash']);
+    expect(fs.readdirSync(tmp.dir).sort()).toEqual(['jobs.json']);
+  });
+
+  it('waits for a live holder instead of breaking its lock', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    await doc.update((d) => void d.items.push('first'));
+    // Another live process holds the lock (recorded the way a holder records itself).
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      fs.mkdirSync(`${file}.lock`);
+      const ino = fs.statSync(`${file}.lock`).ino;
+      fs.writeFileSync(`${file}.lock-owner`, JSON.stringify({ pid: holder.pid, host: os.hostname(), ino }));
+      let done = false;
+      const write = doc.update((d) => void d.items.push('second')).then(() => (done = true));
+      const until = Date.now() + 1500;
+      while (Date.now() < until) {
+        expect(done).toBe(false);
+        expect(fs.existsSync(`${file}.lock`)).toBe(true);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // The holder releases.
+      fs.rmSync(`${file}.lock-owner`);
+      fs.rmdirSync(`${file}.lock`);
+      await write;
+      expect((await doc.read()).items).toEqual(['first', 'second']);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+});
