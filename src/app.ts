@@ -6,6 +6,10 @@ import { JobEngine } from './jobs/engine.js';
 import { LowdbJobStore } from './jobs/store.js';
 import type { Logger } from './logger.js';
 import { JobService } from './services/jobs.js';
+import { CreateServerJob } from './services/provisioning/create-server-job.js';
+import { DeleteServerJob } from './services/provisioning/delete-server-job.js';
+import { hetznerFactory } from './services/provisioning/provider.js';
+import { ProvisioningService } from './services/provisioning/provisioning-service.js';
 import { RemoteBashJob } from './services/remote-bash-job.js';
 import { ServerService } from './services/servers.js';
 import { SshPool } from './ssh/pool.js';
@@ -45,6 +49,7 @@ export function createApp({ config, logger, env }: AppDeps): App {
     env,
     onEvent: (e) => logger.debug(e, 'ssh pool'),
   });
+  const provider = hetznerFactory(config.provisioning);
   const store = new LowdbJobStore(config.home, {
     keepFinished: config.jobs.retainFinished,
     keepDays: config.jobs.retainDays,
@@ -60,6 +65,8 @@ export function createApp({ config, logger, env }: AppDeps): App {
         pool,
         keepFailedMinutes: config.jobs.remoteKeepFailedHours * 60,
       }),
+      'create-server': new CreateServerJob({ home: config.home, inventory, pool, provider }),
+      'delete-server': new DeleteServerJob({ inventory, pool, provider }),
     },
     onError: (err, context) => logger.error({ err, context }, 'job engine error'),
   });
@@ -72,6 +79,7 @@ export function createApp({ config, logger, env }: AppDeps): App {
       const lease = await pool.acquire(server, signal);
       lease.release();
     }),
+    provisioning: new ProvisioningService(config, engine, inventory, provider),
   };
   return {
     deps,

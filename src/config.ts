@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { hetznerConfigFromEnv } from './providers/index.js';
 
 /** Everything configurable, parsed once at the edge (cli.ts) from env and flags into a frozen object. */
 export interface Config {
@@ -17,6 +18,19 @@ export interface Config {
     readonly allowedOrigins: readonly string[];
   };
   readonly jobs: JobsConfig;
+  readonly provisioning: ProvisioningConfig;
+}
+
+/** create-server, delete-server, setup-server. */
+export interface ProvisioningConfig {
+  /** HCLOUD_TOKEN (or HETZNER_TOKEN) and HCLOUD_ENDPOINT, read like the `hcloud` CLI reads them. */
+  readonly hetzner: { readonly token: string | undefined; readonly endpoint: string };
+  /** auto: ask through elicitation where the client supports it; always: also require confirm: true elsewhere; never. */
+  readonly confirm: 'auto' | 'always' | 'never';
+  /** How often provider actions are polled (Hetzner asks for about once a second). */
+  readonly actionPollMs: number;
+  /** Replaces the pinned Traefik image in setup-server (a mirror, or a local stand-in in tests). */
+  readonly traefikImage: string | undefined;
 }
 
 export interface OutputCaps {
@@ -56,6 +70,12 @@ const EnvSchema = z.object({
   DECKHAND_JOBS_RETAIN: int(1, 100_000).default(500),
   DECKHAND_JOBS_RETAIN_DAYS: int(0, 3650).default(14),
   DECKHAND_REMOTE_KEEP_FAILED_H: int(0, 24 * 365).default(24),
+  HCLOUD_TOKEN: z.string().optional(),
+  HETZNER_TOKEN: z.string().optional(),
+  HCLOUD_ENDPOINT: z.string().url('must be a URL like https://api.hetzner.cloud/v1').optional(),
+  DECKHAND_CONFIRM: z.enum(['auto', 'always', 'never']).default('auto'),
+  DECKHAND_PROVIDER_POLL_MS: int(10, 60_000).default(1000),
+  DECKHAND_TRAEFIK_IMAGE: z.string().max(512).optional(),
 });
 
 export class ConfigError extends Error {
@@ -106,6 +126,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.ho
       retainFinished: e.DECKHAND_JOBS_RETAIN,
       retainDays: e.DECKHAND_JOBS_RETAIN_DAYS,
       remoteKeepFailedHours: e.DECKHAND_REMOTE_KEEP_FAILED_H,
+    }),
+    provisioning: Object.freeze({
+      hetzner: Object.freeze({
+        token: undefined,
+        ...hetznerConfigFromEnv({
+          HCLOUD_TOKEN: e.HCLOUD_TOKEN,
+          HETZNER_TOKEN: e.HETZNER_TOKEN,
+          HCLOUD_ENDPOINT: e.HCLOUD_ENDPOINT,
+        }),
+      }),
+      confirm: e.DECKHAND_CONFIRM,
+      actionPollMs: e.DECKHAND_PROVIDER_POLL_MS,
+      traefikImage: e.DECKHAND_TRAEFIK_IMAGE,
     }),
   });
 }

@@ -1,6 +1,9 @@
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader finds Client as a named export but not utils.
+import ssh2 from 'ssh2';
 import { stringify } from 'yaml';
 import { sha256Fingerprint } from './ssh-key-fingerprint.js';
+
+const { utils } = ssh2;
 
 /**
  * deckhand generates the server's SSH host key itself and hands it over through cloud-init, so the

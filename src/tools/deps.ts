@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { JobService } from '../services/jobs.js';
+import type { ProvisioningService } from '../services/provisioning/provisioning-service.js';
 import type { ServerService } from '../services/servers.js';
 
 /** What tool handlers may use: services only, never the SSH pool or the stores directly. */
@@ -9,4 +10,5 @@ export interface ToolDeps {
   readonly logger: Logger;
   readonly servers: ServerService;
   readonly jobs: JobService;
+  readonly provisioning: ProvisioningService;
 }

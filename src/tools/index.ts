@@ -1,6 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { registerAddServerTool } from './add-server.js';
 import { registerCancelJobTool } from './cancel-job.js';
+import { registerCreateServerTool } from './create-server.js';
+import { registerDeleteServerTool } from './delete-server.js';
 import type { ToolDeps } from './deps.js';
 import { registerGetJobStatusTool } from './get-job-status.js';
 import { registerListJobsTool } from './list-jobs.js';
@@ -16,4 +18,6 @@ export function registerTools(server: McpServer, deps: ToolDeps): void {
   registerGetJobStatusTool(server, deps);
   registerListJobsTool(server, deps);
   registerCancelJobTool(server, deps);
+  registerCreateServerTool(server, deps);
+  registerDeleteServerTool(server, deps);
 }
