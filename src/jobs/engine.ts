@@ -201,7 +201,12 @@ export class JobEngine {
     const entry: Running = { controller, reason: undefined, timer: undefined, done: Promise.resolve() };
     this.running.set(job.id, entry);
     const deadline = Date.parse(job.started_at ?? new Date().toISOString()) + job.timeout_s * 1000;
-    entry.timer = setTimeout(() => this.stopRun(entry, 'timeout'), Math.max(0, deadline - Date.now()));
+    // setTimeout fires at once for delays past 2^31-1 ms (~24.8 days): re-arm in steps until the deadline.
+    const arm = () => {
+      const left = deadline - Date.now();
+      entry.timer = left > 0x7fffffff ? setTimeout(arm, 0x7fffffff) : setTimeout(() => this.stopRun(entry, 'timeout'), Math.max(0, left));
+    };
+    arm();
     if (job.cancel_requested_at) this.stopRun(entry, 'cancel');
     const log = new JobLogWriter(
       jobDir(this.opts.home, job.id),

@@ -63,14 +63,15 @@ export class OffsetLineSplitter {
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl < 0) break;
-      if (this.partialLen === 0) {
-        // Common case: the whole line is inside this chunk; hand out a view, no copy.
+      if (this.partialLen === 0 && nl - start <= this.maxLine) {
+        // Common case: the whole line is inside this chunk; hand out the range, no copy.
         this.committed += nl - start + 1;
         const end = nl > start && chunk[nl - 1] === 13 ? nl - 1 : nl;
         this.onLine(chunk, start, end, this.committed);
       } else {
         this.partial.push(chunk.subarray(start, nl));
         this.partialLen += nl - start;
+        this.cutLongLines();
         this.emitPartial(1);
       }
       start = nl + 1;
@@ -78,8 +79,16 @@ export class OffsetLineSplitter {
     if (start < chunk.length) {
       this.partial.push(chunk.subarray(start));
       this.partialLen += chunk.length - start;
+      this.cutLongLines();
     }
-    while (this.partialLen >= this.maxLine) {
+  }
+
+  /**
+   * Cuts pieces of exactly `maxLine` bytes off a line that is longer, wherever the chunk boundaries fell:
+   * the same output always gives the same lines, so a resumed follower continues exactly where it stopped.
+   */
+  private cutLongLines(): void {
+    while (this.partialLen > this.maxLine) {
       const all = Buffer.concat(this.partial);
       this.partial = [all.subarray(0, this.maxLine)];
       this.partialLen = this.maxLine;

@@ -39,24 +39,31 @@ echo $? > "$d/exit.tmp"; mv "$d/exit.tmp" "$d/exit"
 `;
 
 const FOLLOW = `sz() { if [ -f "$1" ]; then stat -c %s "$1" 2>/dev/null || wc -c < "$1"; else echo 0; fi; }
+# Both sizes from one process: the follower polls, and every fork on the server is latency for short commands.
+sizes() {
+  set -- $(stat -c %s "$d/out" "$d/err" 2>/dev/null)
+  if [ $# -eq 2 ]; then so=$1; se=$2; else so=$(sz "$d/out"); se=$(sz "$d/err"); fi
+}
 boot_now() { cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
 alive() {
+  # Once the runner is proven ours (same boot, its command line names our directory), kill -0 (a builtin) suffices.
+  if [ -n "$ours" ]; then kill -0 "$ours" 2>/dev/null; return; fi
   rp=$(cat "$d/runner.pid" 2>/dev/null)
   [ -n "$rp" ] || return 1
   kill -0 "$rp" 2>/dev/null || return 1
   if [ -f "$d/boot" ] && [ "$(cat "$d/boot")" != "$(boot_now)" ]; then return 1; fi
   if [ -r "/proc/$rp/cmdline" ]; then grep -q "$d" "/proc/$rp/cmdline" 2>/dev/null || return 1; fi
+  ours=$rp
   return 0
 }
 follow() {
-  oo=$1; oe=$2; naps=0
+  oo=$1; oe=$2; naps=0; ours=
   while :; do
     fin=0; [ -f "$d/exit" ] && fin=1
     moved=0
-    s=$(sz "$d/out")
-    if [ "$s" -gt "$oo" ]; then printf 'O %s\\n' $((s-oo)); tail -c +$((oo+1)) "$d/out" | head -c $((s-oo)); oo=$s; moved=1; fi
-    s=$(sz "$d/err")
-    if [ "$s" -gt "$oe" ]; then printf 'E %s\\n' $((s-oe)); tail -c +$((oe+1)) "$d/err" | head -c $((s-oe)); oe=$s; moved=1; fi
+    sizes
+    if [ "$so" -gt "$oo" ]; then printf 'O %s\\n' $((so-oo)); tail -c +$((oo+1)) "$d/out" | head -c $((so-oo)); oo=$so; moved=1; fi
+    if [ "$se" -gt "$oe" ]; then printf 'E %s\\n' $((se-oe)); tail -c +$((oe+1)) "$d/err" | head -c $((se-oe)); oe=$se; moved=1; fi
     if [ $fin = 1 ]; then printf 'X %s\\n' "$(cat "$d/exit")"; exit 0; fi
     if [ $moved = 0 ]; then
       # Our SSH session is gone (the connection dropped): stop following; deckhand reattaches with a new one.

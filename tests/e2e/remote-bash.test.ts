@@ -104,7 +104,7 @@ describe('remote-bash over a real sshd, through the stdio binary', () => {
   it('turns invalid UTF-8 and binary output into text without failing', async () => {
     const r = await run({ command: "printf 'ok\\377\\376end\\n'; head -c 20000 /dev/urandom" });
     expect(r.status).toBe('completed');
-    expect(r.stdout.startsWith('ok\uFFFD\uFFFDend')).toBe(true);
+    expect(r.stdout.slice(0, 7)).toBe('ok\uFFFD\uFFFDend');
   });
 
   it('kills the remote process group on timeout, leaving nothing behind', async () => {
