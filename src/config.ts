@@ -18,6 +18,8 @@ export interface Config {
     readonly allowedOrigins: readonly string[];
   };
   readonly jobs: JobsConfig;
+  /** MCP Tasks (experimental): remote-bash accepts task-augmented calls; DECKHAND_TASKS=off turns that off. */
+  readonly tasks: boolean;
   readonly provisioning: ProvisioningConfig;
 }
 
@@ -70,6 +72,7 @@ const EnvSchema = z.object({
   DECKHAND_JOBS_RETAIN: int(1, 100_000).default(500),
   DECKHAND_JOBS_RETAIN_DAYS: int(0, 3650).default(14),
   DECKHAND_REMOTE_KEEP_FAILED_H: int(0, 24 * 365).default(24),
+  DECKHAND_TASKS: z.enum(['on', 'off']).default('on'),
   HCLOUD_TOKEN: z.string().optional(),
   HETZNER_TOKEN: z.string().optional(),
   HCLOUD_ENDPOINT: z.string().url('must be a URL like https://api.hetzner.cloud/v1').optional(),
@@ -118,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.ho
       allowedHosts: commaList(e.DECKHAND_HTTP_ALLOWED_HOSTS),
       allowedOrigins: commaList(e.DECKHAND_HTTP_ALLOWED_ORIGINS),
     }),
+    tasks: e.DECKHAND_TASKS === 'on',
     jobs: Object.freeze({
       maxJobs: e.DECKHAND_MAX_JOBS,
       maxPerServer: e.DECKHAND_MAX_JOBS_PER_SERVER,
