@@ -12,6 +12,8 @@ import { hetznerFactory } from './services/provisioning/provider.js';
 import { ProvisioningService } from './services/provisioning/provisioning-service.js';
 import { RemoteBashJob } from './services/remote-bash-job.js';
 import { ServerService } from './services/servers.js';
+import { SetupServerJob } from './services/setup/setup-server-job.js';
+import { SetupService } from './services/setup/setup-service.js';
 import { SshPool } from './ssh/pool.js';
 import type { ToolDeps } from './tools/deps.js';
 import { registerTools } from './tools/index.js';
@@ -67,6 +69,7 @@ export function createApp({ config, logger, env }: AppDeps): App {
       }),
       'create-server': new CreateServerJob({ home: config.home, inventory, pool, provider }),
       'delete-server': new DeleteServerJob({ inventory, pool, provider }),
+      'setup-server': new SetupServerJob({ inventory, pool, traefikImage: config.provisioning.traefikImage }),
     },
     onError: (err, context) => logger.error({ err, context }, 'job engine error'),
   });
@@ -80,6 +83,7 @@ export function createApp({ config, logger, env }: AppDeps): App {
       lease.release();
     }),
     provisioning: new ProvisioningService(config, engine, inventory, provider),
+    setup: new SetupService(engine, inventory),
   };
   return {
     deps,

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { JobService } from '../services/jobs.js';
 import type { ProvisioningService } from '../services/provisioning/provisioning-service.js';
 import type { ServerService } from '../services/servers.js';
+import type { SetupService } from '../services/setup/setup-service.js';
 
 /** What tool handlers may use: services only, never the SSH pool or the stores directly. */
 export interface ToolDeps {
@@ -11,4 +12,5 @@ export interface ToolDeps {
   readonly servers: ServerService;
   readonly jobs: JobService;
   readonly provisioning: ProvisioningService;
+  readonly setup: SetupService;
 }

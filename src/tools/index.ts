@@ -9,6 +9,7 @@ import { registerListJobsTool } from './list-jobs.js';
 import { registerListServersTool } from './list-servers.js';
 import { registerRemoteBashTool } from './remote-bash.js';
 import { registerRemoveServerTool } from './remove-server.js';
+import { registerSetupServerTool } from './setup-server.js';
 
 export function registerTools(server: McpServer, deps: ToolDeps): void {
   registerAddServerTool(server, deps);
@@ -20,4 +21,5 @@ export function registerTools(server: McpServer, deps: ToolDeps): void {
   registerCancelJobTool(server, deps);
   registerCreateServerTool(server, deps);
   registerDeleteServerTool(server, deps);
+  registerSetupServerTool(server, deps);
 }
