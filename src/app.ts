@@ -5,6 +5,8 @@ import { Inventory } from './inventory/inventory.js';
 import { JobEngine } from './jobs/engine.js';
 import { LowdbJobStore } from './jobs/store.js';
 import type { Logger } from './logger.js';
+import { JobFeed } from './mcp/job-feed.js';
+import { LiveFeatures } from './mcp/live.js';
 import { JobService } from './services/jobs.js';
 import { CreateServerJob } from './services/provisioning/create-server-job.js';
 import { DeleteServerJob } from './services/provisioning/delete-server-job.js';
@@ -74,9 +76,11 @@ export function createApp({ config, logger, env }: AppDeps): App {
     onError: (err, context) => logger.error({ err, context }, 'job engine error'),
   });
   engine.events.on('job', (j) => logger.debug({ job: j.id, status: j.status }, 'job update'));
+  const feed = new JobFeed({ engine, home: config.home, onError: (err, context) => logger.debug({ err }, context) });
   const deps: ToolDeps = {
     config,
     logger,
+    feed,
     servers: new ServerService(inventory, pool),
     jobs: new JobService(engine, inventory, config, async (server, signal) => {
       const lease = await pool.acquire(server, signal);
@@ -85,6 +89,7 @@ export function createApp({ config, logger, env }: AppDeps): App {
     provisioning: new ProvisioningService(config, engine, inventory, provider),
     setup: new SetupService(engine, inventory),
   };
+  const live = new LiveFeatures({ jobs: deps.jobs, engine, feed, logger, tasks: config.tasks });
   return {
     deps,
     engine,
@@ -93,12 +98,14 @@ export function createApp({ config, logger, env }: AppDeps): App {
     createServer() {
       const server = new McpServer(
         { name: 'deckhand', version: packageVersion(), title: 'deckhand' },
-        { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
+        { ...live.serverOptions(), instructions: INSTRUCTIONS },
       );
       registerTools(server, deps);
+      live.attach(server);
       return server;
     },
     async close() {
+      feed.close();
       await engine.close();
       await pool.close();
     },

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { withJobLink } from '../mcp/links.js';
 import type { ToolDeps } from './deps.js';
 import { jobIdArg, jobShape, jobSummary, publicJob } from './job-shapes.js';
 import { guarded, ok } from './results.js';
@@ -23,7 +24,7 @@ export function registerCancelJobTool(server: McpServer, deps: ToolDeps): void {
         : job.status === 'cancelled'
           ? `Cancelled. ${jobSummary(job)}`
           : `Cancellation requested; the job is still ${job.status} (the process executing it will stop it). ${jobSummary(job)}`;
-      return ok({ job: publicJob(job), changed: !already }, text);
+      return withJobLink(ok({ job: publicJob(job), changed: !already }, text), job);
     }),
   );
 }

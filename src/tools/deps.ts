@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { JobFeed } from '../mcp/job-feed.js';
 import type { JobService } from '../services/jobs.js';
 import type { ProvisioningService } from '../services/provisioning/provisioning-service.js';
 import type { ServerService } from '../services/servers.js';
@@ -9,6 +10,8 @@ import type { SetupService } from '../services/setup/setup-service.js';
 export interface ToolDeps {
   readonly config: Config;
   readonly logger: Logger;
+  /** Job events for MCP sessions (logging, resource updates); tools report what only they know, e.g. promotion. */
+  readonly feed?: JobFeed;
   readonly servers: ServerService;
   readonly jobs: JobService;
   readonly provisioning: ProvisioningService;

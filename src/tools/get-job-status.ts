@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { withJobLink } from '../mcp/links.js';
 import type { ToolDeps } from './deps.js';
 import { formatLines, jobIdArg, jobShape, jobSummary, logLineShape, publicJob } from './job-shapes.js';
 import { guarded, ok } from './results.js';
@@ -54,7 +55,10 @@ export function registerGetJobStatusTool(server: McpServer, deps: ToolDeps): voi
         log_bytes: log.log_bytes,
       };
       const more = log.has_more ? `\n(more lines after cursor ${log.next_cursor}: call again with that cursor)` : '';
-      return ok(structured, `${jobSummary(job)}\n${formatLines(log.lines)}${more}\nnext_cursor: ${log.next_cursor}`);
+      return withJobLink(
+        ok(structured, `${jobSummary(job)}\n${formatLines(log.lines)}${more}\nnext_cursor: ${log.next_cursor}`),
+        job,
+      );
     }),
   );
 }

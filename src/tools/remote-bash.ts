@@ -1,5 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { withJobLink } from '../mcp/links.js';
+import { waitProgress } from '../mcp/progress.js';
 import type { CommandResult, RemoteBashOutcome } from '../services/jobs.js';
 import type { ToolDeps } from './deps.js';
 import { formatLines, logLineShape } from './job-shapes.js';
@@ -20,6 +22,40 @@ const outputShape = {
   next_cursor: z.number().optional(),
 };
 
+export const remoteBashInput = z
+  .object({
+    server: serverName.describe('Name of a registered server (see list-servers).'),
+    command: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(256 * 1024)
+      .describe('The command line, run by bash.'),
+    timeout_s: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 3600)
+      .optional()
+      .describe('Maximum run time in seconds (default 3600, DECKHAND_JOB_TIMEOUT_S).'),
+    cwd: z.string().min(1).max(4096).optional().describe("Directory to run in (default: the user's home)."),
+    env: envMap
+      .optional()
+      .describe('Extra environment variables. Their values are never stored in job records or logs.'),
+    mode: z
+      .enum(['auto', 'sync', 'background'])
+      .default('auto')
+      .describe(
+        'auto: wait up to sync_wait_s, then hand back a job; sync: wait up to timeout_s; background: return the job id at once.',
+      ),
+    sync_wait_s: z
+      .number()
+      .min(0)
+      .max(300)
+      .default(20)
+      .describe('How long auto mode waits before answering with a job id.'),
+  })
+  .strict();
+
 export function registerRemoteBashTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
     'remote-bash',
@@ -32,54 +68,29 @@ export function registerRemoteBashTool(server: McpServer, deps: ToolDeps): void 
         'get a job_id while it keeps running: follow it with get-job-status (cursor, wait_s), stop it with cancel-job. mode "sync" waits up to ' +
         'timeout_s; "background" answers the job_id at once. A non-zero exit is a normal result with status "failed". Reaching timeout_s kills ' +
         'the command and everything it started.',
-      inputSchema: z
-        .object({
-          server: serverName.describe('Name of a registered server (see list-servers).'),
-          command: z
-            .string()
-            .min(1, 'must not be empty')
-            .max(256 * 1024)
-            .describe('The command line, run by bash.'),
-          timeout_s: z
-            .number()
-            .int()
-            .min(1)
-            .max(30 * 24 * 3600)
-            .optional()
-            .describe('Maximum run time in seconds (default 3600, DECKHAND_JOB_TIMEOUT_S).'),
-          cwd: z.string().min(1).max(4096).optional().describe("Directory to run in (default: the user's home)."),
-          env: envMap
-            .optional()
-            .describe('Extra environment variables. Their values are never stored in job records or logs.'),
-          mode: z
-            .enum(['auto', 'sync', 'background'])
-            .default('auto')
-            .describe(
-              'auto: wait up to sync_wait_s, then hand back a job; sync: wait up to timeout_s; background: return the job id at once.',
-            ),
-          sync_wait_s: z
-            .number()
-            .min(0)
-            .max(300)
-            .default(20)
-            .describe('How long auto mode waits before answering with a job id.'),
-        })
-        .strict(),
+      inputSchema: remoteBashInput,
       outputSchema: outputShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
     guarded(async (args, extra) => {
-      const outcome = await deps.jobs.remoteBash({
-        server: args.server,
-        command: args.command,
-        timeout_s: args.timeout_s,
-        cwd: args.cwd,
-        env: args.env,
-        mode: args.mode,
-        sync_wait_s: args.sync_wait_s,
-        signal: extra.signal,
-      });
-      return ok(toStructured(outcome), formatOutcome(outcome));
+      const progress = waitProgress(extra);
+      try {
+        const outcome = await deps.jobs.remoteBash({
+          server: args.server,
+          command: args.command,
+          timeout_s: args.timeout_s,
+          cwd: args.cwd,
+          env: args.env,
+          mode: args.mode,
+          sync_wait_s: args.sync_wait_s,
+          signal: extra.signal,
+          onWaitTick: progress.tick,
+        });
+        if (outcome.kind === 'running' && args.mode !== 'background') deps.feed?.promoted(outcome.job);
+        return withJobLink(ok(toStructured(outcome), formatOutcome(outcome)), outcome.job);
+      } finally {
+        await progress.stop();
+      }
     }),
   );
 }

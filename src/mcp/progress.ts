@@ -1,0 +1,84 @@
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Job } from '../jobs/types.js';
+
+export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** Progress notifications for one tool call that waits on a job. */
+export interface WaitProgress {
+  /** The job's latest state and newest output line; sent at once when it changed (at most every minIntervalMs). */
+  readonly tick: (job: Job, lastLine: string | undefined) => void;
+  /** Stops the notifications and waits for one in flight, so none can follow the call's answer. Call in finally. */
+  stop(): Promise<void>;
+}
+
+export interface WaitProgressOptions {
+  /** Quietest gap allowed: a heartbeat goes out when nothing was sent for this long (default 1500 ms). */
+  readonly heartbeatMs?: number;
+  /** Closest two notifications may follow each other (default 200 ms). */
+  readonly minIntervalMs?: number;
+  readonly now?: () => number;
+}
+
+const MAX_MESSAGE = 200;
+
+/**
+ * Sends `notifications/progress` while a call waits, when the client asked for them with a progressToken:
+ * on every change (a new line, a step, a new state) and as a heartbeat so a client that resets its timeout on
+ * progress (Claude Code) keeps waiting. Without a progressToken it does nothing.
+ */
+export function waitProgress(extra: ToolExtra, opts: WaitProgressOptions = {}): WaitProgress {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return { tick: () => undefined, stop: () => Promise.resolve() };
+  const heartbeatMs = opts.heartbeatMs ?? 1500;
+  const minIntervalMs = opts.minIntervalMs ?? 200;
+  const now = opts.now ?? Date.now;
+  const started = now();
+  let job: Job | undefined;
+  let line: string | undefined;
+  let sentKey: string | undefined;
+  let lastSent = 0;
+  let count = 0;
+  let stopped = false;
+  let inflight: Promise<void> = Promise.resolve();
+
+  const key = () => (job ? `${job.status}\u0000${job.progress.step ?? ''}\u0000${line ?? ''}` : undefined);
+  const send = () => {
+    if (stopped || !job) return;
+    count += 1;
+    lastSent = now();
+    sentKey = key();
+    const params = { progressToken: token, progress: count, message: messageFor(job, line, lastSent - started) };
+    inflight = inflight
+      .then(() => extra.sendNotification({ method: 'notifications/progress', params }))
+      .catch(() => undefined);
+  };
+  const timer = setInterval(
+    () => {
+      const since = now() - lastSent;
+      if (since >= heartbeatMs || (key() !== sentKey && since >= minIntervalMs)) send();
+    },
+    Math.min(minIntervalMs, heartbeatMs),
+  );
+  timer.unref();
+
+  return {
+    tick: (j, l) => {
+      job = j;
+      if (l !== undefined) line = l;
+      if (key() !== sentKey && now() - lastSent >= minIntervalMs) send();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await inflight;
+    },
+  };
+}
+
+function messageFor(job: Job, line: string | undefined, elapsedMs: number): string {
+  const step = job.progress.step ? ` [${job.progress.step}]` : '';
+  const head = `${job.id} ${job.status}${step} ${Math.round(elapsedMs / 1000)} s`;
+  const text = line ? `${head}: ${line.trim()}` : head;
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+}

@@ -1,0 +1,172 @@
+import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempHome } from '../helpers/home.js';
+import {
+  connectHttpLive,
+  jobLogs,
+  serveHttpLive,
+  startStdioLive,
+  until,
+  type HttpServed,
+  type LiveClient,
+  type TransportKind,
+} from '../helpers/live.js';
+import { structured, textOf } from '../helpers/mcp.js';
+import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+
+interface RunningView {
+  status: string;
+  job_id: string;
+  tail: { seq: number; text: string }[];
+  next_cursor: number;
+}
+
+// Silent for 3 s (only heartbeats can go out then), then lines, then a steady tick for the subscription part.
+const COMMAND =
+  'echo first-line; sleep 3; echo second-line; sleep 0.4; echo third-line; ' +
+  'for i in $(seq 1 150); do echo tick-$i; sleep 0.2; done';
+
+describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind) => {
+  let sshd: SshdHandle;
+  let home: { dir: string; cleanup(): void };
+  let served: HttpServed | undefined;
+  let mcp: LiveClient;
+  let jobId = '';
+  let answerTick = 0;
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    home = tempHome();
+    const env = { DECKHAND_HOME: home.dir };
+    if (kind === 'http') {
+      served = await serveHttpLive(env);
+      mcp = await connectHttpLive(served.url);
+    } else {
+      mcp = await startStdioLive(env);
+    }
+    const added = await mcp.call('add-server', {
+      name: 'box',
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      private_key_path: sshd.clientKey,
+    });
+    expect(added.isError, textOf(added)).toBeFalsy();
+  });
+
+  afterAll(async () => {
+    if (jobId) await mcp?.call('cancel-job', { job_id: jobId }).catch(() => undefined);
+    await mcp?.close();
+    await served?.stop();
+    await sshd?.stop();
+    home?.cleanup();
+  });
+
+  it('sends progress with the newest line, at least every 2 s, while auto mode waits, and none after the answer', async () => {
+    await mcp.client.setLoggingLevel('info');
+    const progress: { at: number; p: Progress }[] = [];
+    const result = await mcp.client.callTool(
+      { name: 'remote-bash', arguments: { server: 'box', command: COMMAND, sync_wait_s: 5 } },
+      undefined,
+      { onprogress: (p) => progress.push({ at: Date.now(), p }), timeout: 60_000 },
+    );
+    const answeredAt = Date.now();
+    const r = structured<RunningView>(result as never);
+    expect(r.status).toBe('running');
+    jobId = r.job_id;
+    answerTick = Math.max(0, ...r.tail.map((l) => Number(/^tick-(\d+)$/.exec(l.text)?.[1] ?? 0)));
+
+    // Progress: several, increasing, carrying the newest line; heartbeats through the silent 3 s.
+    expect(progress.length).toBeGreaterThanOrEqual(4);
+    const values = progress.map((x) => x.p.progress);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    expect(new Set(values).size).toBe(values.length);
+    const messages = progress.map((x) => x.p.message ?? '');
+    expect(messages.some((m) => m.includes('first-line'))).toBe(true);
+    expect(messages.some((m) => m.includes('third-line') || m.includes('tick-'))).toBe(true);
+    const gaps = progress.slice(1).map((x, i) => x.at - (progress[i] as { at: number }).at);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(2000);
+
+    // The answer links the log resource.
+    const link = (result as { content: { type: string; uri?: string }[] }).content.find(
+      (c) => c.type === 'resource_link',
+    );
+    expect(link?.uri).toBe(`deckhand://jobs/${jobId}/log`);
+
+    // Nothing for this call after its answer: the client reports progress for a finished request as an error.
+    await mcp.call('list-jobs', { limit: 1 });
+    expect(progress.every((x) => x.at <= answeredAt)).toBe(true);
+    expect(mcp.received.errors.filter((e) => /progress/i.test(e.message))).toEqual([]);
+
+    // Lifecycle logging at level info: started and promoted, but not queued (debug).
+    const events = await until(() => {
+      const e = jobLogs(mcp.received, jobId);
+      return e.some((x) => x.event === 'promoted') && e;
+    }, 'a "promoted" logging message');
+    expect(events).toContainEqual({ level: 'info', event: 'started' });
+    expect(events).toContainEqual({ level: 'info', event: 'promoted' });
+    expect(events.map((e) => e.event)).not.toContain('queued');
+  });
+
+  it('updates a subscribed log resource while the job runs, at most every 500 ms, and stops on unsubscribe', async () => {
+    const uri = `deckhand://jobs/${jobId}/log`;
+    const from = mcp.received.updates.length;
+    await mcp.client.subscribeResource({ uri });
+    const updates = await until(() => {
+      const u = mcp.received.updates.slice(from).filter((x) => x.uri === uri);
+      return u.length >= 4 && u;
+    }, 'four resources/updated notifications for the log');
+    const gaps = updates.slice(1).map((x, i) => x.at - (updates[i] as { at: number }).at);
+    // Throttled on the server to one per 500 ms; a little slack for delivery jitter.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400);
+
+    const status = structured<{ job: { status: string } }>(await mcp.call('get-job-status', { job_id: jobId }));
+    expect(status.job.status).toBe('running');
+    const read = await mcp.client.readResource({ uri });
+    const text = String((read.contents[0] as { text?: string }).text);
+    expect(read.contents[0]?.mimeType).toBe('text/plain');
+    expect(text).toContain('first-line');
+    const ticks = [...text.matchAll(/^tick-(\d+)$/gm)].map((m) => Number(m[1]));
+    // Lines logged after the tool answered are in the resource.
+    expect(Math.max(...ticks)).toBeGreaterThan(answerTick);
+
+    await mcp.client.unsubscribeResource({ uri });
+    const after = mcp.received.updates.length;
+    const cursor = structured<{ next_cursor: number }>(
+      await mcp.call('get-job-status', { job_id: jobId, tail_logs: 0 }),
+    ).next_cursor;
+    // Let at least ten more lines (2 s) arrive; none of them may announce an update.
+    await until(async () => {
+      const s = structured<{ total_lines: number }>(
+        await mcp.call('get-job-status', { job_id: jobId, cursor, tail_logs: 1000, wait_s: 2 }),
+      );
+      return s.total_lines >= cursor + 10;
+    }, 'ten more log lines after unsubscribing');
+    expect(mcp.received.updates.slice(after).filter((x) => x.uri === uri)).toEqual([]);
+  });
+
+  it('logs cancelled at notice and, at level warning, failures but nothing below', async () => {
+    const cancelled = structured<{ job: { status: string } }>(await mcp.call('cancel-job', { job_id: jobId }));
+    expect(cancelled.job.status).toBe('cancelled');
+    await until(() => jobLogs(mcp.received, jobId).some((e) => e.event === 'cancelled'), 'a "cancelled" message');
+    expect(jobLogs(mcp.received, jobId)).toContainEqual({ level: 'notice', event: 'cancelled' });
+    jobId = '';
+
+    await mcp.client.setLoggingLevel('warning');
+    const okRun = structured<{ job_id: string; exit_code: number }>(
+      await mcp.call('remote-bash', { server: 'box', command: 'true' }),
+    );
+    expect(okRun.exit_code).toBe(0);
+    const failed = structured<{ job_id: string; exit_code: number }>(
+      await mcp.call('remote-bash', { server: 'box', command: 'exit 3' }),
+    );
+    expect(failed.exit_code).toBe(3);
+    await until(() => jobLogs(mcp.received, failed.job_id).length > 0, 'the failure message');
+    // Messages arrive in order on one stream: had the earlier job's (info) ones been sent, they would be here now.
+    expect(jobLogs(mcp.received, failed.job_id)).toEqual([{ level: 'warning', event: 'finished' }]);
+    expect(jobLogs(mcp.received, okRun.job_id)).toEqual([]);
+    const data = mcp.received.logs.at(-1)?.params;
+    expect(data?.logger).toBe('deckhand.jobs');
+    expect((data?.data as { message: string }).message).toMatch(/exit 3/);
+  });
+});
