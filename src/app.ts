@@ -7,6 +7,7 @@ import { LowdbJobStore } from './jobs/store.js';
 import type { Logger } from './logger.js';
 import { JobFeed } from './mcp/job-feed.js';
 import { LiveFeatures } from './mcp/live.js';
+import { createDeployFeature } from './services/deploy/index.js';
 import { JobService } from './services/jobs.js';
 import { CreateServerJob } from './services/provisioning/create-server-job.js';
 import { DeleteServerJob } from './services/provisioning/delete-server-job.js';
@@ -58,6 +59,7 @@ export function createApp({ config, logger, env }: AppDeps): App {
     keepFinished: config.jobs.retainFinished,
     keepDays: config.jobs.retainDays,
   });
+  const apps = createDeployFeature({ config, inventory, pool, store });
   const engine = new JobEngine({
     home: config.home,
     store,
@@ -72,6 +74,7 @@ export function createApp({ config, logger, env }: AppDeps): App {
       'create-server': new CreateServerJob({ home: config.home, inventory, pool, provider }),
       'delete-server': new DeleteServerJob({ inventory, pool, provider }),
       'setup-server': new SetupServerJob({ inventory, pool, traefikImage: config.provisioning.traefikImage }),
+      ...apps.handlers,
     },
     onError: (err, context) => logger.error({ err, context }, 'job engine error'),
   });
@@ -88,6 +91,7 @@ export function createApp({ config, logger, env }: AppDeps): App {
     }),
     provisioning: new ProvisioningService(config, engine, inventory, provider),
     setup: new SetupService(engine, inventory),
+    apps: apps.service(engine),
   };
   const live = new LiveFeatures({ jobs: deps.jobs, engine, feed, logger, tasks: config.tasks });
   return {

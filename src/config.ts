@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { healthcheckSchema } from './apps/catalogue/schema.js';
+import type { ImageOverride } from './apps/render.js';
 import { hetznerConfigFromEnv } from './providers/index.js';
 
 /** Everything configurable, parsed once at the edge (cli.ts) from env and flags into a frozen object. */
@@ -21,6 +23,17 @@ export interface Config {
   /** MCP Tasks (experimental): remote-bash accepts task-augmented calls; DECKHAND_TASKS=off turns that off. */
   readonly tasks: boolean;
   readonly provisioning: ProvisioningConfig;
+  readonly deploy: DeployConfig;
+}
+
+/** deploy-app, undeploy-app, list-apps. */
+export interface DeployConfig {
+  /** `docker stack deploy --resolve-image`: never suits engines without a registry (tests). */
+  readonly resolveImage: 'always' | 'changed' | 'never';
+  /** Image reference → substitute (a local image, optionally its own health check and command), for every app. */
+  readonly imageOverrides: Readonly<Record<string, ImageOverride>>;
+  /** The longest a deploy waits for a stack to converge (image pulls included) before it rolls back. */
+  readonly waitS: number;
 }
 
 /** create-server, delete-server, setup-server. */
@@ -79,6 +92,35 @@ const EnvSchema = z.object({
   DECKHAND_CONFIRM: z.enum(['auto', 'always', 'never']).default('auto'),
   DECKHAND_PROVIDER_POLL_MS: int(10, 60_000).default(1000),
   DECKHAND_TRAEFIK_IMAGE: z.string().max(512).optional(),
+  DECKHAND_RESOLVE_IMAGE: z.enum(['always', 'changed', 'never']).default('changed'),
+  DECKHAND_IMAGE_OVERRIDES: z
+    .string()
+    .transform((text, ctx): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `not valid JSON (${(err as Error).message})` });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.record(
+        z.string().min(1),
+        z.union([
+          z.string().min(1),
+          z
+            .object({
+              image: z.string().min(1),
+              healthcheck: healthcheckSchema.optional(),
+              command: z.array(z.string()).min(1).optional(),
+            })
+            .strict(),
+        ]),
+        { invalid_type_error: 'expected a JSON object mapping image references to substitutes' },
+      ),
+    )
+    .optional(),
+  DECKHAND_DEPLOY_WAIT_S: int(10, 24 * 3600).default(900),
 });
 
 export class ConfigError extends Error {
@@ -99,7 +141,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.ho
       const key = String(i.path[0] ?? '?');
       const val = env[key];
       const shown = key.includes('TOKEN') ? '(hidden)' : JSON.stringify(val);
-      return `${key}=${shown}: ${i.message}`;
+      const inner = i.path.slice(1).join('.');
+      return `${key}=${shown}: ${inner ? `${inner}: ` : ''}${i.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
@@ -143,6 +186,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.ho
       confirm: e.DECKHAND_CONFIRM,
       actionPollMs: e.DECKHAND_PROVIDER_POLL_MS,
       traefikImage: e.DECKHAND_TRAEFIK_IMAGE,
+    }),
+    deploy: Object.freeze({
+      resolveImage: e.DECKHAND_RESOLVE_IMAGE,
+      imageOverrides: Object.freeze(e.DECKHAND_IMAGE_OVERRIDES ?? {}),
+      waitS: e.DECKHAND_DEPLOY_WAIT_S,
     }),
   });
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { JobFeed } from '../mcp/job-feed.js';
+import type { AppService } from '../services/deploy/index.js';
 import type { JobService } from '../services/jobs.js';
 import type { ProvisioningService } from '../services/provisioning/provisioning-service.js';
 import type { ServerService } from '../services/servers.js';
@@ -16,4 +17,5 @@ export interface ToolDeps {
   readonly jobs: JobService;
   readonly provisioning: ProvisioningService;
   readonly setup: SetupService;
+  readonly apps: AppService;
 }

@@ -1,0 +1,212 @@
+import { DeckhandError } from '../../errors.js';
+import { snapshot, type ServiceVerdict } from './converge.js';
+import { acquireLock, pause, releaseLock, type LockOptions } from './lock.js';
+import type { RemoteRunner } from './remote.js';
+import {
+  directProbeScript,
+  hookScript,
+  promoteScript,
+  releaseDir,
+  routeProbeScript,
+  stackDeployScript,
+  uploadPayload,
+  uploadScript,
+} from './scripts.js';
+import { diagnose, rollback } from './stack-recover.js';
+import { healthyNow, readCurrent, stackStatus, waitConverged, waitSettled, type StackWatch } from './stack-status.js';
+import type { ReleaseRecord, ReleaseSpec, StackOutcome } from './types.js';
+
+export interface DeployContext {
+  readonly runner: RemoteRunner;
+  /** A runner that still works after the job's signal aborted: for unlocking. */
+  readonly cleanupRunner: RemoteRunner;
+  readonly signal: AbortSignal;
+  readonly jobId: string;
+  /** Every line goes to the job log; the caller redacts secrets. */
+  readonly note: (text: string) => void;
+  readonly lock: Pick<LockOptions, 'homeId' | 'ttlS' | 'maxWaitMs' | 'ownerGone' | 'pollMs'>;
+  readonly resolveImage: 'always' | 'changed' | 'never';
+  /** The longest wait for convergence, image pulls included. */
+  readonly waitS: number;
+  readonly probeImage: string;
+  readonly pollMs: number;
+}
+
+export interface StackTask {
+  readonly stack: string;
+  /** Renders the release; runs under the stack's lock, so secrets it generates are stored by one job only. */
+  prepare(): ReleaseSpec;
+  /** After the release is healthy and recorded on the server: keep its inputs locally. */
+  recorded(spec: ReleaseSpec, record: ReleaseRecord): void;
+}
+
+const short = (h: string) => h.slice(0, 12);
+
+/**
+ * Deploys one stack: lock → render → unchanged? → hooks → upload → docker stack deploy → converge → probe →
+ * record → unlock. A failure rolls back (see rollback) and throws `deploy_failed` naming the service, its task
+ * errors and its last log lines.
+ */
+export async function deployStack(c: DeployContext, task: StackTask): Promise<StackOutcome> {
+  const w: StackWatch = { runner: c.runner, signal: c.signal, note: c.note, pollMs: c.pollMs };
+  await acquireLock(task.stack, { ...c.lock, runner: c.runner, signal: c.signal, jobId: c.jobId, note: c.note });
+  try {
+    const spec = task.prepare();
+    for (const warning of spec.warnings) c.note(`${spec.stack}: note: ${warning}`);
+    const current = await readCurrent(c.runner, spec.stack);
+    const names = spec.services.map((s) => s.fullName);
+    const state = await stackStatus(c.runner, spec.stack);
+    if (current.record?.hash === spec.hash && healthyNow(state, names)) {
+      c.note(`${spec.stack}: release ${short(spec.hash)} is already deployed and healthy; nothing to change`);
+      task.recorded(spec, current.record);
+      return outcome(spec, current.record, false, state.services, spec.warnings);
+    }
+    if (current.record?.hash === spec.hash)
+      c.note(`${spec.stack}: release ${short(spec.hash)} is recorded but not healthy: deploying it again`);
+    for (const hook of spec.hooks) {
+      c.note(`${spec.stack}: ${hook.description} (in ${hook.serviceFullName})`);
+      await c.runner.must(hookScript(hook.serviceFullName, hook.command), hook.description, { timeoutMs: 180_000 });
+    }
+    const dir = releaseDir(spec.stack, spec.hash);
+    c.note(`${spec.stack}: uploading release ${short(spec.hash)} to ${dir} (.env mode 0600)`);
+    await c.runner.must(uploadScript(spec.stack, spec.hash), 'uploading the release', {
+      stdin: uploadPayload(spec.compose, spec.envFile),
+    });
+    const settled = state.services.some((s) => s.update?.State === 'updating' || s.update?.State === 'rollback_started')
+      ? await waitSettled(w, spec.stack, 180)
+      : state;
+    const before = snapshot(settled);
+    c.note(`${spec.stack}: docker stack deploy --resolve-image ${c.resolveImage}`);
+    const out = await c.runner.must(
+      stackDeployScript(spec.stack, dir, c.resolveImage, spec.interpolatesEnv),
+      'docker stack deploy',
+      {
+        timeoutMs: 300_000,
+      },
+    );
+    for (const l of out.stdout
+      .trim()
+      .split('\n')
+      .filter((x) => x && !/detach/.test(x)))
+      c.note(l);
+    const res = await waitConverged(w, spec.stack, names, before, settled.now, c.waitS);
+    if (!res.ok) {
+      const why = res.timedOut
+        ? `service ${res.failed.name} did not converge within ${c.waitS} s (${res.failed.detail})`
+        : `service ${res.failed.name} failed (${res.failed.detail})`;
+      return await fail(c, w, spec, current, res.failed, why);
+    }
+    const warnings = [...spec.warnings];
+    if (spec.directProbe) {
+      const p = spec.directProbe;
+      const url = `http://tasks.${p.fullName}:${p.port}${p.path}`;
+      c.note(`${spec.stack}: probing ${url} from a container on the shared network`);
+      const r = await c.runner.run(directProbeScript(c.probeImage, url, 15), { timeoutMs: 240_000 });
+      if (!r.stdout.includes('probe-ok')) {
+        const v = res.verdicts.find((x) => x.name === p.fullName) as ServiceVerdict;
+        const tail = r.stdout.trim().split('\n').slice(-3).join(' | ');
+        return await fail(
+          c,
+          w,
+          spec,
+          current,
+          { ...v, detail: `HTTP probe of ${url} failed: ${tail}` },
+          `${p.fullName} does not answer HTTP on ${p.path}`,
+        );
+      }
+      c.note(`${spec.stack}: ${url} answers`);
+    }
+    if (spec.routeProbe) {
+      const warning = await probeRoute(c, spec.routeProbe.host, spec.routeProbe.path);
+      if (warning) warnings.push(warning);
+    }
+    const record: ReleaseRecord = {
+      version: 1,
+      stack: spec.stack,
+      app: spec.app,
+      app_version: spec.appVersion,
+      hash: spec.hash,
+      deployed_at: new Date().toISOString(),
+      job_id: c.jobId,
+      domain: spec.domain,
+      url: spec.url,
+      services: names,
+      volumes: spec.volumes,
+      dependencies: spec.dependencies,
+      previous:
+        current.record && current.record.hash !== spec.hash
+          ? { hash: current.record.hash, deployed_at: current.record.deployed_at }
+          : (current.record?.previous ?? null),
+      interpolates_env: spec.interpolatesEnv,
+    };
+    await c.runner.must(promoteScript(spec.stack, spec.hash), 'recording the release', {
+      stdin: `${JSON.stringify(record)}\n`,
+    });
+    task.recorded(spec, record);
+    c.note(`${spec.stack}: release ${short(spec.hash)} is live${spec.url ? ` at ${spec.url}` : ''}`);
+    const final = await stackStatus(c.runner, spec.stack);
+    return outcome(spec, record, true, final.services, warnings);
+  } finally {
+    await releaseLock(c.cleanupRunner, task.stack, c.jobId).catch(() => undefined);
+  }
+}
+
+async function fail(
+  c: DeployContext,
+  w: StackWatch,
+  spec: ReleaseSpec,
+  current: Awaited<ReturnType<typeof readCurrent>>,
+  v: ServiceVerdict,
+  why: string,
+): Promise<never> {
+  c.note(`${spec.stack}: deploy failed: ${why}`);
+  const diag = await diagnose(w, v);
+  const back = await rollback(w, spec, current, { resolveImage: c.resolveImage, limitS: Math.min(c.waitS, 600) });
+  throw new DeckhandError('deploy_failed', `Deploying ${spec.stack} failed: ${why}; ${diag}. ${back}`, {
+    hint: 'Fix the cause (get-job-status shows the whole log) and deploy again.',
+  });
+}
+
+/** Through Traefik on the server with the domain's Host header; a failure is a warning, since the app itself is healthy. */
+async function probeRoute(c: DeployContext, host: string, path: string): Promise<string | undefined> {
+  let last = '';
+  for (let i = 0; i < 6; i++) {
+    const r = await c.runner.run(routeProbeScript(host, path), { timeoutMs: 30_000 });
+    if (r.stdout.includes('no-curl')) return `https://${host}${path} was not probed: curl is missing on the server`;
+    last = /status=(\d+)/.exec(r.stdout)?.[1] ?? '000';
+    const status = Number(last);
+    if (status >= 200 && status < 400) {
+      c.note(`https://${host}${path} answers ${status} through Traefik`);
+      return undefined;
+    }
+    await pause(3000, c.signal);
+    c.signal.throwIfAborted();
+  }
+  return `https://${host}${path} answered ${last === '000' ? 'nothing' : last} through Traefik on the server: check that setup-server installed Traefik and that the domain's DNS points here`;
+}
+
+function outcome(
+  spec: ReleaseSpec,
+  record: ReleaseRecord,
+  changed: boolean,
+  services: readonly { name: string; image: string; replicas: number | null }[],
+  warnings: readonly string[],
+): StackOutcome {
+  return {
+    stack: spec.stack,
+    app: spec.app,
+    changed,
+    release: short(record.hash),
+    previous_release: record.previous ? short(record.previous.hash) : null,
+    url: record.url,
+    services: spec.services.map((s) => {
+      const found = services.find((x) => x.name === s.fullName);
+      return {
+        name: s.fullName,
+        replicas: found?.replicas != null ? `${found.replicas}/${found.replicas}` : '?',
+        image: found?.image ?? s.image,
+      };
+    }),
+    warnings,
+  };
+}

@@ -1,0 +1,127 @@
+// Shared by the deploy-app tests: catalogue images swapped for local busybox-based ones of the same shape, a netns host
+// made ready for deploys (Swarm, the deckhand-public network), and small waits on jobs through the MCP process.
+import { expect } from 'vitest';
+import { LOCAL_IMAGES } from './images.js';
+import { structured, textOf, type StdioSession } from './mcp.js';
+import type { NetnsHost } from './netns-host.js';
+
+/** Short checks so services converge in seconds; `guard` is prepended (e.g. a condition that breaks a release). */
+export function quickCheck(cmd: string, guard = ''): Record<string, unknown> {
+  return {
+    test: ['CMD-SHELL', `${guard}${cmd}`],
+    intervalSeconds: 2,
+    timeoutSeconds: 2,
+    retries: 3,
+    startPeriodSeconds: 2,
+  };
+}
+
+/**
+ * DECKHAND_IMAGE_OVERRIDES for the tests. The whoami stand-in plays every web app (it serves 200 on any port given
+ * with --port); a release of uptime-kuma with TZ=Broken/Zone fails its health check, which is how tests make a broken
+ * release. postgres is played by busybox: it prints its password at start (to prove logs are redacted) and fails its
+ * check when POSTGRES_DB is "broken".
+ */
+export const IMAGE_OVERRIDES = {
+  'traefik/whoami:v1.11.0': {
+    image: LOCAL_IMAGES.whoami,
+    healthcheck: quickCheck('wget -qO- http://127.0.0.1:80/health >/dev/null || exit 1'),
+  },
+  'louislam/uptime-kuma:2.5.3': {
+    image: LOCAL_IMAGES.whoami,
+    command: ['--port=3001'],
+    healthcheck: quickCheck('wget -qO- http://127.0.0.1:3001/ >/dev/null || exit 1', '[ "$TZ" != Broken/Zone ] && '),
+  },
+  'postgres:17.9-alpine': {
+    image: LOCAL_IMAGES.busybox,
+    command: ['sh', '-c', 'echo "starting with password=$POSTGRES_PASSWORD"; exec httpd -f -p 5432 -h /'],
+    healthcheck: quickCheck('true', '[ "$POSTGRES_DB" != broken ] && '),
+  },
+  'busybox:1.37.0': LOCAL_IMAGES.busybox,
+};
+
+export function deployEnv(home: string): Record<string, string> {
+  return {
+    DECKHAND_HOME: home,
+    DECKHAND_RESOLVE_IMAGE: 'never',
+    DECKHAND_IMAGE_OVERRIDES: JSON.stringify(IMAGE_OVERRIDES),
+  };
+}
+
+/**
+ * The host's /root is a copy-on-write view of this machine's, whose .bashrc may run tools (pyenv) on every SSH
+ * command: a fresh server's root has none of that. Then Swarm and the network setup-server would create.
+ */
+export async function prepareDeployHost(host: NetnsHost, opts: { network?: boolean } = {}): Promise<void> {
+  const r = await host.exec(`printf '# test host\\n' > /root/.bashrc; printf '' > /root/.profile`);
+  expect(r.code).toBe(0);
+  if (opts.network !== false) {
+    const n = await host.exec('docker network create --driver overlay --attachable deckhand-public');
+    expect(n.code, n.stderr).toBe(0);
+  }
+}
+
+export async function addServer(mcp: StdioSession, host: NetnsHost, name = 'box'): Promise<void> {
+  const added = await mcp.call('add-server', {
+    name,
+    host: host.ip,
+    port: 22,
+    user: 'root',
+    private_key_path: host.privateKeyPath,
+    host_key_fingerprint: host.hostKeyFingerprint,
+  });
+  expect(added.isError, textOf(added)).toBeFalsy();
+}
+
+export interface JobView {
+  id: string;
+  status: string;
+  error: { code: string; message: string } | null;
+  result: Record<string, unknown> | null;
+  progress: { step?: string; message?: string };
+  params: Record<string, unknown>;
+}
+
+/** Follows a job with get-job-status long-polls until it ends. */
+export async function waitJob(mcp: StdioSession, jobId: string, limitMs = 170_000): Promise<JobView> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const s = structured<{ job: JobView }>(
+      await mcp.call('get-job-status', { job_id: jobId, wait_s: 20, tail_logs: 0 }),
+    );
+    if (!['queued', 'running'].includes(s.job.status)) return s.job;
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId} still ${s.job.status} (${JSON.stringify(s.job.progress)})`);
+  }
+}
+
+/** Every log line of a job, through get-job-status pages. */
+export async function jobLog(mcp: StdioSession, jobId: string): Promise<string[]> {
+  const lines: string[] = [];
+  let cursor = 0;
+  for (;;) {
+    const s = structured<{ logs: { text: string }[]; next_cursor: number; has_more: boolean }>(
+      await mcp.call('get-job-status', { job_id: jobId, cursor, tail_logs: 1000 }),
+    );
+    lines.push(...s.logs.map((l) => l.text));
+    cursor = s.next_cursor;
+    if (!s.has_more) return lines;
+  }
+}
+
+/** Calls deploy-app and waits for its job; returns the tool result's job view. */
+export async function deploy(mcp: StdioSession, args: Record<string, unknown>): Promise<JobView> {
+  const r = await mcp.call('deploy-app', { server: 'box', sync_wait_s: 0, ...args });
+  expect(r.isError, textOf(r)).toBeFalsy();
+  return waitJob(mcp, structured<{ job_id: string }>(r).job_id);
+}
+
+/** GET from a one-off container on the deckhand-public network (services are not published on the host). */
+export async function httpGet(host: NetnsHost, url: string): Promise<{ status: number; body: string }> {
+  const r = await host.exec(
+    `docker run --rm --network deckhand-public ${LOCAL_IMAGES.busybox} wget -S -qO- '${url}' 2>&1`,
+    { timeoutMs: 60_000 },
+  );
+  const status = Number(/HTTP\/1\.[01] (\d{3})/.exec(r.stdout)?.[1] ?? 0);
+  return { status, body: r.stdout };
+}
