@@ -171,8 +171,12 @@ export class JobEngine {
       // Reconcile: every running job belongs to this process once it holds the lease.
       for (const job of await this.opts.store.active()) {
         const mine = this.running.get(job.id);
-        if (job.status === 'running' && !mine) this.launch(job, true);
-        else if (mine && job.cancel_requested_at) this.stopRun(mine, 'cancel');
+        if (job.status === 'running' && !mine) {
+          // Not run by us as of now; but our own run may have finished it since `active()` was read (then running it
+          // again would rerun the command): take it up only if it is still running now.
+          const fresh = await this.opts.store.get(job.id);
+          if (fresh?.status === 'running') this.launch(fresh, true);
+        } else if (mine && job.cancel_requested_at) this.stopRun(mine, 'cancel');
         else if (job.status === 'queued') this.kick();
       }
       if (Date.now() - this.lastPrune > 30_000) {
@@ -196,6 +200,9 @@ export class JobEngine {
   }
 
   private launch(job: Job, recovering: boolean): void {
+    // A job claimed by a tick is already 'running' in the store before the tick launches it, so a reconcile (or two
+    // overlapping ones) can reach here for a job that is, or is about to be, running here: run it once.
+    if (this.running.has(job.id)) return;
     const handler = this.opts.handlers[job.type];
     const controller = new AbortController();
     const entry: Running = { controller, reason: undefined, timer: undefined, done: Promise.resolve() };
