@@ -134,50 +134,86 @@ export class SharedDocument<T extends object> {
       realpath: false,
       stale: 10_000,
       update: 2_000,
+      retries: 0,
       onCompromised: () => {
         // Another process took over a lock we held for too long; our write already happened or will be retried by the caller.
       },
     };
-    let release: (() => Promise<void>) | undefined;
-    try {
-      release = await lockfile.lock(this.file, { ...options, retries: 0 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-      await this.breakDeadHolder();
-      release = await lockfile.lock(this.file, {
-        ...options,
-        retries: { retries: 200, minTimeout: 2, maxTimeout: 50, factor: 1.3 },
-      });
+    // Longer than `stale`, so a lock whose holder cannot be proven dead (another host) is still taken over once stale.
+    const deadline = Date.now() + 15_000;
+    let delay = 2;
+    let checked = 0;
+    for (;;) {
+      try {
+        const release = await lockfile.lock(this.file, options);
+        await this.recordOwner().catch(async (err: unknown) => {
+          await release().catch(() => undefined);
+          throw err;
+        });
+        return release;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ELOCKED' || Date.now() > deadline) throw err;
+      }
+      if (Date.now() - checked > 200) {
+        checked = Date.now();
+        await this.breakDeadHolder();
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(50, Math.ceil(delay * 1.3));
     }
+  }
+
+  /** Written whole (temp file + rename): a holder killed while writing it must not leave an unreadable record. */
+  private async recordOwner(): Promise<void> {
     const ino = (await fs.stat(`${this.file}.lock`)).ino;
-    await fs.writeFile(this.ownerFile, JSON.stringify({ pid: process.pid, host: os.hostname(), ino }), { mode: 0o600 });
-    return release;
+    const tmp = `${this.ownerFile}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify({ pid: process.pid, host: os.hostname(), ino }), { mode: 0o600 });
+    await fs.rename(tmp, this.ownerFile);
   }
 
   private async breakDeadHolder(): Promise<void> {
-    let owner: { pid: number; host: string; ino: number };
-    let ino: number;
+    const lockDir = `${this.file}.lock`;
+    let st;
+    try {
+      st = await fs.stat(lockDir);
+    } catch {
+      return; // released meanwhile
+    }
+    let owner: { pid: number; host: string; ino: number } | undefined;
     try {
       owner = JSON.parse(await fs.readFile(this.ownerFile, 'utf8')) as typeof owner;
-      ino = (await fs.stat(`${this.file}.lock`)).ino;
     } catch {
-      return; // no holder recorded (it is between taking the lock and writing this), or the lock is gone already
+      owner = undefined;
     }
-    if (owner.host !== os.hostname() || owner.pid === process.pid || owner.ino !== ino) return;
-    try {
-      process.kill(owner.pid, 0);
-      return; // alive: wait for it
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') return;
+    if (owner?.ino === st.ino) {
+      if (owner.host !== os.hostname() || owner.pid === process.pid || isAlive(owner.pid)) return;
+    } else if (Date.now() - st.mtimeMs < 3_000) {
+      // No record for this lock yet: a live holder writes it within milliseconds of taking the lock (and one that
+      // died before it did is replaced once the lock is a few seconds old).
+      return;
     }
-    // Claim the takeover first, so of several waiters only one removes the lock (not a lock a new holder just took).
-    const claimed = `${this.ownerFile}.${process.pid}`;
+    // Move the lock aside under a name of our own, so of several waiters only one removes it, then make sure it is
+    // the lock we judged and not one a new holder took meanwhile (that one goes back).
+    const aside = `${lockDir}.dead-${process.pid}-${Date.now()}`;
     try {
-      await fs.rename(this.ownerFile, claimed);
+      await fs.rename(lockDir, aside);
     } catch {
       return;
     }
-    await fs.rmdir(`${this.file}.lock`).catch(() => undefined);
-    await fs.rm(claimed, { force: true });
+    const moved = await fs.stat(aside).catch(() => undefined);
+    if (moved && (moved.ino !== st.ino || moved.mtimeMs !== st.mtimeMs)) {
+      await fs.rename(aside, lockDir).catch(() => undefined);
+      return;
+    }
+    await fs.rm(aside, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

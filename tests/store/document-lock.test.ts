@@ -44,6 +44,29 @@ describe('SharedDocument lock', () => {
     expect(fs.readdirSync(tmp.dir).sort()).toEqual(['jobs.json']);
   });
 
+  it('takes over a lock whose holder died before recording itself, once it is a few seconds old', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    await doc.update((d) => void d.items.push('first'));
+    fs.mkdirSync(`${file}.lock`);
+    // Fresh and unrecorded: its holder may be about to record itself, so it is left alone for now.
+    let done = false;
+    const write = doc.update((d) => void d.items.push('second')).then(() => (done = true));
+    const until = Date.now() + 1000;
+    while (Date.now() < until) {
+      expect(done).toBe(false);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await write;
+    expect((await doc.read()).items).toEqual(['first', 'second']);
+
+    // Already old when first seen: taken over at the first look.
+    fs.mkdirSync(`${file}.lock`);
+    const old = new Date(Date.now() - 5000);
+    fs.utimesSync(`${file}.lock`, old, old);
+    await doc.update((d) => void d.items.push('third'));
+    expect((await doc.read()).items).toEqual(['first', 'second', 'third']);
+  });
+
   it('waits for a live holder instead of breaking its lock', async () => {
     const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
     await doc.update((d) => void d.items.push('first'));
@@ -55,7 +78,8 @@ describe('SharedDocument lock', () => {
       fs.writeFileSync(`${file}.lock-owner`, JSON.stringify({ pid: holder.pid, host: os.hostname(), ino }));
       let done = false;
       const write = doc.update((d) => void d.items.push('second')).then(() => (done = true));
-      const until = Date.now() + 1500;
+      // Longer than an unrecorded lock is left alone: this one is recorded, and its holder lives.
+      const until = Date.now() + 4000;
       while (Date.now() < until) {
         expect(done).toBe(false);
         expect(fs.existsSync(`${file}.lock`)).toBe(true);
