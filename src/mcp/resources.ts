@@ -11,7 +11,7 @@ import type { Job } from '../jobs/types.js';
 import type { JobService } from '../services/jobs.js';
 import { formatLines, publicJob } from '../tools/job-shapes.js';
 import { formatBytes, formatCount } from '../util/format.js';
-import type { JobFeed } from './job-feed.js';
+import type { JobFeed, JobLifecycle } from './job-feed.js';
 import { JOB_LOG_URI_TEMPLATE, JOB_URI_TEMPLATE, jobLogUri, jobUri, parseJobUri } from './links.js';
 import { ResourceSubscriptions } from './subscriptions.js';
 
@@ -82,7 +82,18 @@ export function registerJobResources(server: McpServer, deps: JobResourcesDeps):
     subs.unsubscribe(req.params.uri);
     return {};
   });
-  return () => subs.close();
+  // resources/list shows the recent jobs: a new job changes it.
+  const onJob = (_job: Job, step: JobLifecycle | undefined) => {
+    if (step !== 'queued' || !server.server.getClientCapabilities()) return;
+    server.server.sendResourceListChanged().catch((err: unknown) => deps.onError?.(err, 'resource list changed'));
+  };
+  deps.feed.events.on('job', onJob);
+  const release = deps.feed.retain();
+  return () => {
+    deps.feed.events.off('job', onJob);
+    release();
+    subs.close();
+  };
 }
 
 function listed(job: Job, kind: 'record' | 'log') {

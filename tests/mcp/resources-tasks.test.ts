@@ -6,6 +6,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import {
   CallToolResultSchema,
   LoggingMessageNotificationSchema,
+  ResourceListChangedNotificationSchema,
   type CallToolResult,
   type LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -21,6 +22,7 @@ let home: string;
 let app: App;
 let client: Client;
 let logs: LoggingMessageNotification['params'][];
+let listChanged = 0;
 
 async function connect(env: Record<string, string> = {}): Promise<void> {
   app = createApp({ config: loadConfig({ DECKHAND_HOME: home, ...env }), logger: silentLogger(), env: {} });
@@ -29,8 +31,12 @@ async function connect(env: Record<string, string> = {}): Promise<void> {
   await server.connect(a);
   client = new Client({ name: 'in-process', version: '1' });
   logs = [];
+  listChanged = 0;
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
     logs.push(n.params);
+  });
+  client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+    listChanged += 1;
   });
   await client.connect(b);
 }
@@ -159,6 +165,8 @@ describe('job lifecycle logging', () => {
       ['info', 'started'],
       ['error', 'lost'],
     ]);
+    // A new job changes resources/list; its later steps do not.
+    expect(listChanged).toBe(1);
     expect(logs[2]).toMatchObject({
       logger: 'deckhand.jobs',
       data: { job_id: j.id, status: 'lost', log: `deckhand://jobs/${j.id}/log` },
