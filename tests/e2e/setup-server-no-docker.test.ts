@@ -34,6 +34,8 @@ describe('setup-server where Docker is missing', () => {
 
   beforeAll(async () => {
     host = await startNetnsHost({ dockerPresent: false });
+    // This machine's root .bashrc runs pyenv, whose rehash lock can stall each SSH session; see setup-host.ts.
+    await host.exec(': > /root/.bashrc');
     home = tempHome();
     mcp = await startStdio({ DECKHAND_HOME: home.dir });
     const added = await mcp.call('add-server', {

@@ -38,7 +38,10 @@ describe('setup-server on a host with a real Docker engine', () => {
         await mcp.call('get-job-status', { job_id: id, wait_s: 20, tail_logs: 0 }),
       );
       if (!['queued', 'running'].includes(s.job.status)) return s.job;
-      if (Date.now() > deadline) throw new Error(`setup-server job ${id} still ${s.job.status}`);
+      if (Date.now() > deadline) {
+        await mcp.call('cancel-job', { job_id: id });
+        throw new Error(`setup-server job ${id} still ${s.job.status}: ${JSON.stringify(s.job.result)}`);
+      }
     }
   }
   const statuses = (j: JobView) => Object.fromEntries(j.result.steps.map((s) => [s.name, s.status]));
@@ -103,7 +106,7 @@ describe('setup-server on a host with a real Docker engine', () => {
     await shims.failDocker('network create');
     const failed = await setup({ email: 'ops@example.test' });
     expect(failed.status).toBe('failed');
-    expect(failed.result.failed_step).toBe('network');
+    expect(failed.result.failed_step, JSON.stringify(failed.error)).toBe('network');
     expect(failed.error?.message).toMatch(/Step "network" \(7\/10\) failed: .*injected failure: docker network create/);
     expect(statuses(failed)).toMatchObject({ 'docker-daemon-config': 'changed', swarm: 'changed', network: 'failed' });
     expect(failed.result.steps.map((s) => s.name)).not.toContain('traefik');
@@ -159,5 +162,35 @@ describe('setup-server on a host with a real Docker engine', () => {
     expect(calls.filter((c) => !READ_ONLY.test(c))).toEqual([]);
     expect(await shims.dockerdPid()).toBe(pid);
     expect(await state()).toEqual(before);
+  }, 120_000);
+
+  it('works as a user with passwordless sudo, and refuses one without', async () => {
+    const made = await host.exec(
+      // -p '*': no password, but not a locked account (sshd refuses locked ones).
+      "useradd -m -p '*' -s /bin/sh deploy && useradd -m -p '*' -s /bin/sh nosudo && " +
+        "echo 'deploy ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deploy && chmod 440 /etc/sudoers.d/deploy && " +
+        // sshd reads authorized keys as the user, who cannot read the harness's file: give each its own.
+        `for u in deploy nosudo; do mkdir -p /home/$u/.ssh && cp $(dirname ${host.privateKeyPath})/clientkey.pub /home/$u/.ssh/authorized_keys && chown -R $u: /home/$u/.ssh; done`,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    for (const user of ['deploy', 'nosudo']) {
+      const added = await mcp.call('add-server', {
+        name: user,
+        host: host.ip,
+        user,
+        private_key_path: host.privateKeyPath,
+        host_key_fingerprint: host.hostKeyFingerprint,
+      });
+      expect(added.isError, textOf(added)).toBeFalsy();
+    }
+    const job = await setup({ server: 'deploy' });
+    expect(job.status, JSON.stringify(job.error)).toBe('completed');
+    expect(new Set(Object.values(statuses(job)))).toEqual(new Set(['ok']));
+    expect(job.result.steps[0]?.detail).toMatch(/as deploy with sudo/);
+    const refused = await setup({ server: 'nosudo', dry_run: true });
+    expect(refused.status).toBe('failed');
+    expect(refused.result.failed_step).toBe('facts');
+    expect(refused.error).toMatchObject({ code: 'needs_root' });
+    expect(refused.error?.message).toMatch(/"nosudo" is not root and has no passwordless sudo/);
   }, 120_000);
 });

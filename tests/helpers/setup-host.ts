@@ -4,6 +4,9 @@
 //   - /usr/local/sbin/systemctl + /run/systemd/system: the host has no systemd, so "systemctl restart docker" is played
 //     by stopping the host's dockerd and starting it again with the same command line (same data root, same swarm).
 // Both live in the host's copy-on-write /usr and its own /run: nothing reaches this machine.
+// Also: the host's copy of /root/.bashrc is emptied. This machine's root .bashrc runs `pyenv init -`, whose rehash
+// lock makes every SSH session wait (up to 60 s) while any other shell on the machine holds it; a server has no such
+// thing, and it would only make these tests slow and flaky.
 import type { NetnsHost } from './netns-host.js';
 
 const DOCKER_SHIM = `#!/bin/sh
@@ -54,6 +57,7 @@ async function must(host: NetnsHost, cmd: string): Promise<string> {
 
 export async function installSetupShims(host: NetnsHost, opts: { systemd?: boolean } = {}): Promise<SetupHostShims> {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
+  await must(host, ': > /root/.bashrc');
   await must(host, `echo ${b64(DOCKER_SHIM)} | base64 -d > /usr/local/sbin/docker && chmod 755 /usr/local/sbin/docker`);
   if (opts.systemd !== false) {
     await must(

@@ -26,14 +26,14 @@ export const dockerEngineStep: SetupStep = {
   name: 'docker-engine',
   component: 'docker',
   async check(c) {
-    const r = await c.shell.run(DOCKER_VERSION, 30_000);
+    const r = await c.shell.run(DOCKER_VERSION);
     const version = r.stdout.trim();
     if (r.code === 0 && version) {
       c.facts.docker_version = version;
       c.record.docker_version = version;
       return { ok: true, detail: `Docker ${version} answers` };
     }
-    const cli = await c.shell.run('command -v dockerd >/dev/null 2>&1 && echo installed || echo missing', 30_000);
+    const cli = await c.shell.run('command -v dockerd >/dev/null 2>&1 && echo installed || echo missing');
     return {
       ok: false,
       detail:
@@ -126,7 +126,7 @@ interface DaemonState {
 }
 
 async function readDaemonState(c: Parameters<SetupStep['check']>[0]): Promise<DaemonState> {
-  const r = await c.shell.run(DAEMON_CONFIG, 30_000);
+  const r = await c.shell.run(DAEMON_CONFIG);
   const [file = '/etc/docker/daemon.json', driverLine = '', ...rest] = r.stdout.split('\n');
   const text = rest.join('\n').trim();
   let current: Json = {};
@@ -185,7 +185,7 @@ export const swarmStep: SetupStep = {
   async check(c) {
     const r = await c.shell.run(
       `docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null`,
-      30_000,
+      120_000,
     );
     const [state = '', manager = ''] = r.stdout.trim().split(' ');
     if (state === 'active' && manager === 'true') return { ok: true, detail: 'swarm active, this node is a manager' };
@@ -224,7 +224,7 @@ export const networkStep: SetupStep = {
     c.record.network = PUBLIC_NETWORK;
     const r = await c.shell.run(
       `docker network inspect ${PUBLIC_NETWORK} --format '{{.Driver}} {{.Attachable}} {{.Scope}}' 2>/dev/null`,
-      30_000,
+      120_000,
     );
     const found = r.stdout.trim();
     if (r.code === 0 && found === 'overlay true swarm')

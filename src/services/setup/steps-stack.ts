@@ -17,7 +17,7 @@ export const volumesStep: SetupStep = {
       `[ -d ${STACKS_DIR} ] && [ "$(stat -c %a ${DECKHAND_DIR})" = 700 ] && echo dirs=ok; ` +
         (wantVolume ? `docker volume inspect ${TRAEFIK_VOLUME} >/dev/null 2>&1 && echo volume=ok; ` : '') +
         'true',
-      30_000,
+      120_000,
     );
     const dirs = r.stdout.includes('dirs=ok');
     const volume = !wantVolume || r.stdout.includes('volume=ok');
@@ -81,7 +81,7 @@ export const traefikStep: SetupStep = {
     const { compose } = traefikPaths();
     const out = await c.shell.run(
       `echo "sha=$(sha256sum ${compose} 2>/dev/null | cut -d' ' -f1)"; echo "replicas=$(${REPLICAS})"`,
-      30_000,
+      120_000,
     );
     const sha = /sha=(\S*)/.exec(out.stdout)?.[1] ?? '';
     const replicas = /replicas=(\S*)/.exec(out.stdout)?.[1] ?? '';
@@ -105,12 +105,12 @@ export const traefikStep: SetupStep = {
     const limitS = r.plan.healthTimeoutSeconds + 90;
     const deadline = Date.now() + limitS * 1000;
     for (;;) {
-      const rep = (await c.shell.run(REPLICAS, 30_000)).stdout.trim();
+      const rep = (await c.shell.run(REPLICAS)).stdout.trim();
       if (rep === '1/1') break;
       if (Date.now() > deadline) {
         const ps = await c.shell.run(
           `docker service ps --no-trunc --format '{{.CurrentState}} {{.Error}}' ${SERVICE} 2>&1 | head -5`,
-          30_000,
+          120_000,
         );
         throw new DeckhandError(
           'traefik_not_running',

@@ -26,7 +26,7 @@ function parseKv(text: string): Record<string, string> {
 export const factsStep: SetupStep = {
   name: 'facts',
   async check(c: StepContext): Promise<CheckResult> {
-    const r = await c.shell.runAsLogin(FACTS_SCRIPT, 30_000);
+    const r = await c.shell.runAsLogin(FACTS_SCRIPT);
     if (r.code !== 0) throw commandFailed('reading the server facts', r);
     const kv = parseKv(r.stdout);
     const uid = Number(kv.uid);
@@ -48,7 +48,7 @@ export const factsStep: SetupStep = {
       });
     }
     c.shell.sudo = uid !== 0;
-    const prev = await c.shell.run(`cat ${SETUP_RECORD_PATH} 2>/dev/null || true`, 30_000);
+    const prev = await c.shell.run(`cat ${SETUP_RECORD_PATH} 2>/dev/null || true`);
     try {
       c.previous = prev.stdout.trim() ? (JSON.parse(prev.stdout) as SetupRecord) : undefined;
     } catch {
@@ -77,7 +77,7 @@ done`;
 export const waitForBootStep: SetupStep = {
   name: 'wait-for-boot',
   async check(c) {
-    const r = await c.shell.run(BOOT_CHECK, 30_000);
+    const r = await c.shell.run(BOOT_CHECK);
     const kv = parseKv(r.stdout.replace(/ /g, '\n'));
     const cloudInit = kv.cloud_init ?? 'unknown';
     const busy = Number(kv.package_managers ?? '0');
