@@ -13,7 +13,7 @@ export interface WaitProgress {
 }
 
 export interface WaitProgressOptions {
-  /** Quietest gap allowed: a heartbeat goes out when nothing was sent for this long (default 1500 ms). */
+  /** Quietest gap allowed: a heartbeat goes out when nothing was sent for this long (default 1000 ms, leaving room under the 2 s promised). */
   readonly heartbeatMs?: number;
   /** Closest two notifications may follow each other (default 200 ms). */
   readonly minIntervalMs?: number;
@@ -30,7 +30,7 @@ const MAX_MESSAGE = 200;
 export function waitProgress(extra: ToolExtra, opts: WaitProgressOptions = {}): WaitProgress {
   const token = extra._meta?.progressToken;
   if (token === undefined) return { tick: () => undefined, stop: () => Promise.resolve() };
-  const heartbeatMs = opts.heartbeatMs ?? 1500;
+  const heartbeatMs = opts.heartbeatMs ?? 1000;
   const minIntervalMs = opts.minIntervalMs ?? 200;
   const now = opts.now ?? Date.now;
   const started = now();

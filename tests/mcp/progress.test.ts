@@ -71,14 +71,14 @@ describe('waitProgress', () => {
     await p.stop();
   });
 
-  it('sends a heartbeat when nothing changed for 1.5 s, so gaps never reach 2 s', async () => {
+  it('sends a heartbeat when nothing changed for 1 s, so gaps never reach 2 s', async () => {
     const { extra, sent } = fakeExtra(7);
     const p = waitProgress(extra);
     p.tick(job('queued'), undefined);
     await vi.advanceTimersByTimeAsync(10_000);
     const gaps = sent.slice(1).map((s, i) => s.at - sent[i]!.at);
-    expect(sent.length).toBeGreaterThanOrEqual(6);
-    expect(Math.max(...gaps)).toBeLessThan(2000);
+    expect(sent.length).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(1000);
     expect(sent.at(-1)?.message).toMatch(/queued 10 s$/);
     await p.stop();
   });
