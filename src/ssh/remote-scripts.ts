@@ -45,6 +45,13 @@ sizes() {
   if [ $# -eq 2 ]; then so=$1; se=$2; else so=$(sz "$d/out"); se=$(sz "$d/err"); fi
 }
 boot_now() { cat /proc/sys/kernel/random/boot_id 2>/dev/null; }
+# The start command (which becomes start.sh by exec) is still running: it may yet launch the runner.
+starting() {
+  sp=$(cat "$d/start.pid" 2>/dev/null)
+  [ -n "$sp" ] && kill -0 "$sp" 2>/dev/null || return 1
+  if [ -r "/proc/$sp/cmdline" ]; then grep -q "\${d##*/}" "/proc/$sp/cmdline" 2>/dev/null || return 1; fi
+  return 0
+}
 alive() {
   # Once the runner is proven ours (same boot, its command line names our directory), kill -0 (a builtin) suffices.
   if [ -n "$ours" ]; then kill -0 "$ours" 2>/dev/null; return; fi
@@ -70,8 +77,11 @@ follow() {
       kill -0 "$PPID" 2>/dev/null || exit 0
       if ! alive; then
         [ -f "$d/exit" ] && continue
-        # No runner.pid (give a start script still on its way a moment): the command was never launched.
-        w=0; while [ ! -f "$d/runner.pid" ] && [ $w -lt 30 ]; do sleep 0.1; w=$((w+1)); done
+        # No runner.pid: the command was never launched, unless its start is still on its way (a loaded server, or
+        # deckhand died just after sending it): saying so then would start it a second time beside the first.
+        w=0; while [ ! -f "$d/runner.pid" ] && { starting || [ $w -lt 30 ]; }; do
+          sleep 0.1; w=$((w+1)); kill -0 "$PPID" 2>/dev/null || exit 0
+        done
         [ -f "$d/runner.pid" ] || { printf 'L not-started\\n'; exit 0; }
         alive && continue
         printf 'L runner-gone\\n'; exit 0
@@ -100,7 +110,8 @@ export function startCommand(jobId: string): string {
   // The script arrives on stdin; a connection cut mid-transfer leaves a truncated copy, which must not run
   // (it could launch the command without recording its pid): only a copy ending with START_END is executed.
   return (
-    `umask 077; mkdir -p ${d} && cat > ${d}/start.sh.tmp && [ "$(tail -n 1 ${d}/start.sh.tmp)" = '${START_END}' ] && ` +
+    `umask 077; mkdir -p ${d} && echo $$ > ${d}/start.pid && cat > ${d}/start.sh.tmp && ` +
+    `[ "$(tail -n 1 ${d}/start.sh.tmp)" = '${START_END}' ] && ` +
     `mv ${d}/start.sh.tmp ${d}/start.sh && exec sh ${d}/start.sh`
   );
 }
@@ -133,6 +144,8 @@ export function followCommand(jobId: string, outOffset: number, errOffset: numbe
   const d = remoteJobDir(jobId);
   return [
     `d=${d}`,
+    // A start sent just before deckhand died may still be on its way on a loaded server: give it a moment to appear.
+    `i=0; while [ ! -d "$d" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done`,
     `[ -d "$d" ] || { printf 'L no-dir\\n'; exit 0; }`,
     FOLLOW,
     `follow ${Math.floor(outOffset)} ${Math.floor(errOffset)}`,
