@@ -98,7 +98,6 @@ export class CreateServerJob implements JobHandler {
           { signal },
         );
         dropHostKey(this.o.home, ctx.job.id);
-        await ctx.setRuntime({ provider_id: r.server.id });
         const expected = expectedKey(r.server, r.adopted ? undefined : hostKey.fingerprint, known);
         Object.assign(result, { provider_id: r.server.id, adopted: r.adopted });
         const detail = r.adopted

@@ -72,7 +72,6 @@ export class DeleteServerJob implements JobHandler {
           if (found.status === 'deleting') return { status: 'ok', detail: 'already being deleted' };
           try {
             const a = await provider.deleteServer(found.id, { signal });
-            await ctx.setRuntime({ delete_action_id: a.id });
             return { status: 'changed', detail: `delete action ${a.id} started`, value: a.id };
           } catch (err) {
             if (isProviderError(err, 'not_found')) return { status: 'ok', detail: 'already deleted' };

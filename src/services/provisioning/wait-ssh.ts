@@ -8,14 +8,14 @@ export interface WaitOptions {
   readonly timeoutMs: number;
   /** Called after each failed attempt with what went wrong (for the job log). */
   readonly onRetry?: (reason: string, attempt: number) => void;
-  /** First pause between attempts, doubled up to 5 s (default 500 ms). */
+  /** First pause between attempts, doubled up to 5 s (default 100 ms). */
   readonly initialDelayMs?: number;
 }
 
 /** Resolves once something at host:port sends an SSH banner; no authentication, no key check yet. */
 export async function waitForSshBanner(host: string, port: number, o: WaitOptions): Promise<string> {
   const deadline = Date.now() + o.timeoutMs;
-  let delay = o.initialDelayMs ?? 500;
+  let delay = o.initialDelayMs ?? 100;
   for (let attempt = 1; ; attempt++) {
     o.signal.throwIfAborted();
     const r = await banner(host, port, Math.min(5000, Math.max(500, deadline - Date.now())));
@@ -88,7 +88,7 @@ export async function verifyHostKey(
   o: WaitOptions,
 ): Promise<ProbeResult> {
   const deadline = Date.now() + o.timeoutMs;
-  let delay = o.initialDelayMs ?? 500;
+  let delay = o.initialDelayMs ?? 100;
   let mismatches = 0;
   for (let attempt = 1; ; attempt++) {
     o.signal.throwIfAborted();

@@ -34,12 +34,12 @@ export class RemoteShell {
 
   /** Runs without sudo even when it is on (for the facts that decide whether sudo is needed). */
   async runAsLogin(script: string, timeoutMs?: number): Promise<ShellResult> {
-    return this.exec(`sh -c ${shQuote(script)}`, script, timeoutMs);
+    return this.exec(script, script, timeoutMs);
   }
 
+  /** The scripts are POSIX sh, which the bash (or sh) that execAttached starts runs as they are: no extra shell. */
   async run(script: string, timeoutMs?: number): Promise<ShellResult> {
-    const wrapped = this.sudo ? `sudo -n -- sh -c ${shQuote(script)}` : `sh -c ${shQuote(script)}`;
-    return this.exec(wrapped, script, timeoutMs);
+    return this.exec(this.sudo ? `sudo -n -- sh -c ${shQuote(script)}` : script, script, timeoutMs);
   }
 
   /** Like run, but a non-zero exit throws with the command's last lines of output. */
