@@ -165,6 +165,10 @@ describe('setup-server on a host with a real Docker engine', () => {
   }, 120_000);
 
   it('works as a user with passwordless sudo, and refuses one without', async () => {
+    const hasSudo = await host.exec('command -v sudo');
+    expect(hasSudo.code, 'sudo is missing on this machine: apt-get install -y sudo (.ci/run should install it)').toBe(
+      0,
+    );
     const made = await host.exec(
       // -p '*': no password, but not a locked account (sshd refuses locked ones).
       "useradd -m -p '*' -s /bin/sh deploy && useradd -m -p '*' -s /bin/sh nosudo && " +
