@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Deckhand, JobsFixture, stdoutTexts, waitFor } from '../helpers/jobs.js';
+
+const CYCLES = 30;
+
+describe('crash loop: deckhand SIGKILLed again and again while jobs are created and running', () => {
+  const fx = new JobsFixture();
+  let d: Deckhand;
+
+  beforeAll(async () => {
+    d = await fx.setup();
+  });
+  afterAll(() => fx.teardown());
+
+  it(`${CYCLES} kill/restart cycles lose no job record, and every job completes with each line once`, async () => {
+    const expected = new Map<string, string[]>();
+    const storeFile = path.join(fx.home.dir, 'jobs.json');
+    const submit = async (tag: string) => {
+      const id = await d.background(`for i in 1 2 3; do echo "${tag}-$i"; sleep 0.2; done`);
+      expected.set(
+        id,
+        [1, 2, 3].map((i) => `${tag}-${i}`),
+      );
+      return id;
+    };
+
+    let next: Promise<Deckhand> | undefined;
+    for (let c = 0; c < CYCLES; c++) {
+      if (next) d = await next;
+      const id = await submit(`c${c}`);
+      if (c % 3 === 1) await submit(`c${c}b`);
+      // The successor boots while this one works (node start-up is most of a cycle on a loaded machine); it takes
+      // over the lease as soon as this one is killed.
+      next = fx.start();
+      next.catch(() => undefined);
+      // Kill at different points of a job's life: just queued, just claimed, mid-output.
+      if (c % 3 === 1)
+        await waitFor(async () => (await d.status({ job_id: id, tail_logs: 0 })).job.status !== 'queued', 'a claim');
+      if (c % 3 === 2)
+        await waitFor(async () => stdoutTexts((await d.status({ job_id: id })).logs).length > 0, 'a first line');
+      await d.kill();
+
+      const doc = JSON.parse(fs.readFileSync(storeFile, 'utf8')) as { jobs: { id: string }[] };
+      const stored = new Set(doc.jobs.map((j) => j.id));
+      for (const known of expected.keys()) expect(stored.has(known), `cycle ${c}: ${known} in jobs.json`).toBe(true);
+    }
+
+    d = await next!;
+    const failures: string[] = [];
+    for (const [id, lines] of expected) {
+      const job = await d.waitTerminal(id, 60_000);
+      const got = stdoutTexts(await d.allLines(id));
+      if (job.status !== 'completed' || JSON.stringify(got) !== JSON.stringify(lines))
+        failures.push(`${id}: ${job.status} ${job.error?.message ?? ''} lines=${JSON.stringify(got)}`);
+    }
+    expect(failures).toEqual([]);
+    expect(expected.size).toBe(CYCLES + CYCLES / 3);
+  }, 120_000);
+});
