@@ -2,51 +2,9 @@
 // made ready for deploys (Swarm, the deckhand-public network), and small waits on jobs through the MCP process.
 import { expect } from 'vitest';
 import { LOCAL_IMAGES } from './images.js';
+export { deployEnv, IMAGE_OVERRIDES, quickCheck } from './deploy-images.js';
 import { structured, textOf, type StdioSession } from './mcp.js';
 import type { NetnsHost } from './netns-host.js';
-
-/** Short checks so services converge in seconds; `guard` is prepended (e.g. a condition that breaks a release). */
-export function quickCheck(cmd: string, guard = ''): Record<string, unknown> {
-  return {
-    test: ['CMD-SHELL', `${guard}${cmd}`],
-    intervalSeconds: 2,
-    timeoutSeconds: 2,
-    retries: 3,
-    startPeriodSeconds: 2,
-  };
-}
-
-/**
- * DECKHAND_IMAGE_OVERRIDES for the tests. The whoami stand-in plays every web app (it serves 200 on any port given
- * with --port); a release of uptime-kuma with TZ=Broken/Zone fails its health check, which is how tests make a broken
- * release. postgres is played by busybox: it prints its password at start (to prove logs are redacted) and fails its
- * check when POSTGRES_DB is "broken".
- */
-export const IMAGE_OVERRIDES = {
-  'traefik/whoami:v1.11.0': {
-    image: LOCAL_IMAGES.whoami,
-    healthcheck: quickCheck('wget -qO- http://127.0.0.1:80/health >/dev/null || exit 1'),
-  },
-  'louislam/uptime-kuma:2.5.3': {
-    image: LOCAL_IMAGES.whoami,
-    command: ['--port=3001'],
-    healthcheck: quickCheck('wget -qO- http://127.0.0.1:3001/ >/dev/null || exit 1', '[ "$TZ" != Broken/Zone ] && '),
-  },
-  'postgres:17.9-alpine': {
-    image: LOCAL_IMAGES.busybox,
-    command: ['sh', '-c', 'echo "starting with password=$POSTGRES_PASSWORD"; exec httpd -f -p 5432 -h /'],
-    healthcheck: quickCheck('true', '[ "$POSTGRES_DB" != broken ] && '),
-  },
-  'busybox:1.37.0': LOCAL_IMAGES.busybox,
-};
-
-export function deployEnv(home: string): Record<string, string> {
-  return {
-    DECKHAND_HOME: home,
-    DECKHAND_RESOLVE_IMAGE: 'never',
-    DECKHAND_IMAGE_OVERRIDES: JSON.stringify(IMAGE_OVERRIDES),
-  };
-}
 
 /**
  * The host's /root is a copy-on-write view of this machine's, whose .bashrc may run tools (pyenv) on every SSH

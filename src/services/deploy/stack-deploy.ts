@@ -13,7 +13,15 @@ import {
   uploadScript,
 } from './scripts.js';
 import { diagnose, rollback } from './stack-recover.js';
-import { healthyNow, readCurrent, stackStatus, waitConverged, waitSettled, type StackWatch } from './stack-status.js';
+import {
+  healthyNow,
+  readCurrent,
+  stackStatus,
+  verdictsNow,
+  waitConverged,
+  waitSettled,
+  type StackWatch,
+} from './stack-status.js';
 import type { ReleaseRecord, ReleaseSpec, StackOutcome } from './types.js';
 
 export interface DeployContext {
@@ -59,7 +67,7 @@ export async function deployStack(c: DeployContext, task: StackTask): Promise<St
     if (current.record?.hash === spec.hash && healthyNow(state, names)) {
       c.note(`${spec.stack}: release ${short(spec.hash)} is already deployed and healthy; nothing to change`);
       task.recorded(spec, current.record);
-      return outcome(spec, current.record, false, state.services, spec.warnings);
+      return outcome(spec, current.record, false, verdictsNow(state, names), spec.warnings);
     }
     if (current.record?.hash === spec.hash)
       c.note(`${spec.stack}: release ${short(spec.hash)} is recorded but not healthy: deploying it again`);
@@ -144,8 +152,7 @@ export async function deployStack(c: DeployContext, task: StackTask): Promise<St
     });
     task.recorded(spec, record);
     c.note(`${spec.stack}: release ${short(spec.hash)} is live${spec.url ? ` at ${spec.url}` : ''}`);
-    const final = await stackStatus(c.runner, spec.stack);
-    return outcome(spec, record, true, final.services, warnings);
+    return outcome(spec, record, true, res.verdicts, warnings);
   } finally {
     await releaseLock(c.cleanupRunner, task.stack, c.jobId).catch(() => undefined);
   }
@@ -189,7 +196,7 @@ function outcome(
   spec: ReleaseSpec,
   record: ReleaseRecord,
   changed: boolean,
-  services: readonly { name: string; image: string; replicas: number | null }[],
+  verdicts: readonly ServiceVerdict[],
   warnings: readonly string[],
 ): StackOutcome {
   return {
@@ -200,12 +207,8 @@ function outcome(
     previous_release: record.previous ? short(record.previous.hash) : null,
     url: record.url,
     services: spec.services.map((s) => {
-      const found = services.find((x) => x.name === s.fullName);
-      return {
-        name: s.fullName,
-        replicas: found?.replicas != null ? `${found.replicas}/${found.replicas}` : '?',
-        image: found?.image ?? s.image,
-      };
+      const v = verdicts.find((x) => x.name === s.fullName);
+      return { name: s.fullName, replicas: v ? `${v.running}/${v.desired}` : '?', image: v?.image || s.image };
     }),
     warnings,
   };

@@ -51,12 +51,18 @@ export async function stackStatus(runner: RemoteRunner, stack: string): Promise<
 
 /** Every named service exists and runs all its replicas, with no update or rollback under way. */
 export function healthyNow(state: StackState, fullNames: readonly string[]): boolean {
-  const verdicts = judgeStack(state, fullNames, new Map(), {
+  return (
+    verdictsNow(state, fullNames).every((v) => v.verdict === 'converged') && state.services.every((s) => !isMoving(s))
+  );
+}
+
+/** Each named service as it runs now, judged without reference to a deploy. */
+export function verdictsNow(state: StackState, fullNames: readonly string[]): ServiceVerdict[] {
+  return judgeStack(state, fullNames, new Map(), {
     deployedAt: state.now + 10,
     updateGraceS: 0,
     maxFailedTasks: Number.MAX_SAFE_INTEGER,
   });
-  return verdicts.every((v) => v.verdict === 'converged') && state.services.every((s) => !isMoving(s));
 }
 
 export type ConvergeResult =
