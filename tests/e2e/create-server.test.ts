@@ -1,5 +1,8 @@
 // create-server / delete-server through the MCP process against the fake Hetzner API, with a real sshd per created
 // server (tests/helpers/fake-cloud.ts says what is simulated: cloud-init's host key install, and the machine itself).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Fingerprint } from '../../src/providers/index.js';
 import { startFakeCloud, type FakeCloud } from '../helpers/fake-cloud.js';
@@ -143,6 +146,23 @@ describe('create-server and delete-server against the fake Hetzner API', () => {
     // Deleting again: already gone, and not registered: nothing to delete.
     const gone = await call('delete-server', { name: 'web-1', confirm: true });
     expect(textOf(gone)).toMatch(/unknown_server/);
+  });
+
+  it("authorizes the user's own key when ssh_public_key_path is given, and logs in with its private half", async () => {
+    const key = path.join(home.dir, 'mine_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'me@laptop', '-f', key]);
+    const r = structured<Answer>(
+      await call('create-server', { name: 'own-key', ssh_public_key_path: `${key}.pub`, sync_wait_s: 60 }),
+    );
+    expect(r.status, JSON.stringify(r)).toBe('completed');
+    expect(r.plan).toMatchObject({ ssh_key: { source: 'file', public_key_path: `${key}.pub` } });
+    const created = cloud.fake.state.findServerByName('own-key');
+    const keys = (created?.sshKeyIds ?? []).map((id) => cloud.fake.state.sshKeys.get(id)?.publicKey);
+    expect(keys).toEqual([fs.readFileSync(`${key}.pub`, 'utf8').trim()]);
+    const ran = structured<{ stdout: string }>(await call('remote-bash', { server: 'own-key', command: 'echo own' }));
+    expect(ran.stdout).toBe('own');
+    const gone = structured<Answer>(await call('delete-server', { name: 'own-key', confirm: true, sync_wait_s: 60 }));
+    expect(gone.status).toBe('completed');
   });
 
   it('waits out a 429 on the create', async () => {

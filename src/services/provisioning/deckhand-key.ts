@@ -3,6 +3,7 @@ import path from 'node:path';
 // ssh2 is CommonJS: Node's ESM loader finds Client as a named export but not utils.
 import ssh2 from 'ssh2';
 import { DeckhandError } from '../../errors.js';
+import { expandHome } from '../../ssh/credentials.js';
 
 const { utils } = ssh2;
 
@@ -65,7 +66,7 @@ function publicKeyOf(privateKeyPath: string): string {
  */
 export function loginKeyFor(home: string, publicKeyPath: string | undefined): DeckhandKey {
   if (publicKeyPath === undefined) return ensureDeckhandKey(home);
-  const pub = path.resolve(publicKeyPath);
+  const pub = path.resolve(expandHome(publicKeyPath));
   let publicKey: string;
   try {
     publicKey = fs.readFileSync(pub, 'utf8').trim().split('\n')[0]?.trim() ?? '';

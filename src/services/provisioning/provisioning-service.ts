@@ -84,7 +84,8 @@ export class ProvisioningService {
       location: plan.location,
       image: plan.image,
       labels: plan.labels,
-      ...(input.ssh_public_key_path ? { ssh_public_key_path: input.ssh_public_key_path } : {}),
+      // Absolute: the job may run in another deckhand process, with another working directory.
+      ...(input.ssh_public_key_path ? { ssh_public_key_path: plan.ssh_key.public_key_path } : {}),
     };
     return this.engine.submit({
       type: 'create-server',
