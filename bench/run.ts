@@ -6,7 +6,9 @@ import { tempHome } from '../tests/helpers/home.js';
 import { startStdio, structured, type StdioSession } from '../tests/helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../tests/helpers/sshd.js';
 import { fmtMs, percentile, printTable, type Row } from './stats.js';
+import { benchDeploy } from './deploy.js';
 import { benchJobs } from './jobs.js';
+import { benchProvisioning } from './provisioning.js';
 
 const rows: Row[] = [];
 
@@ -155,6 +157,9 @@ async function main(): Promise<void> {
     await sshd.stop();
     home.cleanup();
   }
+  // Provisioning and deploys bring their own targets (a fake cloud API, netns hosts with a Docker engine).
+  if (process.env.BENCH_SKIP_PROVISIONING !== '1') await benchProvisioning(rows);
+  if (process.env.BENCH_SKIP_DEPLOY !== '1') await benchDeploy(rows);
   printTable(rows);
   void spawn;
 }
