@@ -122,6 +122,9 @@ function boot(fake: FakeHetzner, s: FakeServer, cloudInit: 'applied' | 'ignored'
       'StrictModes no',
       'UsePAM no',
       'MaxStartups 100:30:200',
+      // This machine's root .bashrc runs pyenv, whose rehash lock can stall a session for 60 s. bash sources .bashrc
+      // for sshd sessions only at shell level 1: starting sessions at SHLVL=1 keeps them as quick as on a server.
+      'SetEnv SHLVL=1',
       `PidFile ${path.join(dir, 'sshd.pid')}`,
       '',
     ].join('\n'),
