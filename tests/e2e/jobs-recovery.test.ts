@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Deckhand,
   JobsFixture,
-  remoteJobDir,
   remoteProcessCount,
   sshRun,
   stdoutTexts,
@@ -17,15 +16,6 @@ const range = (n: number, prefix: string) => Array.from({ length: n }, (_, i) =>
 const texts = (lines: LogLine[], stream: 'stdout' | 'stderr') =>
   lines.filter((l) => l.stream === stream).map((l) => l.text);
 
-/** Lines the command has written on the target so far (its out file), whatever deckhand has seen. */
-function remoteOutLines(id: string): number {
-  try {
-    return fs.readFileSync(path.join(remoteJobDir(id), 'out'), 'utf8').split('\n').length - 1;
-  } catch {
-    return 0;
-  }
-}
-
 describe('jobs survive a crash of deckhand and a dropped SSH connection', () => {
   const fx = new JobsFixture();
   let d: Deckhand;
@@ -34,6 +24,15 @@ describe('jobs survive a crash of deckhand and a dropped SSH connection', () => 
     d = await fx.setup();
   });
   afterAll(() => fx.teardown());
+
+  /** Lines the command has written on the target so far (its out file), whatever deckhand has seen. */
+  const remoteOutLines = (id: string): number => {
+    try {
+      return fs.readFileSync(path.join(fx.remoteJobDir(id), 'out'), 'utf8').split('\n').length - 1;
+    } catch {
+      return 0;
+    }
+  };
 
   const seenStdout = async (id: string) => stdoutTexts((await d.status({ job_id: id })).logs).length;
 
@@ -108,7 +107,7 @@ describe('jobs survive a crash of deckhand and a dropped SSH connection', () => 
       () => remoteProcessCount(fx.sshd, `sleep ${n}`) + remoteProcessCount(fx.sshd, `sleep ${n + 1}`) === 0,
       'the remote commands to be dead',
     );
-    expect(fs.existsSync(remoteJobDir(gone))).toBe(false);
+    expect(fs.existsSync(fx.remoteJobDir(gone))).toBe(false);
 
     d = await fx.start();
     const lostGone = await d.waitTerminal(gone, 30_000);

@@ -90,19 +90,19 @@ export function uniqueSleep(): number {
   return 100_000 + Math.floor(Math.random() * 800_000);
 }
 
-/** The per-job directory on the target (the target is this machine, reached as the same user). */
-export function remoteJobDir(id: string): string {
+/** The per-job directory on the target (this machine, reached as the same user with HOME = `targetHome`). */
+export function remoteJobDir(targetHome: string, id: string): string {
   if (!JOB_ID.test(id)) throw new Error(`not a job id: ${id}`);
-  return path.join(os.homedir(), '.deckhand', 'jobs', id);
+  return path.join(targetHome, '.deckhand', 'jobs', id);
 }
 
 /**
  * Teardown for the remote side of jobs a test created: kills what is left of them (by their recorded process
  * group and runner pid) and removes their directories. Only the given ids are touched.
  */
-export function removeRemoteJobs(ids: Iterable<string>): void {
+export function removeRemoteJobs(targetHome: string, ids: Iterable<string>): void {
   for (const id of ids) {
-    const dir = remoteJobDir(id);
+    const dir = remoteJobDir(targetHome, id);
     for (const f of ['pgid', 'runner.pid']) {
       const pid = Number(readOr(path.join(dir, f), '').trim());
       if (Number.isInteger(pid) && pid > 1) {
@@ -248,12 +248,19 @@ export async function toolError(p: Promise<CallToolResult>): Promise<string> {
 export class JobsFixture {
   sshd!: SshdHandle;
   home!: { dir: string; cleanup(): void };
+  /**
+   * HOME of the SSH sessions on the target. Not /root: this machine's root .bashrc runs `pyenv init`, whose rehash
+   * lock stalls every session while another shell holds it (and writes to stderr); a server has no such thing.
+   * It also keeps the remote job directories of these tests apart from everything else's.
+   */
+  targetHome!: string;
   readonly procs: Deckhand[] = [];
   readonly jobIds = new Set<string>();
   private env: Record<string, string> = {};
 
   async setup(env: Record<string, string> = {}): Promise<Deckhand> {
-    this.sshd = await startSshd();
+    this.targetHome = fs.mkdtempSync(path.join(os.tmpdir(), 'deckhand-target-'));
+    this.sshd = await startSshd({ extraConfig: `SetEnv HOME=${this.targetHome}` });
     this.home = tempHome();
     this.env = { DECKHAND_HOME: this.home.dir, ...env };
     const d = await this.start();
@@ -276,6 +283,10 @@ export class JobsFixture {
     return d;
   }
 
+  remoteJobDir(id: string): string {
+    return remoteJobDir(this.targetHome, id);
+  }
+
   track(id: string): string {
     this.jobIds.add(id);
     return id;
@@ -283,8 +294,12 @@ export class JobsFixture {
 
   async teardown(): Promise<void> {
     for (const d of this.procs) await d.kill().catch(() => undefined);
-    removeRemoteJobs(this.jobIds);
+    // sshd first, so no session is left to write into the target home while it is removed.
     await this.sshd?.stop().catch(() => undefined);
+    if (this.targetHome) {
+      removeRemoteJobs(this.targetHome, this.jobIds);
+      fs.rmSync(this.targetHome, { recursive: true, force: true });
+    }
     this.home?.cleanup();
   }
 }
