@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
@@ -9,6 +11,7 @@ import {
   until,
   type HttpServed,
   type LiveClient,
+  type StdioLive,
   type TransportKind,
 } from '../helpers/live.js';
 import { structured, textOf } from '../helpers/mcp.js';
@@ -168,5 +171,76 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
     const data = mcp.received.logs.at(-1)?.params;
     expect(data?.logger).toBe('deckhand.jobs');
     expect((data?.data as { message: string }).message).toMatch(/exit 3/);
+  });
+});
+
+function readOwnerPid(home: string): number | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(home, 'engine.owner'), 'utf8')) as { pid: number }).pid;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('live job output for a job another deckhand process executes', () => {
+  let sshd: SshdHandle;
+  let home: { dir: string; cleanup(): void };
+  let owner: StdioLive;
+  let other: StdioLive;
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    home = tempHome();
+    // The first process takes the engine lease and executes every job; the second only submits and watches.
+    owner = await startStdioLive({ DECKHAND_HOME: home.dir });
+    await until(() => readOwnerPid(home.dir) === owner.pid(), 'the first process to hold the engine lease');
+    other = await startStdioLive({ DECKHAND_HOME: home.dir });
+    const added = await other.call('add-server', {
+      name: 'box',
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      private_key_path: sshd.clientKey,
+    });
+    expect(added.isError, textOf(added)).toBeFalsy();
+  });
+  afterAll(async () => {
+    await other?.close();
+    await owner?.close();
+    await sshd?.stop();
+    home?.cleanup();
+  });
+
+  it('follows the store and the log files: lifecycle messages and log updates reach the watching session', async () => {
+    await other.client.setLoggingLevel('info');
+    const r = structured<RunningView>(
+      await other.call('remote-bash', {
+        server: 'box',
+        command: 'for i in $(seq 1 25); do echo far-$i; sleep 0.2; done',
+        mode: 'background',
+      }),
+    );
+    const uri = `deckhand://jobs/${r.job_id}/log`;
+    await other.client.subscribeResource({ uri });
+    const readMax = async () => {
+      const read = await other.client.readResource({ uri });
+      const text = String((read.contents[0] as { text?: string }).text);
+      return Math.max(0, ...[...text.matchAll(/^far-(\d+)$/gm)].map((m) => Number(m[1])));
+    };
+    const first = await until(async () => (await readMax()) || undefined, 'the first lines in the log resource');
+    // Lines keep arriving in the other process's log file: updates announce them, and a read shows them.
+    const seen = other.received.updates.filter((u) => u.uri === uri).length;
+    await until(() => other.received.updates.filter((u) => u.uri === uri).length >= seen + 2, 'two more log updates');
+    const running = structured<{ job: { status: string } }>(await other.call('get-job-status', { job_id: r.job_id }));
+    expect(running.job.status).toBe('running');
+    expect(await readMax()).toBeGreaterThan(first);
+    await until(() => jobLogs(other.received, r.job_id).some((e) => e.event === 'finished'), 'the "finished" message');
+    expect(jobLogs(other.received, r.job_id)).toEqual([
+      { level: 'info', event: 'started' },
+      { level: 'info', event: 'finished' },
+    ]);
+    // The job ran in the first process (its session heard the steps from its engine), not in the watching one.
+    expect(readOwnerPid(home.dir)).toBe(owner.pid());
+    await until(() => jobLogs(owner.received, r.job_id).some((e) => e.event === 'finished'), 'the owner too');
   });
 });
