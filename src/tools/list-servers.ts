@@ -20,7 +20,7 @@ export function registerListServersTool(server: McpServer, deps: ToolDeps): void
         provider_servers: z.array(providerServerShape).optional(),
         provider_error: z.string().optional(),
       },
-      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
     guarded(async (_args, extra) => {
       const servers = (await deps.servers.list()).map(publicServer);
