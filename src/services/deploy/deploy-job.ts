@@ -16,7 +16,7 @@ import {
   type DeployJobOptions,
 } from './job-common.js';
 import { preflight } from './preflight.js';
-import { Redactor } from './redact.js';
+import { exemptWords, Redactor } from './redact.js';
 import { catalogueRelease, composeRelease, overriddenImage, runtimesFor } from './release.js';
 import { deployStack, type DeployContext, type StackTask } from './stack-deploy.js';
 import { readCurrent } from './stack-status.js';
@@ -42,7 +42,7 @@ export class DeployAppJob implements JobHandler {
   async run(ctx: JobContext): Promise<HandlerOutcome> {
     const params = ctx.job.params as unknown as DeployParams;
     const input = readDeployInput(this.o.home, ctx.job.id);
-    const redactor = new Redactor(Object.values(input.env ?? {}));
+    const redactor = new Redactor(Object.values(input.env ?? {}), exemptWords(this.o.catalogue, params.stack));
     const note = (text: string) => ctx.note(redactor.text(text));
     const started = Date.now();
     try {
@@ -202,7 +202,6 @@ export class DeployAppJob implements JobHandler {
         const state = this.o.states.read(server, stack);
         const { secrets, generated } = resolveSecrets(app, state?.secrets ?? {});
         redactor.add(Object.values(secrets));
-        for (const d of Object.values(deps)) redactor.add(Object.values(d.env));
         if (generated.length > 0) this.o.states.saveSecrets(server, stack, app.name, secrets);
         env = input.env ?? (params.env_keys === null ? { ...(state?.deployed?.env ?? {}) } : {});
         redactor.add(Object.values(env));

@@ -9,7 +9,7 @@ import {
 } from '../../apps/index.js';
 import { STACK_NAME } from '../../apps/render.js';
 import { ValidationError } from '../../errors.js';
-import { Redactor } from './redact.js';
+import { exemptWords, Redactor } from './redact.js';
 import { catalogueRelease, composeRelease, runtimesFor, type RenderedRelease } from './release.js';
 import type { StackStateStore } from './state.js';
 import type { RouteInput } from './types.js';
@@ -74,7 +74,7 @@ export function preview(
       'Pick another name, or undeploy it first.',
     );
   }
-  const redactor = new Redactor(Object.values(req.env ?? {}));
+  const redactor = new Redactor(Object.values(req.env ?? {}), exemptWords(o.catalogue, stack));
   const domain = req.domain === undefined ? (state?.deployed?.domain ?? null) : req.domain.trim() || null;
   if (req.compose !== undefined) {
     const rendered = composeRelease(req.compose, {

@@ -3,18 +3,22 @@ export const MASK = '********';
 /**
  * Replaces secret values wherever they appear in text bound for a job log, a job record or a tool result:
  * remote output (task errors, service logs) can echo them. Longest values first, so a secret containing
- * another is masked whole. Very short values are left alone: masking "1" would garble every line.
+ * another is masked whole. Very short values are left alone (masking "1" would garble every line), and so are
+ * `exempt` words: the names deckhand itself prints (apps, stacks), should a user pass one as a setting.
  */
 export class Redactor {
   private values: string[] = [];
 
-  constructor(values: Iterable<string> = []) {
+  constructor(
+    values: Iterable<string> = [],
+    private readonly exempt: ReadonlySet<string> = new Set(),
+  ) {
     this.add(values);
   }
 
   add(values: Iterable<string>): void {
     const set = new Set(this.values);
-    for (const v of values) if (v.length >= 4) set.add(v);
+    for (const v of values) if (v.length >= 4 && !this.exempt.has(v)) set.add(v);
     this.values = [...set].sort((a, b) => b.length - a.length);
   }
 
@@ -46,4 +50,9 @@ export function maskEnvFile(envFile: string, shown: ReadonlySet<string>): string
       return shown.has(key) ? line : `${key}=${MASK}`;
     })
     .join('\n');
+}
+
+/** Names deckhand prints itself and that are never secret: the catalogue's apps, the stack, true and false. */
+export function exemptWords(catalogue: { names(): string[] }, stack: string): Set<string> {
+  return new Set([...catalogue.names(), stack, 'true', 'false']);
 }

@@ -1,6 +1,5 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { DeckhandError } from '../../errors.js';
-import { openExec } from '../../ssh/exec.js';
 import { shQuote } from '../../ssh/shell.js';
 
 export interface RunResult {
@@ -61,53 +60,76 @@ export class RemoteRunner {
     return r;
   }
 
-  private async exec(command: string, opts: RunOptions): Promise<RunResult> {
+  private exec(command: string, opts: RunOptions): Promise<RunResult> {
     this.signal.throwIfAborted();
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
-    const channel = await openExec(this.client, command);
     return new Promise<RunResult>((resolve, reject) => {
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let kept = 0;
-      let code: number | null = null;
-      let failure: unknown;
-      const keep = (into: Buffer[], chunk: Buffer) => {
-        if (kept < MAX_KEPT) into.push(chunk);
-        kept += chunk.length;
-      };
-      const stop = (why: unknown) => {
-        failure ??= why;
-        channel.close();
-      };
-      const timer = setTimeout(
-        () =>
-          stop(
-            new DeckhandError(
-              'remote_timeout',
-              `A command on the server took longer than ${Math.round(timeoutMs / 1000)} s.`,
-              {
-                hint: 'Check the server (load, disk, Docker) and try again.',
-              },
-            ),
-          ),
-        timeoutMs,
-      );
-      const onAbort = () => stop(this.signal.reason ?? new Error('aborted'));
-      this.signal.addEventListener('abort', onAbort, { once: true });
-      channel.on('data', (d: Buffer) => keep(out, d));
-      channel.stderr.on('data', (d: Buffer) => keep(err, d));
-      channel.on('exit', (c: number | null) => {
-        code = typeof c === 'number' ? c : null;
+      // Listeners go on inside exec's callback, not after an await: a fast command's exit-status can arrive in the
+      // same packet batch as the channel's confirmation, and ssh2 emits 'exit' once, right then.
+      this.client.exec(command, (err, channel) => {
+        if (err) {
+          reject(
+            new DeckhandError('channel_failed', `Could not start a command on the server: ${err.message}`, {
+              hint: 'Check the connection to the server and try again.',
+              cause: err,
+            }),
+          );
+          return;
+        }
+        collect(channel, this.signal, timeoutMs, opts.stdin).then(resolve, reject);
       });
-      channel.on('close', () => {
-        clearTimeout(timer);
-        this.signal.removeEventListener('abort', onAbort);
-        if (failure !== undefined) return reject(failure instanceof Error ? failure : new Error(String(failure)));
-        resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-      });
-      writeStdin(channel, opts.stdin);
     });
   }
+}
+
+function collect(
+  channel: ClientChannel,
+  signal: AbortSignal,
+  timeoutMs: number,
+  stdin: string | undefined,
+): Promise<RunResult> {
+  return new Promise<RunResult>((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let kept = 0;
+    let code: number | null = null;
+    let failure: unknown;
+    const keep = (into: Buffer[], chunk: Buffer) => {
+      if (kept < MAX_KEPT) into.push(chunk);
+      kept += chunk.length;
+    };
+    const stop = (why: unknown) => {
+      failure ??= why;
+      channel.close();
+    };
+    const timer = setTimeout(
+      () =>
+        stop(
+          new DeckhandError(
+            'remote_timeout',
+            `A command on the server took longer than ${Math.round(timeoutMs / 1000)} s.`,
+            {
+              hint: 'Check the server (load, disk, Docker) and try again.',
+            },
+          ),
+        ),
+      timeoutMs,
+    );
+    const onAbort = () => stop(signal.reason ?? new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    channel.on('exit', (c: number | null) => {
+      code = typeof c === 'number' ? c : null;
+    });
+    channel.on('data', (d: Buffer) => keep(out, d));
+    channel.stderr.on('data', (d: Buffer) => keep(err, d));
+    channel.on('close', () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      if (failure !== undefined) return reject(failure instanceof Error ? failure : new Error(String(failure)));
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    writeStdin(channel, stdin);
+  });
 }
 
 function writeStdin(channel: ClientChannel, stdin: string | undefined): void {
