@@ -96,6 +96,8 @@ async function main(argv: string[]): Promise<number> {
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    // A shutdown that hangs (a stuck socket, a bug) must not leave a process behind: give it 5 s, then go.
+    setTimeout(() => process.exit(code), 5000).unref();
     await app.close().catch(() => undefined);
     process.exit(code);
   };
