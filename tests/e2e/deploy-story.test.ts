@@ -123,7 +123,7 @@ describe('the whole story: create-server → setup-server → deploy-app → und
       expect(setupLog, step).toContain(step);
     const deployLog = await jobLog(mcp, deployed.id);
     for (const step of [
-      /^preflight:/,
+      /^preflight: .*, set up by setup-server$/,
       /uploading release/,
       /docker stack deploy/,
       /1\/1 running/,

@@ -49,7 +49,10 @@ export class DeployAppJob implements JobHandler {
       const result = await withServer(this.o, ctx, async (conn) => {
         ctx.progress({ step: 'preflight', percent: 5, message: 'checking Docker, Swarm, the network and disk space' });
         const facts = await preflight(conn.runner, conn.server);
-        note(`preflight: swarm ${facts.swarm}, network ${facts.network}, ${facts.freeMb} MB free for Docker`);
+        note(
+          `preflight: swarm ${facts.swarm}, network ${facts.network}, ${facts.freeMb} MB free for Docker` +
+            (facts.setUp ? ', set up by setup-server' : ', no setup-server record (Swarm and network found anyway)'),
+        );
         const probeImage = overriddenImage(PROBE_IMAGE, this.o.deploy.imageOverrides);
         const c = deployContext(this.o, ctx, conn, note, probeImage);
         return this.deployAll(ctx, c, conn.server, params, input, redactor);

@@ -8,6 +8,8 @@ export interface PreflightFacts {
   readonly network: string;
   readonly freeMb: number;
   readonly appsFreeMb: number;
+  /** setup-server's record is on the server (Swarm and the network are checked directly either way). */
+  readonly setUp: boolean;
 }
 
 /** Below this much free space for Docker (images, volumes) a deploy is refused before it changes anything. */
@@ -68,7 +70,7 @@ export function checkPreflight(server: string, f: Record<string, string>): Prefl
       );
     }
   }
-  return { swarm: f.swarm ?? '', network: f.network, freeMb, appsFreeMb };
+  return { swarm: f.swarm ?? '', network: f.network, freeMb, appsFreeMb, setUp: f.setup === 'yes' };
 }
 
 export async function preflight(runner: RemoteRunner, server: string): Promise<PreflightFacts> {

@@ -5,6 +5,7 @@
  */
 import { COMPOSE_FILE_NAME, ENV_FILE_NAME, exportEnvFileScript, PUBLIC_NETWORK } from '../../apps/index.js';
 import { shQuote } from '../../ssh/shell.js';
+import { SETUP_RECORD_PATH } from '../setup/index.js';
 import { APPS_DIR } from './types.js';
 
 const NS_LABEL = 'com.docker.stack.namespace';
@@ -17,7 +18,7 @@ export function releaseDir(stack: string, hash: string): string {
   return `${stackDir(stack)}/releases/${hash.slice(0, 16)}`;
 }
 
-/** KEY=value lines: uid, docker, swarm, network, free_kb, apps_free_kb, now. */
+/** KEY=value lines: docker, swarm, network, free_kb, apps_free_kb, setup (setup-server's record), now. */
 export function preflightScript(): string {
   return [
     `echo "docker=$(command -v docker >/dev/null 2>&1 && echo yes || echo no)"`,
@@ -27,6 +28,7 @@ export function preflightScript(): string {
     `echo "free_kb=$(df -Pk "$root" 2>/dev/null | awk 'NR==2{print $4}')"`,
     `mkdir -p ${shQuote(APPS_DIR)} && chmod 700 ${shQuote(APPS_DIR)}`,
     `echo "apps_free_kb=$(df -Pk ${shQuote(APPS_DIR)} 2>/dev/null | awk 'NR==2{print $4}')"`,
+    `echo "setup=$(test -f ${shQuote(SETUP_RECORD_PATH)} && echo yes || echo no)"`,
     `echo "now=$(date +%s)"`,
   ].join('\n');
 }
