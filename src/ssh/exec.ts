@@ -24,6 +24,13 @@ export type ExecOutcome =
  * dead, so the caller may retry on a fresh connection. `exec_refused` means sshd opened the channel but refused to
  * run it: the connection is fine, and retrying elsewhere would only be refused again.
  */
+const exitStatus = new WeakMap<ClientChannel, { code: number | null; signal: string | null }>();
+
+/** The exit status a channel opened by openExec reported, once it has. */
+export function exitStatusOf(stream: ClientChannel): { code: number | null; signal: string | null } {
+  return exitStatus.get(stream) ?? { code: null, signal: null };
+}
+
 export function openExec(client: Client, script: string): Promise<ClientChannel> {
   // sshd refuses an exec request with a NUL in it, and the caller would take that for a dead connection.
   if (script.includes('\u0000')) {
@@ -40,8 +47,13 @@ export function openExec(client: Client, script: string): Promise<ClientChannel>
   return new Promise((resolve, reject) => {
     try {
       client.exec(script, (err, stream) => {
-        if (err) reject(channelError(err));
-        else resolve(stream);
+        if (err) return reject(channelError(err));
+        // ssh2 emits 'exit' once, possibly in the same tick as this callback: record it now, before any await,
+        // or a fast command's status is lost.
+        stream.once('exit', (code: number | null, signal?: string | null) => {
+          exitStatus.set(stream, { code: typeof code === 'number' ? code : null, signal: signal ?? null });
+        });
+        resolve(stream);
       });
     } catch (err) {
       reject(channelError(err as Error));
@@ -74,15 +86,15 @@ export async function execCollect(
       stream.close();
       reject(new DeckhandError('timeout', `Internal command timed out after ${timeoutMs} ms.`));
     }, timeoutMs);
-    let code: number | null = null;
     stream.on('data', (d: Buffer) => out.push(d));
     stream.stderr.on('data', (d: Buffer) => err.push(d));
-    stream.on('exit', (c: number | null) => {
-      code = c;
-    });
     stream.on('close', () => {
       clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({
+        code: exitStatusOf(stream).code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
   });
 }
@@ -150,10 +162,8 @@ export async function execAttached(client: Client, command: string, opts: ExecOp
 
     stream.on('data', (d: Buffer) => opts.onStdout(d));
     stream.stderr.on('data', onStderr);
-    stream.on('exit', (code: number | null, signal?: string | null) => {
-      exit = { code: typeof code === 'number' ? code : null, signal: signal ?? null };
-    });
     stream.on('close', () => {
+      exit = exitStatusOf(stream);
       announced();
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
