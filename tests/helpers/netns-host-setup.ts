@@ -81,6 +81,9 @@ export function sshdConfig(dir: string, ip: string, port: number): string {
     'PermitRootLogin prohibit-password',
     'StrictModes no',
     'UsePAM no',
+    // bash sources ~/.bashrc for sshd sessions only at shell level 1; this machine's root .bashrc runs pyenv, whose
+    // rehash lock stalls sessions for up to 60 s under load. A fresh server has no such .bashrc.
+    'SetEnv SHLVL=1',
     `PidFile ${dir}/sshd.pid`,
     'Subsystem sftp internal-sftp',
     'MaxStartups 100:30:200',

@@ -92,6 +92,9 @@ export async function startSshd(opts: { extraConfig?: string } = {}): Promise<Ss
       'PermitRootLogin prohibit-password',
       'StrictModes no',
       'UsePAM no',
+      // bash sources ~/.bashrc for sshd sessions only at shell level 1; this machine's root .bashrc runs pyenv, whose
+      // rehash lock stalls sessions for up to 60 s under load. A fresh server has no such .bashrc.
+      'SetEnv SHLVL=1',
       'MaxSessions 20',
       'MaxStartups 100:30:200',
       'LogLevel INFO',
