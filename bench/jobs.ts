@@ -33,7 +33,9 @@ export async function benchJobs(c: Ctx): Promise<void> {
   {
     const lat: number[] = [];
     for (let i = 0; i < 100; i++) {
-      const r = structured<{ job_id: string }>(await c.mcp.call('remote-bash', { server: 'bench', command: 'true', mode: 'background' }));
+      const r = structured<{ job_id: string }>(
+        await c.mcp.call('remote-bash', { server: 'bench', command: 'true', mode: 'background' }),
+      );
       const j = await waitDone(c.mcp, r.job_id);
       lat.push(Date.parse(j.started_at ?? j.created_at) - Date.parse(j.created_at));
     }

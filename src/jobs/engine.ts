@@ -211,7 +211,10 @@ export class JobEngine {
     // setTimeout fires at once for delays past 2^31-1 ms (~24.8 days): re-arm in steps until the deadline.
     const arm = () => {
       const left = deadline - Date.now();
-      entry.timer = left > 0x7fffffff ? setTimeout(arm, 0x7fffffff) : setTimeout(() => this.stopRun(entry, 'timeout'), Math.max(0, left));
+      entry.timer =
+        left > 0x7fffffff
+          ? setTimeout(arm, 0x7fffffff)
+          : setTimeout(() => this.stopRun(entry, 'timeout'), Math.max(0, left));
     };
     arm();
     if (job.cancel_requested_at) this.stopRun(entry, 'cancel');
