@@ -23,6 +23,8 @@ export class LocalRunner {
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('close', (code) => resolve({ code, stdout, stderr }));
+      // A script that exits without reading its stdin makes this write fail with EPIPE; its exit code is the answer.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(opts.stdin ?? '');
     });
   }
