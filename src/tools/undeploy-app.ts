@@ -24,7 +24,7 @@ export function registerUndeployAppTool(server: McpServer, deps: ToolDeps): void
           server: serverName.describe('Name of a registered server.'),
           app: z
             .string()
-            .max(50)
+            .regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, 'must be a stack name: 1-50 lower-case letters, digits, "-" or "_"')
             .describe('The stack to remove: the name it was deployed as (list-apps with server shows them).'),
           remove_data: z
             .boolean()

@@ -97,6 +97,10 @@ describe('deploy-app: dry runs, refusals, secrets, locks, compose files, confirm
     const r = await call('deploy-app', { server: 'box', compose, name: 'built' });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/compose_invalid.*service web uses build: deckhand deploys prebuilt images/s);
+    // A stack name becomes a path on the server: anything but a stack name's shape is refused before a job.
+    const escape = await call('undeploy-app', { server: 'box', app: '../../etc', confirm: true });
+    expect(escape.isError).toBe(true);
+    expect(textOf(escape)).toMatch(/must be a stack name/);
     const jobs = structured<{ jobs: unknown[] }>(await call('list-jobs', {}));
     expect(jobs.jobs).toEqual([]);
   });

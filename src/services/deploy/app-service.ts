@@ -9,7 +9,7 @@ import type { SshPool } from '../../ssh/pool.js';
 import { waitBriefly } from '../provisioning/active-jobs.js';
 import { writeDeployInput } from './job-common.js';
 import { listDeployed, type DeployedApp } from './list.js';
-import { preview, stackOf, type DeployRequest } from './preview.js';
+import { assertStackName, preview, stackOf, type DeployRequest } from './preview.js';
 import { RemoteRunner } from './remote.js';
 import { readCurrent } from './stack-status.js';
 import type { StackStateStore } from './state.js';
@@ -122,6 +122,8 @@ export class AppService {
   }
 
   async submitUndeploy(serverName: string, stack: string, removeData: boolean): Promise<Job> {
+    // The name becomes a path on the server (rm -rf /opt/deckhand/apps/<stack>): only a stack name's shape passes.
+    assertStackName(stack);
     const server = await this.o.inventory.get(serverName);
     const params: UndeployParams = { stack, remove_data: removeData };
     return this.o.engine.submit({

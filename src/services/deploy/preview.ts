@@ -49,12 +49,17 @@ export function stackOf(req: DeployRequest): string {
   if (stack === undefined) {
     throw new ValidationError('A compose file needs a name: the stack it is deployed as.', 'Pass name, e.g. "myapp".');
   }
+  assertStackName(stack);
+  return stack;
+}
+
+export function assertStackName(stack: string): void {
   if (!STACK_NAME.test(stack)) {
     throw new ValidationError(
-      `name "${stack.slice(0, 60)}" must be 1-50 lower-case letters, digits, "-" or "_", starting with a letter or digit.`,
+      `"${stack.slice(0, 60)}" is not a stack name: 1-50 lower-case letters, digits, "-" or "_", starting with a letter or digit.`,
+      'list-apps with server shows the deployed stacks.',
     );
   }
-  return stack;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { HandlerOutcome, JobContext, JobHandler } from '../../jobs/handler.
 import { deployContext, errorOutcome, withServer, type DeployJobOptions } from './job-common.js';
 import { listDeployed } from './list.js';
 import { acquireLock, pause, releaseLock } from './lock.js';
+import { assertStackName } from './preview.js';
 import { Redactor } from './redact.js';
 import { removeStackDirScript, removeVolumesScript, stackRemoveScript } from './scripts.js';
 import { leftovers, readCurrent, waitStackGone, type StackWatch } from './stack-status.js';
@@ -24,6 +25,7 @@ export class UndeployAppJob implements JobHandler {
 
   async run(ctx: JobContext): Promise<HandlerOutcome> {
     const p = ctx.job.params as unknown as UndeployParams;
+    assertStackName(p.stack);
     const redactor = new Redactor(Object.values(this.o.states.read(ctx.job.server ?? '', p.stack)?.secrets ?? {}));
     const note = (text: string) => ctx.note(redactor.text(text));
     const started = Date.now();

@@ -6,7 +6,7 @@ import { loadCatalogue } from '../../../src/apps/index.js';
 import { ConfigError, loadConfig } from '../../../src/config.js';
 import { parseDeployed } from '../../../src/services/deploy/list.js';
 import { checkPreflight } from '../../../src/services/deploy/preflight.js';
-import { preview, stackOf } from '../../../src/services/deploy/preview.js';
+import { assertStackName, preview, stackOf } from '../../../src/services/deploy/preview.js';
 import { maskEnvFile, Redactor } from '../../../src/services/deploy/redact.js';
 import { catalogueRelease, composeRelease, serviceOverrides } from '../../../src/services/deploy/release.js';
 import { StackStateStore } from '../../../src/services/deploy/state.js';
@@ -169,6 +169,8 @@ describe('preview', () => {
     expect(() => stackOf({ server: 'w', compose: 'c' })).toThrow(/needs a name/);
     expect(() => stackOf({ server: 'w', app: 'whoami', name: 'Bad Name' })).toThrow(/lower-case/);
     expect(stackOf({ server: 'w', app: 'whoami' })).toBe('whoami');
+    for (const bad of ['../../etc', 'a/b', '-x', 'x y', '', 'A'.repeat(3), 'a'.repeat(51)])
+      expect(() => assertStackName(bad), bad).toThrow(/is not a stack name/);
   });
 
   it('renders a dependent app with its dependencies, generating nothing it stores', () => {
