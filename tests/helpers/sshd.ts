@@ -80,6 +80,7 @@ export async function startSshd(opts: { extraConfig?: string } = {}): Promise<Ss
   fs.mkdirSync('/run/sshd', { recursive: true });
   const port = await freePort();
   const logFile = path.join(dir, 'sshd.log');
+  const extraLines = (opts.extraConfig ?? '').split('\n').map((l) => l.trim());
   fs.writeFileSync(
     path.join(dir, 'sshd_config'),
     [
@@ -94,12 +95,15 @@ export async function startSshd(opts: { extraConfig?: string } = {}): Promise<Ss
       'UsePAM no',
       // bash sources ~/.bashrc for sshd sessions only at shell level 1; this machine's root .bashrc runs pyenv, whose
       // rehash lock stalls sessions for up to 60 s under load. A fresh server has no such .bashrc.
-      'SetEnv SHLVL=1',
+      // sshd keeps only the first SetEnv line: the caller's variables join this one.
+      ['SetEnv SHLVL=1', ...extraLines.filter((l) => /^SetEnv\s/.test(l)).map((l) => l.replace(/^SetEnv\s+/, ''))].join(
+        ' ',
+      ),
       'MaxSessions 20',
       'MaxStartups 100:30:200',
       'LogLevel INFO',
       `PidFile ${path.join(dir, 'sshd.pid')}`,
-      opts.extraConfig ?? '',
+      ...extraLines.filter((l) => !/^SetEnv\s/.test(l)),
     ].join('\n') + '\n',
   );
   let child: ChildProcess;
