@@ -258,6 +258,9 @@ export class SshPool {
       });
       try {
         client.connect(config);
+        // Without it Nagle's algorithm meets delayed ACKs: each small request (a channel open, an exec, a window
+        // adjust) waits ~40 ms for the previous one to be acknowledged. Measured: an exec of `true` 48 ms → 3.4 ms.
+        client.setNoDelay(true);
       } catch (err) {
         clearTimeout(timer);
         reject(classifyConnectError(err, server, creds.methods));
