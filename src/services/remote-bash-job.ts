@@ -29,6 +29,8 @@ const FATAL = new Set([
 /** A job whose command never got launched goes back to the queue, but not forever. */
 const MAX_STARTS = 5;
 
+const SWEEP_EVERY_MS = 10 * 60_000;
+
 /** Secret env values wait here (0600) until the remote side has them, so job records never hold them. */
 export function writeSecretEnv(home: string, jobId: string, env: Record<string, string> | undefined): void {
   if (!env || Object.keys(env).length === 0) return;
@@ -39,6 +41,27 @@ export function writeSecretEnv(home: string, jobId: string, env: Record<string, 
 
 function dropSecretEnv(home: string, jobId: string): void {
   fs.rmSync(path.join(jobDir(home, jobId), 'env.json'), { force: true });
+}
+
+/**
+ * Local markers of how far a job's launch got, beside its log: `start-sent` before the start script goes out,
+ * `launched` (the runner's pid) once the server confirms it. Files, not store writes: they are on every command's
+ * path, and a store write costs a lock and a rewrite of the document.
+ */
+function mark(home: string, jobId: string, name: 'start-sent' | 'launched', text: string): void {
+  fs.writeFileSync(path.join(jobDir(home, jobId), name), text, { mode: 0o600 });
+}
+
+/**
+ * proven: the runner's pid was seen, so a missing remote directory means the job's state was lost.
+ * sent: a start went out and may have launched the command, so stopping it needs the server.
+ * Jobs from older versions recorded the same in their runtime fields.
+ */
+function launchState(home: string, job: { id: string; runtime: Record<string, unknown> }): 'proven' | 'sent' | 'no' {
+  const dir = jobDir(home, job.id);
+  if (typeof job.runtime.runner_pid === 'number' || fs.existsSync(path.join(dir, 'launched'))) return 'proven';
+  if (typeof job.runtime.launched_at === 'string' || fs.existsSync(path.join(dir, 'start-sent'))) return 'sent';
+  return 'no';
 }
 
 function readSecretEnv(home: string, jobId: string): Record<string, string> | undefined {
@@ -70,6 +93,8 @@ type Follow =
 export class RemoteBashJob implements JobHandler {
   /** Jobs whose runner this process saw start (its pid frame), so their command has run. */
   private readonly started = new Set<string>();
+  /** When each server's leftover job directories were last swept. */
+  private readonly lastSweep = new Map<string, number>();
 
   constructor(private readonly o: RemoteBashJobOptions) {}
 
@@ -87,12 +112,12 @@ export class RemoteBashJob implements JobHandler {
   private async attempt(ctx: JobContext): Promise<HandlerOutcome> {
     const params = ctx.job.params as unknown as RemoteBashParams;
     const id = ctx.job.id;
-    let launched = typeof ctx.job.runtime.launched_at === 'string';
+    const state = () => (this.started.has(id) ? 'proven' : launchState(this.o.home, ctx.job));
     let delay = 500;
     for (;;) {
       const reason = ctx.stopReason();
       if (reason === 'shutdown') return { kind: 'abandon' };
-      if (reason && !launched)
+      if (reason && state() === 'no')
         return reason === 'cancel'
           ? { kind: 'cancelled', message: 'Cancelled before the command started.' }
           : { kind: 'timeout', message: 'Timed out before the command could start.' };
@@ -112,13 +137,19 @@ export class RemoteBashJob implements JobHandler {
         continue;
       }
       try {
+        if (reason && state() === 'sent') {
+          // A start went out but its outcome was never seen: kill whatever it may have launched; never start it now.
+          const killed = await this.kill(lease.client, id);
+          return { ...this.stopOutcome(reason, killed, ''), cleanup: this.cleanupFor(ctx, true) };
+        }
         let channel: ClientChannel;
-        if (!launched) {
-          await ctx.setRuntime({ launched_at: new Date().toISOString(), remote_dir: `~/.deckhand/jobs/${id}` });
-          launched = true;
+        if (state() !== 'proven') {
+          // Safe to send again after a crash or a drop: the start launches only if no earlier start did.
+          mark(this.o.home, id, 'start-sent', new Date().toISOString());
           channel = await openExec(lease.client, startCommand(id));
           const env = readSecretEnv(this.o.home, id);
-          channel.end(startPayload({ jobId: id, command: params.command, cwd: params.cwd, env }));
+          const spec = { jobId: id, command: params.command, cwd: params.cwd, env };
+          channel.end(startPayload(spec, ctx.log.offsets.out, ctx.log.offsets.err));
         } else {
           if (ctx.recovering && delay === 500) ctx.note('deckhand restarted: reattaching to the running command');
           channel = await openExec(lease.client, followCommand(id, ctx.log.offsets.out, ctx.log.offsets.err));
@@ -133,11 +164,11 @@ export class RemoteBashJob implements JobHandler {
           return { kind: 'exit', exit_code: f.status, cleanup };
         }
         if (f.kind === 'lost') {
-          // launched_at is recorded before the start is sent, so a crash or a drop in between leaves a job that looks
-          // launched but never was: no runner was started, or not even the directory made. Nothing ran: run it afresh.
+          // not-started: the directory was made but no runner launched (a start cut short); the follower gave the
+          // directory back. A job marked launched by an older version may also have no directory. Nothing ran.
           const neverRan =
             f.reason === 'not-started' ||
-            (f.reason === 'no-dir' && !this.started.has(id) && typeof ctx.job.runtime.runner_pid !== 'number');
+            (f.reason === 'no-dir' && !this.started.has(id) && launchState(this.o.home, ctx.job) !== 'proven');
           if (neverRan && ctx.job.attempt < MAX_STARTS)
             return { kind: 'requeue', message: 'the command never started on the server; it is queued again' };
           if (neverRan)
@@ -195,10 +226,19 @@ export class RemoteBashJob implements JobHandler {
 
   private cleanupFor(ctx: JobContext, removeOwn: boolean): () => Promise<void> {
     return async () => {
-      const server = await this.o.inventory.get(ctx.job.server ?? '');
+      const name = ctx.job.server ?? '';
+      // The sweep for failed jobs' directories past their keep time walks every job directory: once in a while per
+      // server is enough, not after every command.
+      const sweep = Date.now() - (this.lastSweep.get(name) ?? 0) > SWEEP_EVERY_MS;
+      if (!removeOwn && !sweep) return;
+      const server = await this.o.inventory.get(name);
       const lease = await this.o.pool.acquire(server);
       try {
-        await execCollect(lease.client, cleanupCommand(removeOwn ? ctx.job.id : undefined, this.o.keepFailedMinutes));
+        if (sweep) this.lastSweep.set(name, Date.now());
+        await execCollect(
+          lease.client,
+          cleanupCommand(removeOwn ? ctx.job.id : undefined, sweep ? this.o.keepFailedMinutes : undefined),
+        );
       } finally {
         lease.release();
       }
@@ -244,9 +284,9 @@ export class RemoteBashJob implements JobHandler {
           settle({ kind: 'lost', reason: e.reason });
         } else if (e.type === 'pid') {
           this.started.add(ctx.job.id);
+          mark(this.o.home, ctx.job.id, 'launched', `${e.pid}\n`);
           // The env values are now in the runner's hands on the server: drop our copy.
           dropSecretEnv(this.o.home, ctx.job.id);
-          void ctx.setRuntime({ runner_pid: e.pid }).catch(() => undefined);
         }
       };
       const parser = new FrameParser(onFrame);

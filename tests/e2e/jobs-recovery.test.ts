@@ -91,13 +91,8 @@ describe('jobs survive a crash of deckhand and a dropped SSH connection', () => 
       'both commands to run',
     );
     // deckhand has recorded that the commands started (a job that never started would be queued again, not lost).
-    const runnerRecorded = (id: string) => {
-      const doc = JSON.parse(fs.readFileSync(path.join(fx.home.dir, 'jobs.json'), 'utf8')) as {
-        jobs: { id: string; runtime: { runner_pid?: number } }[];
-      };
-      return typeof doc.jobs.find((j) => j.id === id)?.runtime.runner_pid === 'number';
-    };
-    await waitFor(() => runnerRecorded(gone) && runnerRecorded(orphan), 'runner pids recorded in jobs.json');
+    const runnerRecorded = (id: string) => fs.existsSync(path.join(fx.home.dir, 'jobs', id, 'launched'));
+    await waitFor(() => runnerRecorded(gone) && runnerRecorded(orphan), 'launches recorded beside the job logs');
     await d.kill();
     // Over a second connection: kill each job's runner and command groups; remove the first one's directory.
     const killAll = (id: string) =>
