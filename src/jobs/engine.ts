@@ -74,11 +74,27 @@ export class JobEngine {
     const now = new Date();
     const id = `job_${this.ulid(now.getTime())}`;
     prepare?.(id);
-    const job = await this.opts.store.create(rest, now, id);
+    if (!this.lease.held) {
+      // Another process executes jobs: it picks this one up from the store.
+      const job = await this.opts.store.create(rest, now, id);
+      this.events.emit('job', job);
+      return job;
+    }
+    const job = await this.opts.store.createAndClaim(rest, now, id, this.admit, (j) => T.startJob(j, now));
     this.events.emit('job', job);
-    this.kick();
+    if (job.status === 'running') this.launch(job, false);
+    else this.kick();
     return job;
   }
+
+  /** The global and per-server limits, against the jobs running now. */
+  private readonly admit = (job: Job, running: readonly Job[]): boolean => {
+    const { maxJobs, maxPerServer } = this.opts.config;
+    return (
+      running.length < maxJobs &&
+      (job.server === null || running.filter((r) => r.server === job.server).length < maxPerServer)
+    );
+  };
 
   /** Cancels a queued job at once; asks the executing process to stop a running one. */
   async cancel(id: string): Promise<Job | undefined> {
@@ -149,15 +165,8 @@ export class JobEngine {
   }
 
   private async tick(): Promise<void> {
-    const { maxJobs, maxPerServer } = this.opts.config;
     const now = new Date();
-    const claimed = await this.opts.store.claim(
-      (job, running) =>
-        running.length < maxJobs &&
-        (job.server === null || running.filter((r) => r.server === job.server).length < maxPerServer),
-      (job) => T.startJob(job, now),
-      maxJobs,
-    );
+    const claimed = await this.opts.store.claim(this.admit, (job) => T.startJob(job, now), this.opts.config.maxJobs);
     for (const job of claimed) {
       this.events.emit('job', job);
       this.launch(job, false);

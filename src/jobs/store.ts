@@ -21,6 +21,17 @@ export interface JobPage {
  */
 export interface JobStore {
   create(spec: NewJob, now?: Date, id?: string): Promise<Job>;
+  /**
+   * Creates a job and, in the same write, starts it when `admit` accepts it and no older job is queued (FIFO):
+   * a job that can run at once costs one write instead of two.
+   */
+  createAndClaim(
+    spec: NewJob,
+    now: Date,
+    id: string,
+    admit: (job: Job, running: readonly Job[]) => boolean,
+    start: (job: Job) => Job,
+  ): Promise<Job>;
   get(id: string): Promise<Job | undefined>;
   /** Applies a change under the store lock; `change` returns the new record, or undefined to leave it. */
   update(id: string, change: (job: Job) => Job | undefined): Promise<Job | undefined>;
@@ -65,6 +76,23 @@ export class LowdbJobStore implements JobStore {
       d.jobs.push(job);
     });
     return job;
+  }
+
+  async createAndClaim(
+    spec: NewJob,
+    now: Date,
+    id: string,
+    admit: (job: Job, running: readonly Job[]) => boolean,
+    start: (job: Job) => Job,
+  ): Promise<Job> {
+    const job = createJob(spec, now, id);
+    return this.doc.update((d) => {
+      const waiting = d.jobs.some((j) => j.status === 'queued' && !j.cancel_requested_at);
+      const running = d.jobs.filter((j) => j.status === 'running');
+      const next = !waiting && admit(job, running) ? start(job) : job;
+      d.jobs.push(next);
+      return next;
+    });
   }
 
   async get(id: string): Promise<Job | undefined> {

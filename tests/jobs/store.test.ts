@@ -107,6 +107,28 @@ describe('LowdbJobStore', () => {
     expect(states).toEqual(['completed', 'running', 'running', 'running', 'running', 'queued', 'queued', 'running']);
   });
 
+  it('creates and starts a job in one write when it may run now, and only then (FIFO, limits)', async () => {
+    const store = new LowdbJobStore(home, KEEP_ALL);
+    const onePerServer = (job: Job, running: readonly Job[]) => !running.some((r) => r.server === job.server);
+    const start = (j: Job) => T.startJob(j, at(10));
+    const spec = (server: string) => ({ type: 'remote-bash', server, params: {}, timeout_s: 60 });
+    const a = await store.createAndClaim(spec('a'), at(1), 'job_01JD3Q8X5K2M7N4P6R8S0T2V41', onePerServer, start);
+    expect(a).toMatchObject({ status: 'running', attempt: 1, started_at: at(10).toISOString() });
+    // The limit refuses the second on server a: it is queued, not started.
+    const a2 = await store.createAndClaim(spec('a'), at(2), 'job_01JD3Q8X5K2M7N4P6R8S0T2V42', onePerServer, start);
+    expect(a2.status).toBe('queued');
+    // Server b has room, but an older job is waiting: FIFO keeps the newcomer behind it.
+    const b = await store.createAndClaim(spec('b'), at(3), 'job_01JD3Q8X5K2M7N4P6R8S0T2V43', onePerServer, start);
+    expect(b.status).toBe('queued');
+    const again = new LowdbJobStore(home, KEEP_ALL);
+    expect((await again.get(a.id))?.status).toBe('running');
+    expect((await again.active()).map((j) => [j.id, j.status])).toEqual([
+      [a.id, 'running'],
+      [a2.id, 'queued'],
+      [b.id, 'queued'],
+    ]);
+  });
+
   it('lists newest first with filters and cursor pages', async () => {
     const store = new LowdbJobStore(home, KEEP_ALL);
     const jobs = await seed(
