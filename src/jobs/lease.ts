@@ -29,17 +29,18 @@ export class EngineLease {
   async tryAcquire(): Promise<boolean> {
     if (this.release) return true;
     if (await this.attempt()) return true;
-    if (this.ownerIsDead()) {
-      // The holder was killed on this machine: don't make the user wait for the lock to go stale.
-      fs.rmSync(`${this.lockTarget}.lock`, { recursive: true, force: true });
-      return this.attempt();
-    }
+    if (this.breakDeadHolder()) return this.attempt();
     return false;
   }
 
+  private get lockDir(): string {
+    return `${this.lockTarget}.lock`;
+  }
+
   private async attempt(): Promise<boolean> {
+    let release: () => Promise<void>;
     try {
-      this.release = await lockfile.lock(this.lockTarget, {
+      release = await lockfile.lock(this.lockTarget, {
         realpath: false,
         stale: this.staleMs,
         update: Math.floor(this.staleMs / 4),
@@ -52,30 +53,68 @@ export class EngineLease {
     } catch {
       return false;
     }
-    fs.writeFileSync(
-      this.ownerFile,
-      JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() }),
-      {
-        mode: 0o600,
-      },
-    );
+    try {
+      // The record names the lock it belongs to (its inode): a record left by an earlier holder never passes for
+      // the current holder's. Written whole (temp file + rename): a reader never sees half of it.
+      const ino = fs.statSync(this.lockDir).ino;
+      const tmp = `${this.ownerFile}.${process.pid}.tmp`;
+      const record = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), ino };
+      fs.writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
+      fs.renameSync(tmp, this.ownerFile);
+    } catch (err) {
+      await release().catch(() => undefined);
+      throw err;
+    }
+    this.release = release;
     return true;
   }
 
-  private ownerIsDead(): boolean {
+  /**
+   * The holder was killed on this machine: don't make the user wait for the lock to go stale. Only a lock whose
+   * record proves its holder dead is removed, and only that very lock (moved aside, then checked).
+   */
+  private breakDeadHolder(): boolean {
+    let st: fs.Stats;
+    let o: { pid: number; host: string; ino?: number };
     try {
-      const o = JSON.parse(fs.readFileSync(this.ownerFile, 'utf8')) as { pid: number; host: string };
-      if (o.host !== os.hostname() || o.pid === process.pid) return false;
-      process.kill(o.pid, 0);
+      st = fs.statSync(this.lockDir);
+      o = JSON.parse(fs.readFileSync(this.ownerFile, 'utf8')) as typeof o;
+    } catch {
       return false;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ESRCH';
     }
+    if (o.ino !== st.ino || o.host !== os.hostname() || o.pid === process.pid || isAlive(o.pid)) return false;
+    const aside = `${this.lockDir}.dead-${process.pid}-${Date.now()}`;
+    try {
+      fs.renameSync(this.lockDir, aside);
+    } catch {
+      return false;
+    }
+    const moved = fs.statSync(aside, { throwIfNoEntry: false });
+    if (moved && moved.ino !== st.ino) {
+      // A new holder took the lock between our check and the move: give it back.
+      try {
+        fs.renameSync(aside, this.lockDir);
+      } catch {
+        // Someone else holds a fresh lock by now; the one moved aside goes stale on its own.
+      }
+      return false;
+    }
+    fs.rmSync(aside, { recursive: true, force: true });
+    return true;
   }
 
   async releaseLease(): Promise<void> {
     const r = this.release;
     this.release = undefined;
     if (r) await r().catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
