@@ -120,22 +120,27 @@ export class JobEngine {
     }
   }
 
-  /** Waits for a change to a job (new lines or a new state) or `ms`, whichever first. */
-  nextEvent(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits for a change to a job (new lines or a new state) or `ms`, whichever first. Resolves with the job's new
+   * record for a new state, 'lines' for new output, undefined otherwise: a waiter reads the store only when it
+   * has to (this process's events say nothing about a job another process executes).
+   */
+  nextEvent(id: string, ms: number, signal?: AbortSignal): Promise<Job | 'lines' | undefined> {
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (job?: Job | 'lines') => {
         clearTimeout(timer);
         this.events.off('job', onJob);
         this.events.off('lines', onLines);
-        signal?.removeEventListener('abort', done);
-        resolve();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(job);
       };
-      const onJob = (j: Job) => j.id === id && done();
-      const onLines = (jid: string) => jid === id && done();
-      const timer = setTimeout(done, Math.max(0, ms));
+      const onAbort = () => done();
+      const onJob = (j: Job) => j.id === id && done(j);
+      const onLines = (jid: string) => jid === id && done('lines');
+      const timer = setTimeout(onAbort, Math.max(0, ms));
       this.events.on('job', onJob);
       this.events.on('lines', onLines);
-      signal?.addEventListener('abort', done, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

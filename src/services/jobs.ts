@@ -92,8 +92,11 @@ export class JobService {
     const waitMs = input.mode === 'sync' ? timeout_s * 1000 + 30_000 : input.sync_wait_s * 1000;
     const deadline = Date.now() + waitMs;
     let current: Job = job;
+    // The engine's events carry the job's new record, and new lines leave it as it was; only after a quiet spell
+    // (or when another process executes the job) is the store read.
+    let fromEvent: Job | 'lines' | undefined = job;
     for (;;) {
-      const j = await this.engine.store.get(job.id);
+      const j = fromEvent === 'lines' ? current : (fromEvent ?? (await this.engine.store.get(job.id)));
       if (j) current = j;
       if (isTerminal(current.status)) return { kind: 'finished', job: current, result: this.result(current) };
       if (input.signal?.aborted) {
@@ -107,7 +110,7 @@ export class JobService {
         const last = this.read(job.id, { limit: 1 }).lines[0]?.text;
         input.onWaitTick(current, last);
       }
-      await this.engine.nextEvent(job.id, Math.min(1000, deadline - Date.now()), input.signal);
+      fromEvent = await this.engine.nextEvent(job.id, Math.min(1000, deadline - Date.now()), input.signal);
     }
     return { kind: 'running', job: current, tail: this.read(job.id, { limit: 20 }) };
   }
