@@ -86,6 +86,17 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  if (!values.http && (values.host !== undefined || values.port !== undefined)) {
+    process.stderr.write(
+      '--host and --port apply to the HTTP transport: add --http (deckhand serve --http --port 8765).\n',
+    );
+    return 2;
+  }
+  const port = values.port === undefined ? 8765 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`--port must be a number from 0 to 65535, got "${String(values.port)}".\n`);
+    return 2;
+  }
   const logger = createLogger(config);
   // One failed callback deep inside a socket library must not take every client's session down with it.
   process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (deckhand keeps running)'));
@@ -105,11 +116,6 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => void stop(143));
 
   if (values.http) {
-    const port = values.port === undefined ? 8765 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      process.stderr.write(`--port must be a number from 0 to 65535, got "${String(values.port)}".\n`);
-      return 2;
-    }
     const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
     const handle = await serveHttp(app, logger, {
       host,

@@ -84,6 +84,10 @@ describe('deckhand CLI', () => {
     const noValue = await runCli(['serve', '--http', '--host'], { DECKHAND_HOME: home.dir });
     expect(noValue.code).toBe(2);
     expect(noValue.stderr).toContain('Option "--host" needs a value');
+    // --port alone would start the stdio server and ignore it: refused, saying what to add.
+    const noHttp = await runCli(['serve', '--port', '9999'], { DECKHAND_HOME: home.dir });
+    expect(noHttp.code).toBe(2);
+    expect(noHttp.stderr).toContain('add --http');
   });
 
   it('refuses a bad configuration with exit code 1 naming the variable', async () => {
