@@ -123,6 +123,7 @@ async function main(argv: string[]): Promise<number> {
       token: config.http.token,
       allowedHosts: config.http.allowedHosts,
       allowedOrigins: config.http.allowedOrigins,
+      sessionIdleMs: config.http.sessionIdleMs,
     });
     process.stderr.write(
       `deckhand ${packageVersion()}: MCP over Streamable HTTP at ${handle.url}${config.http.token ? ' (bearer token required)' : ''}\n`,

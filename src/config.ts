@@ -18,6 +18,8 @@ export interface Config {
     /** Extra Host header values to accept besides loopback names (DNS-rebinding guard). */
     readonly allowedHosts: readonly string[];
     readonly allowedOrigins: readonly string[];
+    /** A session with no request for this long (and none open) is closed: clients that vanish leak nothing. */
+    readonly sessionIdleMs: number;
   };
   readonly jobs: JobsConfig;
   /** MCP Tasks (experimental): remote-bash accepts task-augmented calls; DECKHAND_TASKS=off turns that off. */
@@ -78,6 +80,7 @@ const EnvSchema = z.object({
   DECKHAND_HTTP_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   DECKHAND_HTTP_ALLOWED_HOSTS: z.string().optional(),
   DECKHAND_HTTP_ALLOWED_ORIGINS: z.string().optional(),
+  DECKHAND_HTTP_SESSION_IDLE_S: int(1, 7 * 24 * 3600).default(1800),
   DECKHAND_MAX_JOBS: int(1, 256).default(8),
   DECKHAND_MAX_JOBS_PER_SERVER: int(1, 256).default(4),
   DECKHAND_JOB_TIMEOUT_S: int(1, 30 * 24 * 3600).default(3600),
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.ho
       token: e.DECKHAND_HTTP_TOKEN,
       allowedHosts: commaList(e.DECKHAND_HTTP_ALLOWED_HOSTS),
       allowedOrigins: commaList(e.DECKHAND_HTTP_ALLOWED_ORIGINS),
+      sessionIdleMs: e.DECKHAND_HTTP_SESSION_IDLE_S * 1000,
     }),
     tasks: e.DECKHAND_TASKS === 'on',
     jobs: Object.freeze({

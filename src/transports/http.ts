@@ -15,6 +15,8 @@ export interface HttpOptions {
   readonly allowedHosts?: readonly string[];
   readonly allowedOrigins?: readonly string[];
   readonly maxBodyBytes?: number;
+  /** Idle sessions are closed after this long (default 30 min). */
+  readonly sessionIdleMs?: number;
 }
 
 export interface HttpHandle {
@@ -27,6 +29,9 @@ export interface HttpHandle {
 interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
+  lastSeen: number;
+  /** Requests in flight, including a client's open GET notification stream: such a session is never idle. */
+  open: number;
 }
 
 export class HttpConfigError extends Error {}
@@ -68,7 +73,15 @@ export async function serveHttp(app: App, logger: Logger, opts: HttpOptions): Pr
       if ('error' in parsed) return deny(res, parsed.error);
       body = parsed.value;
     }
-    if (existing) return existing.transport.handleRequest(req, res, body);
+    if (existing) {
+      existing.lastSeen = Date.now();
+      existing.open++;
+      res.once('close', () => {
+        existing.open--;
+        existing.lastSeen = Date.now();
+      });
+      return existing.transport.handleRequest(req, res, body);
+    }
     if (sessionId !== undefined)
       return deny(res, { status: 404, message: 'Unknown or expired session: start a new one with initialize.' });
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
@@ -81,7 +94,7 @@ export async function serveHttp(app: App, logger: Logger, opts: HttpOptions): Pr
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server });
+        sessions.set(id, { transport, server, lastSeen: Date.now(), open: 0 });
         logger.info({ session: id }, 'http session opened');
       },
     });
@@ -105,6 +118,20 @@ export async function serveHttp(app: App, logger: Logger, opts: HttpOptions): Pr
     httpServer.once('error', reject);
     httpServer.listen(opts.port, opts.host, () => resolve());
   });
+  // A client that goes away without DELETE would otherwise keep its McpServer and subscriptions forever.
+  const idleMs = opts.sessionIdleMs ?? 30 * 60_000;
+  const sweeper = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [id, s] of sessions) {
+        if (s.open > 0 || now - s.lastSeen < idleMs) continue;
+        logger.info({ session: id }, 'http session idle: closing it');
+        void s.transport.close().catch(() => undefined);
+      }
+    },
+    Math.min(idleMs, 60_000),
+  );
+  sweeper.unref();
   const port = (httpServer.address() as AddressInfo).port;
   const shownHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
@@ -112,6 +139,7 @@ export async function serveHttp(app: App, logger: Logger, opts: HttpOptions): Pr
     port,
     sessionCount: () => sessions.size,
     async close() {
+      clearInterval(sweeper);
       for (const s of [...sessions.values()]) await s.transport.close().catch(() => undefined);
       sessions.clear();
       httpServer.closeAllConnections();

@@ -247,6 +247,40 @@ describe('deckhand serve --http', () => {
     }
   });
 
+  it('closes a session left idle (no request, no open stream) after DECKHAND_HTTP_SESSION_IDLE_S', async () => {
+    const home = tempHome();
+    const idle = await serveHttp({
+      DECKHAND_HOME: home.dir,
+      DECKHAND_HTTP_TOKEN: TOKEN,
+      DECKHAND_HTTP_SESSION_IDLE_S: '1',
+    });
+    const kept = await connect(idle.url);
+    try {
+      const init = await fetch(idle.url, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, ...auth },
+        body: JSON.stringify(INITIALIZE),
+      });
+      const sid = init.headers.get('mcp-session-id') as string;
+      expect(sid).toBeTruthy();
+      await init.text();
+      await new Promise((r) => setTimeout(r, 3000));
+      const after = await fetch(idle.url, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, ...auth, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
+      expect(after.status).toBe(404);
+      expect(idle.stderr()).not.toMatch(/uncaught|unhandled/i);
+      // The SDK client keeps its notification stream open: a session in use is never idle.
+      expect((await kept.client.listTools()).tools.length).toBeGreaterThan(0);
+    } finally {
+      await kept.client.close().catch(() => undefined);
+      await idle.stop();
+      home.cleanup();
+    }
+  });
+
   it('answers clear errors to requests that are not MCP', async () => {
     const noSession = await rawRequest(served.port, {
       headers: { ...MCP_HEADERS, ...auth, host: `127.0.0.1:${served.port}` },
