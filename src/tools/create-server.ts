@@ -8,6 +8,7 @@ import type { ToolDeps } from './deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './job-answer.js';
 import { guarded, ok } from './results.js';
 import { serverName } from './schemas.js';
+import { waitWithProgress } from './wait-progress.js';
 
 // Hetzner's label rules: keys with an optional DNS prefix, values of at most 63 characters.
 const LABEL_KEY =
@@ -111,7 +112,9 @@ export function registerCreateServerTool(server: McpServer, deps: ToolDeps): voi
       const svc = deps.provisioning;
       const running = await svc.activeJob('create-server', args.name);
       if (running) {
-        const job = await svc.wait(running, args.sync_wait_s * 1000, extra.signal);
+        const job = await waitWithProgress(deps, extra, running, (j) =>
+          svc.wait(j, args.sync_wait_s * 1000, extra.signal),
+        );
         return ok({ ...jobAnswer(job, true) }, `Joined the create-server job already under way. ${answerText(job)}`);
       }
       const plan = await svc.planCreate(args, extra.signal);
@@ -137,7 +140,9 @@ export function registerCreateServerTool(server: McpServer, deps: ToolDeps): voi
           );
         }
       }
-      const job = await svc.wait(await svc.submitCreate(plan, args), args.sync_wait_s * 1000, extra.signal);
+      const job = await waitWithProgress(deps, extra, await svc.submitCreate(plan, args), (j) =>
+        svc.wait(j, args.sync_wait_s * 1000, extra.signal),
+      );
       return ok({ ...jobAnswer(job), plan }, answerText(job));
     }),
   );

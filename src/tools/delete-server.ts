@@ -7,6 +7,7 @@ import type { ToolDeps } from './deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './job-answer.js';
 import { guarded, ok } from './results.js';
 import { serverName } from './schemas.js';
+import { waitWithProgress } from './wait-progress.js';
 
 export function registerDeleteServerTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -53,7 +54,9 @@ export function registerDeleteServerTool(server: McpServer, deps: ToolDeps): voi
       }
       const running = await svc.activeJob('delete-server', args.name);
       if (running) {
-        const job = await svc.wait(running, args.sync_wait_s * 1000, extra.signal);
+        const job = await waitWithProgress(deps, extra, running, (j) =>
+          svc.wait(j, args.sync_wait_s * 1000, extra.signal),
+        );
         return ok({ ...jobAnswer(job, true) }, `Joined the delete-server job already under way. ${answerText(job)}`);
       }
       const target = await svc.planDelete(args.name, extra.signal);
@@ -70,7 +73,9 @@ export function registerDeleteServerTool(server: McpServer, deps: ToolDeps): voi
       if (answer.asked && !answer.accepted) {
         return ok({ status: 'declined', target }, `Not deleted: the user did not confirm deleting ${what}.`);
       }
-      const job = await svc.wait(await svc.submitDelete(target), args.sync_wait_s * 1000, extra.signal);
+      const job = await waitWithProgress(deps, extra, await svc.submitDelete(target), (j) =>
+        svc.wait(j, args.sync_wait_s * 1000, extra.signal),
+      );
       return ok({ ...jobAnswer(job), target }, answerText(job));
     }),
   );

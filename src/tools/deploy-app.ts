@@ -6,6 +6,7 @@ import type { ToolDeps } from './deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './job-answer.js';
 import { guarded, ok } from './results.js';
 import { envMap, serverName } from './schemas.js';
+import { waitWithProgress } from './wait-progress.js';
 
 export function registerDeployAppTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -84,7 +85,9 @@ export function registerDeployAppTool(server: McpServer, deps: ToolDeps): void {
           `${r.warnings.map((w) => `note: ${w}\n`).join('')}--- compose.yml ---\n${r.compose}--- .env ---\n${r.env_file}`;
         return ok({ status: 'dry_run', result: { ...r } }, text);
       }
-      const job = await deps.apps.wait(await deps.apps.submitDeploy(req), args.sync_wait_s * 1000, extra.signal);
+      const job = await waitWithProgress(deps, extra, await deps.apps.submitDeploy(req), (j) =>
+        deps.apps.wait(j, args.sync_wait_s * 1000, extra.signal),
+      );
       return ok({ ...jobAnswer(job) }, answerText(job));
     }),
   );

@@ -6,6 +6,7 @@ import type { ToolDeps } from './deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './job-answer.js';
 import { guarded, ok } from './results.js';
 import { serverName } from './schemas.js';
+import { waitWithProgress } from './wait-progress.js';
 
 export function registerSetupServerTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -44,7 +45,9 @@ export function registerSetupServerTool(server: McpServer, deps: ToolDeps): void
     },
     guarded(async (args, extra) => {
       const { job: queued, joined } = await deps.setup.submit(args);
-      const job = await deps.setup.wait(queued, args.sync_wait_s * 1000, extra.signal);
+      const job = await waitWithProgress(deps, extra, queued, (j) =>
+        deps.setup.wait(j, args.sync_wait_s * 1000, extra.signal),
+      );
       return ok({ ...jobAnswer(job, joined) }, answerText(job));
     }),
   );

@@ -8,6 +8,7 @@ import type { ToolDeps } from './deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './job-answer.js';
 import { guarded, ok } from './results.js';
 import { serverName } from './schemas.js';
+import { waitWithProgress } from './wait-progress.js';
 
 export function registerUndeployAppTool(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -59,10 +60,9 @@ export function registerUndeployAppTool(server: McpServer, deps: ToolDeps): void
           hint: 'Ask the user, then call it again with "confirm": true.',
         });
       }
-      const job = await deps.apps.wait(
-        await deps.apps.submitUndeploy(args.server, args.app, args.remove_data),
-        args.sync_wait_s * 1000,
-        extra.signal,
+      const submitted = await deps.apps.submitUndeploy(args.server, args.app, args.remove_data);
+      const job = await waitWithProgress(deps, extra, submitted, (j) =>
+        deps.apps.wait(j, args.sync_wait_s * 1000, extra.signal),
       );
       return ok({ ...jobAnswer(job) }, answerText(job));
     }),

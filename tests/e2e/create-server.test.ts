@@ -165,6 +165,23 @@ describe('create-server and delete-server against the fake Hetzner API', () => {
     expect(gone.status).toBe('completed');
   });
 
+  it('sends progress notifications naming the steps while the call waits for the server, none after the answer', async () => {
+    const progress: { progress: number; message?: string }[] = [];
+    const result = await mcp.client.callTool(
+      { name: 'create-server', arguments: { name: 'prog-1', sync_wait_s: 60 } },
+      undefined,
+      { onprogress: (p) => progress.push(p), timeout: 90_000 },
+    );
+    const answered = progress.length;
+    expect(structured<Answer>(result as never).status).toBe('completed');
+    expect(answered).toBeGreaterThanOrEqual(2);
+    const values = progress.map((p) => p.progress);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    expect(progress.map((p) => p.message ?? '').join('\n')).toMatch(/create-server|wait-for-actions|wait-for-ssh/);
+    await call('list-servers', {});
+    expect(progress).toHaveLength(answered);
+  });
+
   it('waits out a 429 on the create', async () => {
     const f = cloud.fake.inject({
       kind: 'status',
