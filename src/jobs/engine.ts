@@ -5,6 +5,7 @@ import { DeckhandError } from '../errors.js';
 import type { JobContext, JobHandler, HandlerOutcome, StopReason } from './handler.js';
 import { jobDir, JobLogWriter } from './job-log.js';
 import { EngineLease } from './lease.js';
+import { applyOutcome, outcomeLine } from './outcome.js';
 import type { JobStore } from './store.js';
 import * as T from './types.js';
 import type { Job, NewJob } from './types.js';
@@ -284,43 +285,9 @@ export class JobEngine {
   private async finish(id: string, o: HandlerOutcome, log: JobLogWriter): Promise<void> {
     if (o.kind === 'abandon') return;
     const now = new Date();
-    const summary: Record<HandlerOutcome['kind'], string> = {
-      exit: '',
-      completed: 'completed',
-      failed: 'failed',
-      cancelled: 'cancelled',
-      timeout: 'timed out',
-      lost: 'lost',
-      requeue: 'requeued',
-      abandon: '',
-    };
-    if (o.kind === 'exit') log.add('system', `exit status ${o.exit_code}`);
-    else
-      log.add(
-        'system',
-        `job ${summary[o.kind]}${'message' in o ? `: ${o.message}` : 'error' in o ? `: ${o.error.message}` : ''}`,
-      );
+    log.add('system', outcomeLine(o));
     log.flush();
-    const job = await this.opts.store.update(id, (j) => {
-      if (T.isTerminal(j.status)) return undefined;
-      switch (o.kind) {
-        case 'exit':
-          return T.exitJob(j, o.exit_code, now, o.result);
-        case 'completed':
-          return T.completeJob(j, now, o.result);
-        case 'failed':
-          return T.failJob(j, o.error, now, { exit_code: o.exit_code ?? null, result: o.result });
-        case 'cancelled':
-          return T.cancelJob(j, now, o.message, { exit_code: o.exit_code ?? null, result: o.result });
-        case 'timeout':
-          return { ...T.timeoutJob(j, now, o.message), result: o.result ?? null };
-        case 'lost':
-          return T.loseJob(j, now, o.message);
-        case 'requeue':
-          // The queue never starts a job with a cancel request, so one asked for meanwhile must end it here.
-          return j.cancel_requested_at ? T.cancelJob(j, now, 'Cancelled before the command started.') : T.requeueJob(j);
-      }
-    });
+    const job = await this.opts.store.update(id, (j) => applyOutcome(j, o, now));
     if (job) this.events.emit('job', job);
     if (o.cleanup) await o.cleanup().catch((err: unknown) => this.opts.onError?.(err, `cleanup of ${id}`));
   }
