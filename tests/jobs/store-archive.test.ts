@@ -1,12 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobArchive } from '../../src/jobs/archive.js';
 import { LowdbJobStore, type JobFilter } from '../../src/jobs/store.js';
 import * as T from '../../src/jobs/types.js';
 import type { Job } from '../../src/jobs/types.js';
 import { AtomicJsonFile } from '../../src/store/document.js';
+import { ROOT } from '../helpers/mcp.js';
 
 let home: string;
 beforeEach(() => {
@@ -130,6 +133,26 @@ describe('LowdbJobStore with an archive', () => {
       next_cursor: null,
     });
     expect((await store.list({}, 100)).jobs).toHaveLength(20);
+  });
+
+  it('loses no job when a process is SIGKILLed between the archive append and the rewrite', async () => {
+    const store = new LowdbJobStore(home, { keepFinished: 3, keepDays: 3650 });
+    const jobs = await history(store, 30);
+    const url = (f: string) => JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', f)).href);
+    const script = `
+      const { LowdbJobStore } = await import(${url('jobs/store.js')});
+      const { AtomicJsonFile } = await import(${url('store/document.js')});
+      AtomicJsonFile.prototype.writeStamped = async () => process.kill(process.pid, 'SIGKILL');
+      await new LowdbJobStore(process.argv[1], { keepFinished: 3, keepDays: 3650 }).prune();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, home], { encoding: 'utf8' });
+    expect(r.signal, r.stderr).toBe('SIGKILL');
+    expect(archivedIds().length).toBeGreaterThan(0);
+    // A fresh process (the next deckhand) takes over the dead holder's lock, finds every job once, and prunes again.
+    const next = new LowdbJobStore(home, { keepFinished: 3, keepDays: 3650 });
+    expect(await listAll(next, {}, 8)).toEqual(jobs.map((j) => j.id).reverse());
+    expect(await next.prune(at(100))).toBe(archivedIds().length / 2);
+    for (const j of jobs) expect(await next.get(j.id)).toEqual(j);
+    expect(await listAll(next, {}, 8)).toEqual(jobs.map((j) => j.id).reverse());
   });
 
   it('does not let a change that mutates the record it is given alter the stored one when it fails', async () => {
