@@ -128,7 +128,8 @@ export interface DocumentOptions<T> {
 /**
  * A JSON document shared by several deckhand processes (each MCP client starts its own).
  * Every change takes a cross-process lock, re-reads the file, applies the change and writes it back,
- * so two processes never lose each other's writes.
+ * so two processes never lose each other's writes. "Re-reads" is a stat when the file is still the version this
+ * process last wrote or read: parsing it again would cost as much as the write on a large document.
  */
 export class SharedDocument<T extends object> {
   private readonly adapter: AtomicJsonFile<T>;
