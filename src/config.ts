@@ -85,7 +85,9 @@ const EnvSchema = z.object({
   DECKHAND_MAX_JOBS_PER_SERVER: int(1, 256).default(4),
   DECKHAND_JOB_TIMEOUT_S: int(1, 30 * 24 * 3600).default(3600),
   DECKHAND_JOB_LOG_MAX_BYTES: int(64 * 1024, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
-  DECKHAND_JOBS_RETAIN: int(1, 100_000).default(500),
+  // Finished jobs kept in jobs.json, rewritten whole by every store write; older ones are as quick to read from the
+  // indexed archive, so a few recent ones suffice (100 cost no more per write than none; 500 doubled it).
+  DECKHAND_JOBS_RETAIN: int(1, 100_000).default(100),
   DECKHAND_JOBS_RETAIN_DAYS: int(0, 3650).default(14),
   DECKHAND_REMOTE_KEEP_FAILED_H: int(0, 24 * 365).default(24),
   DECKHAND_TASKS: z.enum(['on', 'off']).default('on'),

@@ -1,10 +1,27 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Low, type Adapter } from 'lowdb';
+import type { Adapter } from 'lowdb';
 import lockfile from 'proper-lockfile';
-import writeFileAtomic from 'write-file-atomic';
 import { DeckhandError } from '../errors.js';
+
+/** What tells two versions of a file apart: every write renames a new inode into place. */
+export interface FileStamp {
+  readonly ino: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly size: number;
+}
+
+function stampOf(st: FileStamp): FileStamp {
+  return { ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size };
+}
+
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.size === b.size;
+}
+
+let tmpSeq = 0;
 
 /**
  * A JSON file adapter for lowdb that writes atomically with fsync and 0600 permissions.
@@ -15,15 +32,33 @@ export class AtomicJsonFile<T> implements Adapter<T> {
     private readonly file: string,
     /** Says what is wrong with parsed data that is not a T, or undefined when it is fine. */
     private readonly check: (data: unknown) => string | undefined = () => undefined,
+    /** Indentation of the written JSON: 0 writes it compact. */
+    private readonly indent = 1,
   ) {}
 
   async read(): Promise<T | null> {
-    let text: string;
+    return (await this.readStamped())?.data ?? null;
+  }
+
+  /**
+   * The data with the stamp of the very file it was read from (one descriptor for both), so a cache keyed by the
+   * stamp never pairs it with another version's data. Null when the file is missing or empty.
+   */
+  async readStamped(): Promise<{ stamp: FileStamp; data: T } | null> {
+    let fh;
     try {
-      text = await fs.readFile(this.file, 'utf8');
+      fh = await fs.open(this.file, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
+    }
+    let text: string;
+    let stamp: FileStamp;
+    try {
+      stamp = stampOf(await fh.stat());
+      text = await fh.readFile('utf8');
+    } finally {
+      await fh.close();
     }
     if (text.trim() === '') return null;
     let data: unknown;
@@ -43,29 +78,76 @@ export class AtomicJsonFile<T> implements Adapter<T> {
         hint: 'Restore it from a backup or move it aside; deckhand will not overwrite it.',
       });
     }
-    return data as T;
+    return { stamp, data: data as T };
   }
 
   async write(data: T): Promise<void> {
-    await writeFileAtomic(this.file, JSON.stringify(data, null, 1) + '\n', { mode: 0o600, fsync: true });
+    await this.writeStamped(data);
   }
+
+  /**
+   * Writes a temp file (fsynced, 0600) and renames it into place. Answers the stamp of the file now in place when
+   * it is ours, or undefined when another inode is already there (a writer that broke our lock as stale).
+   */
+  async writeStamped(data: T): Promise<FileStamp | undefined> {
+    const text = JSON.stringify(data, null, this.indent || undefined) + '\n';
+    const tmp = `${this.file}.${process.pid}.${++tmpSeq}.tmp`;
+    let ino: number;
+    try {
+      const fh = await fs.open(tmp, 'wx', 0o600);
+      try {
+        await fh.chmod(0o600);
+        await fh.writeFile(text);
+        await fh.sync();
+        ino = (await fh.stat()).ino;
+      } finally {
+        await fh.close();
+      }
+      await fs.rename(tmp, this.file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+    const st = await fs.stat(this.file);
+    return st.ino === ino ? stampOf(st) : undefined;
+  }
+}
+
+export interface DocumentOptions<T> {
+  /** Says what is wrong with parsed data that is not a T, or undefined when it is fine. */
+  readonly check?: ((data: unknown) => string | undefined) | undefined;
+  /** Indentation of the written JSON (default 1); 0 writes it compact. */
+  readonly indent?: number | undefined;
+  /**
+   * A copy of the cached data that update's change may mutate while the cache stays as the file holds it.
+   * Defaults to a deep copy; a document whose changes replace parts rather than mutate them can copy less.
+   */
+  readonly draft?: ((data: T) => T) | undefined;
 }
 
 /**
  * A JSON document shared by several deckhand processes (each MCP client starts its own).
  * Every change takes a cross-process lock, re-reads the file, applies the change and writes it back,
- * so two processes never lose each other's writes.
+ * so two processes never lose each other's writes. "Re-reads" is a stat when the file is still the version this
+ * process last wrote or read: parsing it again would cost as much as the write on a large document.
  */
 export class SharedDocument<T extends object> {
   private readonly adapter: AtomicJsonFile<T>;
-  private cache: { ino: number; mtimeMs: number; ctimeMs: number; size: number; data: T } | undefined;
+  private readonly draft: (data: T) => T;
+  /** Always data exactly as the file with this stamp holds it: never a draft, never a write that may have failed. */
+  private cache: { stamp: FileStamp; data: T } | undefined;
+  /** Updates of this process, one at a time: they would otherwise poll for the lock file each other holds. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly file: string,
     private readonly defaults: () => T,
-    check?: (data: unknown) => string | undefined,
+    checkOrOptions?: ((data: unknown) => string | undefined) | DocumentOptions<T>,
   ) {
-    this.adapter = new AtomicJsonFile<T>(file, check);
+    const o: DocumentOptions<T> =
+      typeof checkOrOptions === 'function' ? { check: checkOrOptions } : (checkOrOptions ?? {});
+    this.adapter = new AtomicJsonFile<T>(file, o.check, o.indent ?? 1);
+    this.draft = o.draft ?? ((d) => structuredClone(d));
   }
 
   get path(): string {
@@ -74,45 +156,46 @@ export class SharedDocument<T extends object> {
 
   /** A fresh view of the document; cached by inode, times and size so frequent readers stay cheap. */
   async read(): Promise<T> {
+    return (await this.current()) ?? this.defaults();
+  }
+
+  /** The file's data, parsed again only when its stamp differs from the cached one's; undefined when it is missing. */
+  private async current(): Promise<T | undefined> {
     let st;
     try {
       st = await fs.stat(this.file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.defaults();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
     // Every write renames a new file into place, so the inode tells writes apart even where mtime is coarse
     // and a re-pin leaves the size unchanged.
-    const key = { ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, size: st.size };
-    const c = this.cache;
-    if (c && c.ino === key.ino && c.mtimeMs === key.mtimeMs && c.ctimeMs === key.ctimeMs && c.size === key.size) {
-      return c.data;
-    }
-    const { data } = await this.load();
-    this.cache = { ...key, data };
-    return data;
-  }
-
-  /**
-   * The document as the file holds it now, in a lowdb instance of its own: a shared one would let concurrent
-   * reads and updates swap each other's `data`, and lowdb's read() keeps the previous data when the file is
-   * missing, which would write servers back into a file the user moved aside.
-   */
-  private async load(): Promise<Low<T>> {
-    const db = new Low<T>(this.adapter, this.defaults());
-    await db.read();
-    return db;
+    if (this.cache && sameStamp(this.cache.stamp, st)) return this.cache.data;
+    const got = await this.adapter.readStamped();
+    if (!got) return undefined;
+    this.cache = got;
+    return got.data;
   }
 
   /** Applies `change` under the lock. The change may mutate the draft and return a value. */
-  async update<R>(change: (draft: T) => R): Promise<R> {
+  update<R>(change: (draft: T) => R): Promise<R> {
+    const run = this.queue.then(() => this.locked(change));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async locked<R>(change: (draft: T) => R): Promise<R> {
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     const release = await this.lock();
     try {
-      const db = await this.load();
-      const result = change(db.data);
-      await db.write();
-      this.cache = undefined;
+      // Under the lock the file cannot change, so a cached copy with the file's stamp is the file: no re-parse. The
+      // change works on a copy, so neither a throwing change nor a failed write leaves the cache half-changed, and
+      // readers meanwhile see the file as it is.
+      const base = await this.current();
+      const draft = base ? this.draft(base) : this.defaults();
+      const result = change(draft);
+      const stamp = await this.adapter.writeStamped(draft);
+      if (stamp) this.cache = { stamp, data: draft };
       return result;
     } finally {
       await fs.rm(this.ownerFile, { force: true }).catch(() => undefined);

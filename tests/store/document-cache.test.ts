@@ -1,0 +1,153 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AtomicJsonFile, SharedDocument } from '../../src/store/document.js';
+import { tempHome } from '../helpers/home.js';
+import { ROOT } from '../helpers/mcp.js';
+
+const DOCUMENT_JS = pathToFileURL(path.join(ROOT, 'dist', 'store', 'document.js')).href;
+
+interface Doc {
+  items: string[];
+}
+
+/** Another process changing the document (`change` is the body of a function of `d`), as another deckhand would. */
+function writeFromAnotherProcess(file: string, change: string): void {
+  const script = `
+    const { SharedDocument } = await import(${JSON.stringify(DOCUMENT_JS)});
+    const doc = new SharedDocument(process.argv[1], () => ({ items: [] }));
+    await doc.update((d) => { ${change} });`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, file], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+}
+
+const onDisk = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Doc;
+
+describe('SharedDocument cache', () => {
+  let tmp: { dir: string; cleanup(): void };
+  let file: string;
+  beforeEach(() => {
+    tmp = tempHome();
+    file = path.join(tmp.dir, 'doc.json');
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    tmp.cleanup();
+  });
+
+  it('does not parse the file again for an update after its own write, but does after another process wrote', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    const reads = vi.spyOn(AtomicJsonFile.prototype, 'readStamped');
+    await doc.update((d) => void d.items.push('a'));
+    await doc.update((d) => void d.items.push('b'));
+    expect(await doc.read()).toEqual({ items: ['a', 'b'] });
+    expect(reads).toHaveBeenCalledTimes(0);
+
+    writeFromAnotherProcess(file, "d.items.push('theirs')");
+    await doc.update((d) => void d.items.push('c'));
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(onDisk(file).items).toEqual(['a', 'b', 'theirs', 'c']);
+    expect(await doc.read()).toEqual({ items: ['a', 'b', 'theirs', 'c'] });
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
+  it('notices a rewrite by another process that keeps the size (a new inode)', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    await doc.update((d) => void d.items.push('x'));
+    const size = fs.statSync(file).size;
+    writeFromAnotherProcess(file, "d.items[0] = 'y'");
+    expect(fs.statSync(file).size).toBe(size);
+    expect(await doc.read()).toEqual({ items: ['y'] });
+    await doc.update((d) => void d.items.push('z'));
+    expect(onDisk(file).items).toEqual(['y', 'z']);
+  });
+
+  it('leaves the cache and the file as they were when the change throws', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    await doc.update((d) => void d.items.push('a'));
+    await expect(
+      doc.update((d) => {
+        d.items.push('half');
+        d.items.splice(0, 1);
+        throw new Error('change failed');
+      }),
+    ).rejects.toThrow('change failed');
+    expect(await doc.read()).toEqual({ items: ['a'] });
+    expect(onDisk(file)).toEqual({ items: ['a'] });
+    await doc.update((d) => void d.items.push('b'));
+    expect(onDisk(file)).toEqual({ items: ['a', 'b'] });
+  });
+
+  it('leaves the cache as the file holds it when a write fails, before or after the rename', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    await doc.update((d) => void d.items.push('a'));
+    const real = AtomicJsonFile.prototype.writeStamped;
+    const write = vi.spyOn(AtomicJsonFile.prototype, 'writeStamped');
+    write.mockRejectedValueOnce(Object.assign(new Error('no space left'), { code: 'ENOSPC' }));
+    await expect(doc.update((d) => void d.items.push('lost'))).rejects.toThrow('no space left');
+    expect(await doc.read()).toEqual({ items: ['a'] });
+    expect(onDisk(file)).toEqual({ items: ['a'] });
+
+    // Written, then failed (say, the stat after the rename): the file is the truth, and the next read sees it.
+    write.mockImplementationOnce(async function (this: AtomicJsonFile<Doc>, data: Doc) {
+      await real.call(this, data);
+      throw new Error('stat failed');
+    });
+    await expect(doc.update((d) => void d.items.push('b'))).rejects.toThrow('stat failed');
+    expect(await doc.read()).toEqual({ items: ['a', 'b'] });
+    await doc.update((d) => void d.items.push('c'));
+    expect(onDisk(file)).toEqual({ items: ['a', 'b', 'c'] });
+    expect(fs.readdirSync(tmp.dir).sort()).toEqual(['doc.json']);
+  });
+
+  it('shows readers the document as written while a change is being written, never the draft', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    await doc.update((d) => void d.items.push('a'));
+    let letWrite!: () => void;
+    const gate = new Promise<void>((r) => (letWrite = r));
+    const real = AtomicJsonFile.prototype.writeStamped;
+    vi.spyOn(AtomicJsonFile.prototype, 'writeStamped').mockImplementationOnce(async function (
+      this: AtomicJsonFile<Doc>,
+      data: Doc,
+    ) {
+      await gate;
+      return real.call(this, data);
+    });
+    const pending = doc.update((d) => void d.items.push('b'));
+    await new Promise((r) => setTimeout(r, 50));
+    const seen = await doc.read();
+    expect(seen).toEqual({ items: ['a'] });
+    letWrite();
+    await pending;
+    expect(await doc.read()).toEqual({ items: ['a', 'b'] });
+    // What the reader was given earlier did not change under it.
+    expect(seen).toEqual({ items: ['a'] });
+  });
+
+  it('applies concurrent updates of one process one after another, losing none', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    const n = 40;
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        doc.update((d) => {
+          d.items.push(String(i));
+          return d.items.length;
+        }),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(onDisk(file).items).toEqual(Array.from({ length: n }, (_, i) => String(i)));
+  });
+
+  it('writes compact JSON when asked, indented by default, 0600 either way', async () => {
+    const compact = new SharedDocument<Doc>(file, () => ({ items: [] }), { indent: 0 });
+    await compact.update((d) => void d.items.push('a', 'b'));
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"items":["a","b"]}\n');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const indented = new SharedDocument<Doc>(path.join(tmp.dir, 'other.json'), () => ({ items: [] }));
+    await indented.update((d) => void d.items.push('a'));
+    expect(fs.readFileSync(path.join(tmp.dir, 'other.json'), 'utf8')).toBe('{\n "items": [\n  "a"\n ]\n}\n');
+  });
+});
