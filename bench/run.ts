@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const home = tempHome();
   let mcp: StdioSession | undefined;
   try {
-    mcp = await startStdio({ DECKHAND_HOME: home.dir, DECKHAND_LOG_LEVEL: 'error', DECKHAND_JOBS_RETAIN: '20000' });
+    mcp = await startStdio({ DECKHAND_HOME: home.dir, DECKHAND_LOG_LEVEL: 'error' });
     const added = await mcp.call('add-server', {
       name: 'bench',
       host: sshd.host,
