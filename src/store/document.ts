@@ -1,3 +1,4 @@
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,23 +93,25 @@ export class AtomicJsonFile<T> implements Adapter<T> {
   async writeStamped(data: T): Promise<FileStamp | undefined> {
     const text = JSON.stringify(data, null, this.indent || undefined) + '\n';
     const tmp = `${this.file}.${process.pid}.${++tmpSeq}.tmp`;
+    // Synchronous on purpose: a write is a few small syscalls and an fsync (~1 ms together), and every store write
+    // is on the path of a command; eight thread-pool round trips cost more than that on a busy machine.
     let ino: number;
     try {
-      const fh = await fs.open(tmp, 'wx', 0o600);
+      const fd = fsSync.openSync(tmp, 'wx', 0o600);
       try {
-        await fh.chmod(0o600);
-        await fh.writeFile(text);
-        await fh.sync();
-        ino = (await fh.stat()).ino;
+        fsSync.fchmodSync(fd, 0o600);
+        fsSync.writeFileSync(fd, text);
+        fsSync.fsyncSync(fd);
+        ino = fsSync.fstatSync(fd).ino;
       } finally {
-        await fh.close();
+        fsSync.closeSync(fd);
       }
-      await fs.rename(tmp, this.file);
+      fsSync.renameSync(tmp, this.file);
     } catch (err) {
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      fsSync.rmSync(tmp, { force: true });
       throw err;
     }
-    const st = await fs.stat(this.file);
+    const st = fsSync.statSync(this.file);
     return st.ino === ino ? stampOf(st) : undefined;
   }
 }
@@ -198,7 +201,11 @@ export class SharedDocument<T extends object> {
       if (stamp) this.cache = { stamp, data: draft };
       return result;
     } finally {
-      await fs.rm(this.ownerFile, { force: true }).catch(() => undefined);
+      try {
+        fsSync.rmSync(this.ownerFile, { force: true });
+      } catch {
+        // The next holder overwrites it; a stale record never matches another lock's inode.
+      }
       await release().catch(() => undefined);
     }
   }
@@ -248,10 +255,12 @@ export class SharedDocument<T extends object> {
 
   /** Written whole (temp file + rename): a holder killed while writing it must not leave an unreadable record. */
   private async recordOwner(): Promise<void> {
-    const ino = (await fs.stat(`${this.file}.lock`)).ino;
+    // Synchronous for the same reason as the document write: tiny, and on every command's path.
+    const ino = fsSync.statSync(`${this.file}.lock`).ino;
     const tmp = `${this.ownerFile}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify({ pid: process.pid, host: os.hostname(), ino }), { mode: 0o600 });
-    await fs.rename(tmp, this.ownerFile);
+    fsSync.writeFileSync(tmp, JSON.stringify({ pid: process.pid, host: os.hostname(), ino }), { mode: 0o600 });
+    fsSync.renameSync(tmp, this.ownerFile);
+    return Promise.resolve();
   }
 
   private async breakDeadHolder(): Promise<void> {
