@@ -10,10 +10,13 @@ import {
   type RecordEntry,
 } from './log-records.js';
 
-/** Entries read at once when walking an index. */
+/**
+ * Entries and bytes read at once when walking a segment: few at first (most reads want a few lines at one end),
+ * doubling up to these as a scan goes on.
+ */
 const ENTRY_CHUNK = 512;
-/** Payload read at once when walking records forward: several records per read. */
 const DATA_CHUNK = 256 * 1024;
+const FIRST_ENTRIES = 8;
 
 /**
  * Reads one v2 segment (log-records.ts) through its index. Only entries whose bytes are all in the .log file count:
@@ -84,8 +87,9 @@ export class IndexedSegment {
 
   /** Lines newest first; `back` is how many bytes of the segment lie from the line's start to its end. */
   scanBackward(visit: (l: DecodedLine, back: number) => boolean): void {
-    for (let hi = this.entries; hi > 0; hi -= ENTRY_CHUNK) {
-      const batch = this.entryRange(Math.max(0, hi - ENTRY_CHUNK), hi);
+    let step = FIRST_ENTRIES;
+    for (let hi = this.entries; hi > 0; hi -= step, step = Math.min(ENTRY_CHUNK, step * 2)) {
+      const batch = this.entryRange(Math.max(0, hi - step), hi);
       for (let i = batch.length - 1; i >= 0; i--) {
         const e = batch[i];
         if (!e) return;
@@ -111,17 +115,20 @@ export class IndexedSegment {
 
   /** Lines with seq > `after` in order, until `visit` returns false. */
   scanForward(after: number, visit: (l: DecodedLine) => boolean): void {
-    for (let i = this.seek(after); i < this.entries;) {
-      const batch = this.entryRange(i, Math.min(this.entries, i + ENTRY_CHUNK));
+    let step = FIRST_ENTRIES;
+    let chunk = 0;
+    for (let i = this.seek(after); i < this.entries; step = Math.min(ENTRY_CHUNK, step * 2)) {
+      const batch = this.entryRange(i, Math.min(this.entries, i + step));
       let j = 0;
       while (j < batch.length) {
         const first = batch[j];
         if (!first) return;
         // Consecutive records are adjacent in the .log file: read as many as fit a chunk in one call.
+        chunk = Math.min(DATA_CHUNK, Math.max(chunk * 2, 64 * 1024));
         let k = j + 1;
         while (k < batch.length) {
           const e = batch[k];
-          if (!e || e.start !== recordEnd(batch[k - 1]!) || recordEnd(e) - first.start > DATA_CHUNK) break;
+          if (!e || e.start !== recordEnd(batch[k - 1]!) || recordEnd(e) - first.start > chunk) break;
           k++;
         }
         const last = batch[k - 1]!;

@@ -1,7 +1,15 @@
 import { omittedMarker } from '../util/format.js';
 import type { DecodedLine } from './log-format.js';
 import type { LogLine } from './log-format.js';
-import { firstLine, lastLine, listSegments, scanBackward, scanForward, segmentBytes } from './log-segments.js';
+import {
+  firstLine,
+  lastLine,
+  lastSeq as segmentLastSeq,
+  listSegments,
+  scanBackward,
+  scanForward,
+  segmentBytes,
+} from './log-segments.js';
 
 export interface ReadOptions {
   /** Lines after this seq (exclusive); without it, the last `limit` lines. */
@@ -38,7 +46,7 @@ function lastSeq(segs: Segment[]): number {
   for (let i = segs.length - 1; i >= 0; i--) {
     const s = segs[i] as Segment;
     if (s.size === 0) continue;
-    const seq = lastLine(s.file)?.seq;
+    const seq = segmentLastSeq(s.file);
     if (seq) return seq;
   }
   return 0;
@@ -50,7 +58,6 @@ export function readLog(dir: string, opts: ReadOptions): ReadResult {
   const total = lastSeq(segs);
   const log_bytes = segs.reduce((n, s) => n + s.size, 0);
   const budget = opts.scanBudgetBytes ?? 32 * 1024 * 1024;
-  const marker = segs.length > 1 ? capMarker(dir) : undefined;
   const want = (l: DecodedLine) =>
     (opts.stream === undefined || opts.stream === 'all' || l.stream === opts.stream || l.stream === 'system') &&
     (!opts.grep || opts.grep.test(l.text));
@@ -62,6 +69,8 @@ export function readLog(dir: string, opts: ReadOptions): ReadResult {
       total_lines: total,
       log_bytes,
     };
+  // Only a read that returns lines needs the marker (reading it costs a look at both sides of the gap).
+  const marker = segs.length > 1 ? capMarker(dir) : undefined;
 
   if (opts.cursor === undefined) {
     const picked: DecodedLine[] = [];

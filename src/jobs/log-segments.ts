@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DecodedLine } from './log-format.js';
 import { IndexedSegment } from './log-index.js';
 import { scanBackwardV1, scanForwardV1 } from './log-legacy.js';
-import { indexPath } from './log-records.js';
+import { indexPath, lastSeqOf } from './log-records.js';
 
 /** A job log is a head segment plus rolling tail segments; this lists them (their .log files) in order. */
 export function listSegments(dir: string): string[] {
@@ -71,6 +71,19 @@ export function scanForward(file: string, after: number, visit: (line: DecodedLi
   if (!seg) return;
   try {
     seg.scanForward(after, visit);
+  } finally {
+    seg.close();
+  }
+}
+
+/** The seq of a segment's newest complete line (0 for none): for v2 from its last index entry alone. */
+export function lastSeq(file: string): number {
+  if (isLegacySegment(file)) return lastLine(file)?.seq ?? 0;
+  const seg = IndexedSegment.open(file, indexPath(file));
+  if (!seg) return 0;
+  try {
+    const e = seg.last();
+    return e ? lastSeqOf(e) : 0;
   } finally {
     seg.close();
   }
