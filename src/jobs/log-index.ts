@@ -75,6 +75,11 @@ export class IndexedSegment {
     return out;
   }
 
+  /** A damaged entry (never written so by the writer) ends a walk instead of asking for bytes that are not there. */
+  private fits(e: RecordEntry | undefined): e is RecordEntry {
+    return e !== undefined && recordEnd(e) <= this.dataSize;
+  }
+
   last(): RecordEntry | undefined {
     return this.entries > 0 ? this.entry(this.entries - 1) : undefined;
   }
@@ -92,7 +97,7 @@ export class IndexedSegment {
       const batch = this.entryRange(Math.max(0, hi - step), hi);
       for (let i = batch.length - 1; i >= 0; i--) {
         const e = batch[i];
-        if (!e) return;
+        if (!this.fits(e)) return;
         const done = forEachLineBackward(e, this.payload(e), (l, at) => visit(l, this.dataSize - e.start - at));
         if (!done) return;
       }
@@ -122,13 +127,13 @@ export class IndexedSegment {
       let j = 0;
       while (j < batch.length) {
         const first = batch[j];
-        if (!first) return;
+        if (!this.fits(first)) return;
         // Consecutive records are adjacent in the .log file: read as many as fit a chunk in one call.
         chunk = Math.min(DATA_CHUNK, Math.max(chunk * 2, 64 * 1024));
         let k = j + 1;
         while (k < batch.length) {
           const e = batch[k];
-          if (!e || e.start !== recordEnd(batch[k - 1]!) || recordEnd(e) - first.start > chunk) break;
+          if (!this.fits(e) || e.start !== recordEnd(batch[k - 1]!) || recordEnd(e) - first.start > chunk) break;
           k++;
         }
         const last = batch[k - 1]!;
