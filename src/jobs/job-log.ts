@@ -12,6 +12,8 @@ import { isJobId } from './types.js';
 export interface LogLimits {
   /** Total bytes kept per job: half for the head, half for the rolling tail. */
   readonly maxBytes: number;
+  /** At most one 'lines' event per this many ms while lines keep coming (default 100; 0: one per flush). */
+  readonly announceMs?: number;
 }
 
 /** Where a job's files live; the id is validated before it ever becomes a path. */
@@ -47,6 +49,8 @@ export class JobLogWriter {
   private recTs = 0;
   private recFirstSeq = 0;
   private recStartOff = 0;
+  private lastAnnounce = -Infinity;
+  private announceTimer: NodeJS.Timeout | undefined;
   seq = 0;
   readonly offsets: Offsets = { out: 0, err: 0, outN: 0, errN: 0 };
 
@@ -239,6 +243,28 @@ export class JobLogWriter {
     if (this.entries.length > 64 * 1024) this.entries = Buffer.allocUnsafe(64 * ENTRY_BYTES);
     this.dataSize += bytes;
     this.segmentSize += bytes + entryBytes;
+    this.announce();
+  }
+
+  /**
+   * Tells listeners there are new lines: at once after a quiet spell, then at most once per `announceMs` with a
+   * last event for the lines of the end of a burst. A streaming job flushes every SSH packet (thousands a second);
+   * every event wakes waiting readers (get-job-status with wait_s, progress), which re-read the job record and the
+   * log, and a client that calls again at once would otherwise keep them busy on every packet.
+   */
+  private announce(): void {
+    if (!this.events || this.announceTimer) return;
+    const gap = this.limits.announceMs ?? 100;
+    const wait = this.lastAnnounce + gap - performance.now();
+    if (wait <= 0) return this.emitLines();
+    this.announceTimer = setTimeout(() => this.emitLines(), wait);
+    this.announceTimer.unref();
+  }
+
+  private emitLines(): void {
+    clearTimeout(this.announceTimer);
+    this.announceTimer = undefined;
+    this.lastAnnounce = performance.now();
     this.events?.emit('lines', this.jobId, this.seq);
   }
 
@@ -273,6 +299,8 @@ export class JobLogWriter {
   close(): void {
     this.flush();
     this.closeFiles();
+    // The last lines are announced now, not after the writer is gone.
+    if (this.announceTimer) this.emitLines();
   }
 
   static describeCap(maxBytes: number): string {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jobDir, JobLogWriter } from '../../src/jobs/job-log.js';
 import { type DecodedLine, type LogStream } from '../../src/jobs/log-format.js';
 import { capMarker, readLog, type ReadResult } from '../../src/jobs/log-reader.js';
@@ -53,7 +53,7 @@ describe('JobLogWriter', () => {
     const flushes: [string, number][] = [];
     events.on('lines', (id: string, seq: number) => flushes.push([id, seq]));
     const dir = path.join(tmp, 'j');
-    const w = new JobLogWriter(dir, { maxBytes: 1 << 20 }, events, 'job_x');
+    const w = new JobLogWriter(dir, { maxBytes: 1 << 20, announceMs: 0 }, events, 'job_x');
     w.add('stdout', 'a1', 3, 11);
     w.add('stderr', 'e1', 3, 12);
     w.add('stdout', 'tab\there', 12, 13);
@@ -77,6 +77,41 @@ describe('JobLogWriter', () => {
       { seq: 4, ts: 14, stream: 'system', text: 'note', off: { out: 12, err: 3, outN: 2, errN: 1 } },
       { seq: 5, ts: 15, stream: 'stdout', text: '', off: { out: 13, err: 3, outN: 3, errN: 1 } },
     ]);
+  });
+
+  it('announces a burst of flushes at once, then at most once per interval, and its end', () => {
+    vi.useFakeTimers();
+    try {
+      const events = new EventEmitter();
+      const seen: number[] = [];
+      events.on('lines', (_id: string, seq: number) => seen.push(seq));
+      const w = new JobLogWriter(path.join(tmp, 'j'), { maxBytes: 1 << 20, announceMs: 100 }, events, 'job_x');
+      for (let i = 1; i <= 50; i++) {
+        w.add('stdout', `l${i}`, w.offsets.out + 3);
+        w.flush();
+        vi.advanceTimersByTime(10);
+      }
+      // 500 ms of flushes every 10 ms: the first at once, then one per 100 ms.
+      expect(seen[0]).toBe(1);
+      expect(seen.length).toBeLessThanOrEqual(6);
+      vi.advanceTimersByTime(100);
+      expect(seen.at(-1)).toBe(50);
+      const n = seen.length;
+      w.flush(); // nothing new: nothing announced
+      vi.advanceTimersByTime(1000);
+      expect(seen).toHaveLength(n);
+      w.add('stdout', 'late', w.offsets.out + 5);
+      w.flush();
+      expect(seen.at(-1)).toBe(51); // after a quiet spell, at once
+      w.add('stdout', 'last', w.offsets.out + 5);
+      w.flush();
+      w.close(); // pending lines are announced by close
+      expect(seen.at(-1)).toBe(52);
+      vi.advanceTimersByTime(1000);
+      expect(seen.filter((q) => q === 52)).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('drops a torn last line on reopen and restores seq and offsets from the last complete one', () => {
