@@ -23,13 +23,10 @@ const CODE: Record<LogStream, string> = { stdout: 'o', stderr: 'e', system: 's' 
 const STREAM: Record<string, LogStream> = { o: 'stdout', e: 'stderr', s: 'system' };
 
 /**
- * `seq \t ts \t o|e|s \t outOffset \t errOffset \t outLines \t errLines \t text \n`. Text never holds a newline (lines are split on it)
- * and is the last field, so tabs inside it need no escaping; each line is self-describing for resume.
+ * Format v1 (written by earlier versions, still read: log-legacy.ts), one record per line:
+ * `seq \t ts \t o|e|s \t outOffset \t errOffset \t outLines \t errLines \t text \n`. Text never holds a newline
+ * (lines are split on it) and is the last field, so tabs inside it need no escaping. New logs are v2 (log-records.ts).
  */
-export function encodeHeader(seq: number, ts: number, stream: LogStream, off: Offsets): string {
-  return `${seq}\t${ts}\t${CODE[stream]}\t${off.out}\t${off.err}\t${off.outN}\t${off.errN}\t`;
-}
-
 export function encodeLine(l: LogLine, off: Offsets): string {
   return `${l.seq}\t${l.ts}\t${CODE[l.stream]}\t${off.out}\t${off.err}\t${off.outN}\t${off.errN}\t${l.text}\n`;
 }

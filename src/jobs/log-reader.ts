@@ -1,8 +1,15 @@
-import fs from 'node:fs';
 import { omittedMarker } from '../util/format.js';
 import type { DecodedLine } from './log-format.js';
 import type { LogLine } from './log-format.js';
-import { listSegments, scanBackward, scanForward, seekAfter } from './log-segments.js';
+import {
+  firstLine,
+  lastLine,
+  lastSeq as segmentLastSeq,
+  listSegments,
+  scanBackward,
+  scanForward,
+  segmentBytes,
+} from './log-segments.js';
 
 export interface ReadOptions {
   /** Lines after this seq (exclusive); without it, the last `limit` lines. */
@@ -27,47 +34,22 @@ export interface ReadResult {
 
 interface Segment {
   file: string;
+  /** Bytes on disk, index included. */
   size: number;
 }
 
 function segments(dir: string): Segment[] {
-  return listSegments(dir).map((file) => {
-    try {
-      return { file, size: fs.statSync(file).size };
-    } catch {
-      return { file, size: 0 };
-    }
-  });
+  return listSegments(dir).map((file) => ({ file, size: segmentBytes(file) }));
 }
 
 function lastSeq(segs: Segment[]): number {
   for (let i = segs.length - 1; i >= 0; i--) {
     const s = segs[i] as Segment;
     if (s.size === 0) continue;
-    let seq = 0;
-    withFd(s.file, (fd) =>
-      scanBackward(fd, s.size, (l) => {
-        seq = l.seq;
-        return false;
-      }),
-    );
+    const seq = segmentLastSeq(s.file);
     if (seq) return seq;
   }
   return 0;
-}
-
-function withFd<T>(file: string, fn: (fd: number) => T): T | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    return fn(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /** Reads a job log in pages, never the whole file: tails walk back from the end, cursors binary-search by seq. */
@@ -76,7 +58,6 @@ export function readLog(dir: string, opts: ReadOptions): ReadResult {
   const total = lastSeq(segs);
   const log_bytes = segs.reduce((n, s) => n + s.size, 0);
   const budget = opts.scanBudgetBytes ?? 32 * 1024 * 1024;
-  const marker = segs.length > 1 ? capMarker(dir) : undefined;
   const want = (l: DecodedLine) =>
     (opts.stream === undefined || opts.stream === 'all' || l.stream === opts.stream || l.stream === 'system') &&
     (!opts.grep || opts.grep.test(l.text));
@@ -88,6 +69,8 @@ export function readLog(dir: string, opts: ReadOptions): ReadResult {
       total_lines: total,
       log_bytes,
     };
+  // Only a read that returns lines needs the marker (reading it costs a look at both sides of the gap).
+  const marker = segs.length > 1 ? capMarker(dir) : undefined;
 
   if (opts.cursor === undefined) {
     const picked: DecodedLine[] = [];
@@ -95,14 +78,12 @@ export function readLog(dir: string, opts: ReadOptions): ReadResult {
     let exhausted = true;
     for (let i = segs.length - 1; i >= 0 && picked.length < opts.limit; i--) {
       const s = segs[i] as Segment;
-      withFd(s.file, (fd) =>
-        scanBackward(fd, s.size, (l, start) => {
-          scanned = s.size - start;
-          if (want(l)) picked.push(l);
-          if (scanned > budget) exhausted = false;
-          return picked.length < opts.limit && scanned <= budget;
-        }),
-      );
+      scanBackward(s.file, (l, back) => {
+        scanned = back;
+        if (want(l)) picked.push(l);
+        if (scanned > budget) exhausted = false;
+        return picked.length < opts.limit && scanned <= budget;
+      });
     }
     picked.reverse();
     return {
@@ -122,19 +103,15 @@ export function readLog(dir: string, opts: ReadOptions): ReadResult {
   let stoppedEarly = false;
   for (const s of segs) {
     if (picked.length >= opts.limit || stoppedEarly) break;
-    withFd(s.file, (fd) => {
-      const start = seekAfter(fd, s.size, after);
-      scanForward(fd, start, s.size, (l) => {
-        if (l.seq <= after) return true;
-        scanned += l.text.length + 24;
-        lastScanned = l.seq;
-        if (want(l)) picked.push(l);
-        if (picked.length >= opts.limit || scanned > budget) {
-          stoppedEarly = true;
-          return false;
-        }
-        return true;
-      });
+    scanForward(s.file, after, (l) => {
+      scanned += l.text.length + 24;
+      lastScanned = l.seq;
+      if (want(l)) picked.push(l);
+      if (picked.length >= opts.limit || scanned > budget) {
+        stoppedEarly = true;
+        return false;
+      }
+      return true;
     });
   }
   return {
@@ -163,20 +140,8 @@ function withGaps(lines: DecodedLine[], marker: LogLine | undefined, after?: num
 export function capMarker(dir: string): LogLine | undefined {
   const segs = segments(dir);
   if (segs.length < 2) return undefined;
-  let headLast: DecodedLine | undefined;
-  let tailFirst: DecodedLine | undefined;
-  withFd((segs[0] as Segment).file, (fd) =>
-    scanBackward(fd, (segs[0] as Segment).size, (l) => {
-      headLast = l;
-      return false;
-    }),
-  );
-  withFd((segs[1] as Segment).file, (fd) =>
-    scanForward(fd, 0, (segs[1] as Segment).size, (l) => {
-      tailFirst = l;
-      return false;
-    }),
-  );
+  const headLast = lastLine((segs[0] as Segment).file);
+  const tailFirst = firstLine((segs[1] as Segment).file);
   if (!headLast || !tailFirst || tailFirst.seq - headLast.seq <= 1) return undefined;
   const lines = tailFirst.seq - headLast.seq - 1;
   // A line's offsets are those just after it: the first tail line's own bytes are not part of the gap.

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeLine, type DecodedLine } from './log-format.js';
+import type { DecodedLine } from './log-format.js';
+import { IndexedSegment } from './log-index.js';
+import { scanBackwardV1, scanForwardV1 } from './log-legacy.js';
+import { indexPath, lastSeqOf } from './log-records.js';
 
-/** A job log is a head segment plus rolling tail segments; this lists them in order. */
+/** A job log is a head segment plus rolling tail segments; this lists them (their .log files) in order. */
 export function listSegments(dir: string): string[] {
   let names: string[];
   try {
@@ -16,100 +19,100 @@ export function listSegments(dir: string): string[] {
   return [...(names.includes('head.log') ? ['head.log'] : []), ...tails].map((n) => path.join(dir, n));
 }
 
-const CHUNK = 64 * 1024;
-
-/** Reads complete lines backwards from `end`, calling `visit` newest first until it returns false. */
-export function scanBackward(fd: number, end: number, visit: (line: DecodedLine, start: number) => boolean): void {
-  let pos = end;
-  let carry = Buffer.alloc(0);
-  while (pos > 0) {
-    const len = Math.min(CHUNK, pos);
-    pos -= len;
-    const buf = Buffer.alloc(len);
-    fs.readSync(fd, buf, 0, len, pos);
-    let data = Buffer.concat([buf, carry]);
-    let idx = data.length;
-    // The last byte before `end` is a newline; walk newline to newline.
-    for (;;) {
-      // A negative fromIndex would search from the end of the buffer again: stop at its start instead.
-      const nl = idx >= 2 ? data.lastIndexOf(10, idx - 2) : -1;
-      if (nl < 0) break;
-      const line = decodeLine(data.subarray(nl + 1, idx - 1).toString('utf8'));
-      if (line && !visit(line, pos + nl + 1)) return;
-      idx = nl + 1;
-    }
-    carry = data.subarray(0, idx);
-    data = Buffer.alloc(0);
-  }
-  if (carry.length > 1) {
-    const line = decodeLine(carry.subarray(0, carry.length - 1).toString('utf8'));
-    if (line) visit(line, 0);
-  }
+/**
+ * A v2 segment has an index beside it (the writer creates it before the first byte of the .log); a segment without
+ * one holding data was written by an earlier version in format v1.
+ */
+export function isLegacySegment(file: string): boolean {
+  return !fs.existsSync(indexPath(file)) && fileSize(file) > 0;
 }
 
-/** Reads complete lines forward from byte `start`, until `visit` returns false or the file ends. */
-export function scanForward(fd: number, start: number, size: number, visit: (line: DecodedLine) => boolean): void {
-  let pos = start;
-  let carry = '';
-  while (pos < size) {
-    const len = Math.min(CHUNK * 4, size - pos);
-    const buf = Buffer.alloc(len);
-    fs.readSync(fd, buf, 0, len, pos);
-    pos += len;
-    const text = carry + buf.toString('utf8');
-    let i = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', i);
-      if (nl < 0) break;
-      const line = decodeLine(text.slice(i, nl));
-      i = nl + 1;
-      if (line && !visit(line)) return;
-    }
-    carry = text.slice(i);
+/** Bytes a segment takes on disk, index included. */
+export function segmentBytes(file: string): number {
+  return fileSize(file) + fileSize(indexPath(file));
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 
 /**
- * The seq and start of the first line that starts after byte `pos`. Only that line's header is read: a window
- * that had to hold the whole line would miss every line longer than half a chunk, and the search would then
- * fall back to scanning the file from its start.
+ * Visits a segment's complete lines newest first, until `visit` returns false. `back` is how many bytes of the
+ * segment lie between the line's start and the segment's end (what a budgeted scan has read).
  */
-function lineAt(fd: number, pos: number, size: number): { seq: number; start: number } | undefined {
-  let start = 0;
-  if (pos > 0) {
-    const nl = nextNewline(fd, pos, size);
-    if (nl < 0) return undefined;
-    start = nl + 1;
+export function scanBackward(file: string, visit: (line: DecodedLine, back: number) => boolean): void {
+  if (isLegacySegment(file)) {
+    withFd(file, (fd) => {
+      const size = fs.fstatSync(fd).size;
+      scanBackwardV1(fd, size, (l, start) => visit(l, size - start));
+    });
+    return;
   }
-  const head = Buffer.alloc(Math.min(32, size - start));
-  if (head.length === 0) return undefined;
-  fs.readSync(fd, head, 0, head.length, start);
-  const tab = head.indexOf(9);
-  if (tab <= 0) return undefined;
-  const seq = Number(head.subarray(0, tab).toString('latin1'));
-  return Number.isSafeInteger(seq) ? { seq, start } : undefined;
+  const seg = IndexedSegment.open(file, indexPath(file));
+  if (!seg) return;
+  try {
+    seg.scanBackward(visit);
+  } finally {
+    seg.close();
+  }
 }
 
-function nextNewline(fd: number, pos: number, size: number): number {
-  const buf = Buffer.alloc(CHUNK);
-  for (let p = pos; p < size; p += CHUNK) {
-    const len = fs.readSync(fd, buf, 0, Math.min(CHUNK, size - p), p);
-    const nl = buf.subarray(0, len).indexOf(10);
-    if (nl >= 0) return p + nl;
-    if (len === 0) break;
+/** Visits a segment's lines with seq > `after` in order (found by binary search), until `visit` returns false. */
+export function scanForward(file: string, after: number, visit: (line: DecodedLine) => boolean): void {
+  if (isLegacySegment(file)) {
+    withFd(file, (fd) => scanForwardV1(fd, fs.fstatSync(fd).size, after, visit));
+    return;
   }
-  return -1;
+  const seg = IndexedSegment.open(file, indexPath(file));
+  if (!seg) return;
+  try {
+    seg.scanForward(after, visit);
+  } finally {
+    seg.close();
+  }
 }
 
-/** Byte offset of the first line with seq > `after`, by binary search (seq grows along the file). */
-export function seekAfter(fd: number, size: number, after: number): number {
-  let lo = 0;
-  let hi = size;
-  while (hi - lo > CHUNK) {
-    const mid = Math.floor((lo + hi) / 2);
-    const at = lineAt(fd, mid, size);
-    if (!at || at.seq > after) hi = mid;
-    else lo = at.start;
+/** The seq of a segment's newest complete line (0 for none): for v2 from its last index entry alone. */
+export function lastSeq(file: string): number {
+  if (isLegacySegment(file)) return lastLine(file)?.seq ?? 0;
+  const seg = IndexedSegment.open(file, indexPath(file));
+  if (!seg) return 0;
+  try {
+    const e = seg.last();
+    return e ? lastSeqOf(e) : 0;
+  } finally {
+    seg.close();
   }
-  return lo;
+}
+
+/** The newest complete line of a segment. */
+export function lastLine(file: string): DecodedLine | undefined {
+  let last: DecodedLine | undefined;
+  scanBackward(file, (l) => ((last = l), false));
+  return last;
+}
+
+/** The oldest line of a segment. */
+export function firstLine(file: string): DecodedLine | undefined {
+  let first: DecodedLine | undefined;
+  scanForward(file, 0, (l) => ((first = l), false));
+  return first;
+}
+
+function withFd(file: string, fn: (fd: number) => void): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fn(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import type { OutputCaps } from '../config.js';
 import { omittedMarker } from '../util/format.js';
 import type { DecodedLine } from './log-format.js';
-import { listSegments, scanBackward, scanForward } from './log-segments.js';
+import { lastLine, listSegments, scanBackward, scanForward } from './log-segments.js';
 
 export interface StreamSummary {
   readonly text: string;
@@ -16,7 +15,7 @@ export interface StreamSummary {
  * how many lines and bytes lie between. Reads only the ends of the log, whatever its size.
  */
 export function summarizeStream(dir: string, stream: 'stdout' | 'stderr', caps: OutputCaps): StreamSummary {
-  const segs = listSegments(dir).map((file) => ({ file, size: safeSize(file) }));
+  const segs = listSegments(dir);
   const headByteCap = Math.floor(caps.maxBytes / 3);
   const tailByteCap = caps.maxBytes - headByteCap;
   const maxLine = Math.max(256, Math.floor(tailByteCap / 4));
@@ -26,10 +25,7 @@ export function summarizeStream(dir: string, stream: 'stdout' | 'stderr', caps: 
   const bytesAt = (l: DecodedLine) => (stream === 'stdout' ? l.off.out : l.off.err);
 
   let last: DecodedLine | undefined;
-  for (let i = segs.length - 1; i >= 0 && !last; i--) {
-    const s = segs[i]!;
-    withFd(s.file, (fd) => scanBackward(fd, s.size, (l) => ((last = l), false)));
-  }
+  for (let i = segs.length - 1; i >= 0 && !last; i--) last = lastLine(segs[i]!);
   if (!last) return { text: '', truncated: false, total_lines: 0, total_bytes: 0 };
   const totalLines = n(last);
   const totalBytes = bytesAt(last);
@@ -41,20 +37,18 @@ export function summarizeStream(dir: string, stream: 'stdout' | 'stderr', caps: 
   let headDone = false;
   for (const s of segs) {
     if (headDone) break;
-    withFd(s.file, (fd) =>
-      scanForward(fd, 0, s.size, (l) => {
-        if (!isMine(l)) return true;
-        const size = Buffer.byteLength(cut(l.text)) + 1;
-        if (head.length >= caps.headLines || headBytes + size > headByteCap) {
-          headDone = true;
-          return false;
-        }
-        head.push(l);
-        headBytes += size;
-        if (n(l) >= totalLines) headDone = true;
-        return !headDone;
-      }),
-    );
+    scanForward(s, 0, (l) => {
+      if (!isMine(l)) return true;
+      const size = Buffer.byteLength(cut(l.text)) + 1;
+      if (head.length >= caps.headLines || headBytes + size > headByteCap) {
+        headDone = true;
+        return false;
+      }
+      head.push(l);
+      headBytes += size;
+      if (n(l) >= totalLines) headDone = true;
+      return !headDone;
+    });
   }
   const headLastN = head.length ? n(head.at(-1)!) : 0;
   const tail: DecodedLine[] = [];
@@ -62,18 +56,16 @@ export function summarizeStream(dir: string, stream: 'stdout' | 'stderr', caps: 
   for (let i = segs.length - 1; i >= 0 && head.length < totalLines; i--) {
     const s = segs[i]!;
     let stop = false;
-    withFd(s.file, (fd) =>
-      scanBackward(fd, s.size, (l) => {
-        if (!isMine(l)) return true;
-        if (n(l) <= headLastN) return ((stop = true), false);
-        const size = Buffer.byteLength(cut(l.text)) + 1;
-        if (tail.length >= caps.tailLines || tailBytes + size > tailByteCap) return ((stop = true), false);
-        tail.push(l);
-        tailBytes += size;
-        if (n(l) - 1 <= headLastN) stop = true;
-        return !stop;
-      }),
-    );
+    scanBackward(s, (l) => {
+      if (!isMine(l)) return true;
+      if (n(l) <= headLastN) return ((stop = true), false);
+      const size = Buffer.byteLength(cut(l.text)) + 1;
+      if (tail.length >= caps.tailLines || tailBytes + size > tailByteCap) return ((stop = true), false);
+      tail.push(l);
+      tailBytes += size;
+      if (n(l) - 1 <= headLastN) stop = true;
+      return !stop;
+    });
     if (stop) break;
   }
   tail.reverse();
@@ -87,26 +79,4 @@ export function summarizeStream(dir: string, stream: 'stdout' | 'stderr', caps: 
   }
   parts.push(...tail.map((l) => cut(l.text)));
   return { text: parts.join('\n'), truncated: omittedLines > 0, total_lines: totalLines, total_bytes: totalBytes };
-}
-
-function safeSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function withFd(file: string, fn: (fd: number) => void): void {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return;
-  }
-  try {
-    fn(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }

@@ -258,10 +258,14 @@ export class RemoteBashJob implements JobHandler {
   private follow(ctx: JobContext, channel: ClientChannel, maxMs?: number): Promise<Follow> {
     const log = ctx.log;
     let now = Date.now();
-    const split = {
-      stdout: new OffsetLineSplitter(log.offsets.out, (b, s, e, off) => log.addRange('stdout', b, s, e, off, now)),
-      stderr: new OffsetLineSplitter(log.offsets.err, (b, s, e, off) => log.addRange('stderr', b, s, e, off, now)),
-    };
+    const splitter = (stream: 'stdout' | 'stderr', from: number) =>
+      new OffsetLineSplitter(
+        from,
+        (b, s, e, off) => log.addRange(stream, b, s, e, off, now),
+        undefined,
+        (b, s, e, n, off) => log.addLines(stream, b, s, e, n, off, now),
+      );
+    const split = { stdout: splitter('stdout', log.offsets.out), stderr: splitter('stderr', log.offsets.err) };
     return new Promise<Follow>((resolve) => {
       let result: Follow | undefined;
       const settle = (f: Follow) => {

@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jobDir, JobLogWriter } from '../../src/jobs/job-log.js';
-import { decodeLine, type DecodedLine, type LogStream } from '../../src/jobs/log-format.js';
+import { type DecodedLine, type LogStream } from '../../src/jobs/log-format.js';
 import { capMarker, readLog, type ReadResult } from '../../src/jobs/log-reader.js';
-import { listSegments } from '../../src/jobs/log-segments.js';
+import { ENTRY_BYTES } from '../../src/jobs/log-records.js';
+import { listSegments, scanForward, segmentBytes } from '../../src/jobs/log-segments.js';
 import { newJobId } from '../../src/jobs/types.js';
 import { omittedMarker } from '../../src/util/format.js';
 
@@ -16,17 +17,12 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** Every line of a segment, through its index; the .log file holds exactly their bytes. */
 function decodeFile(file: string): DecodedLine[] {
-  const text = fs.readFileSync(file, 'utf8');
-  expect(text === '' || text.endsWith('\n'), `${file} ends with a newline`).toBe(true);
-  return text
-    .split('\n')
-    .slice(0, -1)
-    .map((l) => {
-      const d = decodeLine(l);
-      expect(d, l).toBeDefined();
-      return d as DecodedLine;
-    });
+  const lines: DecodedLine[] = [];
+  scanForward(file, 0, (l) => (lines.push(l), true));
+  expect(fs.readFileSync(file, 'utf8')).toBe(lines.map((l) => `${l.text}\n`).join(''));
+  return lines;
 }
 
 const allLines = (dir: string) => listSegments(dir).flatMap(decodeFile);
@@ -57,7 +53,7 @@ describe('JobLogWriter', () => {
     const flushes: [string, number][] = [];
     events.on('lines', (id: string, seq: number) => flushes.push([id, seq]));
     const dir = path.join(tmp, 'j');
-    const w = new JobLogWriter(dir, { maxBytes: 1 << 20 }, events, 'job_x');
+    const w = new JobLogWriter(dir, { maxBytes: 1 << 20, announceMs: 0 }, events, 'job_x');
     w.add('stdout', 'a1', 3, 11);
     w.add('stderr', 'e1', 3, 12);
     w.add('stdout', 'tab\there', 12, 13);
@@ -83,17 +79,56 @@ describe('JobLogWriter', () => {
     ]);
   });
 
+  it('announces a burst of flushes at once, then at most once per interval, and its end', () => {
+    vi.useFakeTimers();
+    try {
+      const events = new EventEmitter();
+      const seen: number[] = [];
+      events.on('lines', (_id: string, seq: number) => seen.push(seq));
+      const w = new JobLogWriter(path.join(tmp, 'j'), { maxBytes: 1 << 20, announceMs: 100 }, events, 'job_x');
+      for (let i = 1; i <= 50; i++) {
+        w.add('stdout', `l${i}`, w.offsets.out + 3);
+        w.flush();
+        vi.advanceTimersByTime(10);
+      }
+      // 500 ms of flushes every 10 ms: the first at once, then one per 100 ms.
+      expect(seen[0]).toBe(1);
+      expect(seen.length).toBeLessThanOrEqual(6);
+      vi.advanceTimersByTime(100);
+      expect(seen.at(-1)).toBe(50);
+      const n = seen.length;
+      w.flush(); // nothing new: nothing announced
+      vi.advanceTimersByTime(1000);
+      expect(seen).toHaveLength(n);
+      w.add('stdout', 'late', w.offsets.out + 5);
+      w.flush();
+      expect(seen.at(-1)).toBe(51); // after a quiet spell, at once
+      w.add('stdout', 'last', w.offsets.out + 5);
+      w.flush();
+      w.close(); // pending lines are announced by close
+      expect(seen.at(-1)).toBe(52);
+      vi.advanceTimersByTime(1000);
+      expect(seen.filter((q) => q === 52)).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('drops a torn last line on reopen and restores seq and offsets from the last complete one', () => {
     const dir = path.join(tmp, 'j');
     const w = new JobLogWriter(dir, { maxBytes: 1 << 20 });
     writeLines(w, 10, { stream: (i) => (i % 3 === 0 ? 'stderr' : 'stdout') });
     w.close();
     const head = path.join(dir, 'head.log');
+    const index = path.join(dir, 'head.idx');
     const whole = fs.readFileSync(head);
-    // A crash in the middle of a write: half a line, no newline.
-    fs.appendFileSync(head, '11\t1011\to\t999\t999\t99\t99\tpartial te');
+    const wholeIndex = fs.readFileSync(index);
+    // A crash in the middle of a flush: the bytes of a record without its entry, and half an entry.
+    fs.appendFileSync(head, 'line 11\nline 12\npartial te');
+    fs.appendFileSync(index, wholeIndex.subarray(0, ENTRY_BYTES - 5));
     const r = new JobLogWriter(dir, { maxBytes: 1 << 20 });
     expect(fs.readFileSync(head)).toEqual(whole);
+    expect(fs.readFileSync(index)).toEqual(wholeIndex);
     expect(r.seq).toBe(10);
     const last = allLines(dir).at(-1)!;
     expect(r.offsets).toEqual(last.off);
@@ -178,7 +213,11 @@ describe('readLog', () => {
     expect(r.lines.map((l) => l.seq)).toEqual([46, 47, 48, 49, 50]);
     expect(r.lines[0]).toEqual({ seq: 46, ts: 1046, stream: 'stdout', text: 'line 46' });
     expect(r).toMatchObject({ next_cursor: 50, has_more: false, total_lines: 50 });
-    expect(r.log_bytes).toBe(fs.statSync(path.join(dir, 'head.log')).size);
+    // The bytes on disk: the lines and their index.
+    expect(r.log_bytes).toBe(
+      fs.statSync(path.join(dir, 'head.log')).size + fs.statSync(path.join(dir, 'head.idx')).size,
+    );
+    expect(r.log_bytes).toBe(segmentBytes(path.join(dir, 'head.log')));
     expect(readLog(dir, { limit: 500 }).lines.map((l) => l.seq)).toEqual(range(1, 50));
     expect(readLog(dir, { limit: 0 })).toMatchObject({ lines: [], next_cursor: 50, has_more: false });
     expect(readLog(dir, { limit: 0, cursor: 20 })).toMatchObject({ lines: [], next_cursor: 20, has_more: true });

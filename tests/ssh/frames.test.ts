@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameParser, OffsetLineSplitter, type FrameEvent } from '../../src/ssh/frames.js';
+import { countNewlines, FrameParser, OffsetLineSplitter, type FrameEvent } from '../../src/ssh/frames.js';
 
 /** A small deterministic PRNG, so a failing chunking can be reproduced. */
 function rng(seed: number): () => number {
@@ -197,9 +197,8 @@ describe('OffsetLineSplitter', () => {
     ]);
   });
 
-  // Known bug (reported): a long line that arrives whole inside one chunk is not cut at all, and a line of exactly
-  // maxLine bytes whose newline arrives in the next chunk yields an extra empty line. After a resume the chunking
-  // differs, so the same output is split into different lines. Flip to it() once OffsetLineSplitter is fixed.
+  // After a resume the chunking differs: the same output must still be split into the same lines, a long line
+  // whole inside one chunk and a line of exactly maxLine bytes whose newline comes in the next chunk included.
   it('cuts long lines the same way whatever the chunking', () => {
     const maxLine = 16;
     const lengths = [15, 16, 17, 40, 48];
@@ -214,5 +213,89 @@ describe('OffsetLineSplitter', () => {
       const r = splitLines(chunks, 0, maxLine);
       expect(r.lines, `${chunks.length} chunks`).toEqual(reference.lines);
     }
+  });
+});
+
+/** The same, with runs handed over whole: each run is expanded into its lines, and checked to be plain. */
+function splitRuns(chunks: Buffer[], maxLine: number): { lines: Line[]; runs: number; committed: number } {
+  const lines: Line[] = [];
+  let runs = 0;
+  const onLine = (buf: Buffer, from: number, to: number, end: number) => {
+    lines.push({ text: buf.toString('utf8', from, to), end });
+  };
+  const onLines = (buf: Buffer, from: number, to: number, count: number, end: number) => {
+    runs++;
+    const run = buf.subarray(from, to);
+    expect(run.at(-1)).toBe(10);
+    const texts = run.toString('utf8').split('\n').slice(0, -1);
+    expect(texts).toHaveLength(count);
+    let at = end - run.length;
+    for (const t of texts) {
+      expect(t.endsWith('\r')).toBe(false);
+      expect(Buffer.byteLength(t)).toBeLessThanOrEqual(maxLine);
+      at += Buffer.byteLength(t) + 1;
+      lines.push({ text: t, end: at });
+    }
+    expect(at).toBe(end);
+  };
+  const s = new OffsetLineSplitter(0, onLine, maxLine, onLines);
+  for (const c of chunks) s.push(c);
+  s.end();
+  return { lines, runs, committed: s.committed };
+}
+
+describe('OffsetLineSplitter with runs', () => {
+  it('hands plain lines over in runs and gives the same lines and offsets as line by line', () => {
+    const maxLine = 16;
+    const data = Buffer.from(
+      [
+        '1',
+        '22',
+        '',
+        'crlf\r',
+        'bare\rcr',
+        'x'.repeat(16),
+        'y'.repeat(17),
+        'z'.repeat(40) + '\r',
+        '\t9\t8',
+        'tail',
+      ].join('\n'),
+    );
+    const reference = splitLines(
+      split(data, () => 1),
+      0,
+      maxLine,
+    );
+    for (const chunks of chunkings(data)) {
+      const r = splitRuns(chunks, maxLine);
+      expect(r.lines, `${chunks.length} chunks`).toEqual(reference.lines);
+      expect(r.committed).toBe(data.length);
+    }
+    // Whole, the plain lines before the CRLF line come as one run.
+    expect(splitRuns([data], maxLine).runs).toBeLessThanOrEqual(4);
+  });
+
+  it('takes a chunk of short plain lines as one run', () => {
+    const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => `${i}\n`).join(''));
+    const r = splitRuns([data], 64 * 1024);
+    expect(r.runs).toBe(1);
+    expect(r.lines).toHaveLength(1000);
+    expect(r.lines.at(-1)).toEqual({ text: '999', end: data.length });
+  });
+});
+
+describe('countNewlines', () => {
+  it('counts at any alignment and length', () => {
+    const r = rng(5);
+    const bytes = Buffer.from(Array.from({ length: 300 }, () => (r() < 0.3 ? 10 : Math.floor(r() * 256))));
+    for (let from = 0; from < 9; from++)
+      for (let to = from; to <= bytes.length; to += 7) {
+        const want = [...bytes.subarray(from, to)].filter((b) => b === 10).length;
+        expect(countNewlines(bytes, from, to)).toBe(want);
+        // A view at an odd offset of a larger buffer.
+        expect(countNewlines(bytes.subarray(1), Math.max(0, from - 1), Math.max(0, to - 1))).toBe(
+          [...bytes.subarray(1).subarray(Math.max(0, from - 1), Math.max(0, to - 1))].filter((b) => b === 10).length,
+        );
+      }
   });
 });
