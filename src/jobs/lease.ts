@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
+import { isSameLock, lockIdentity } from '../store/lock-identity.js';
 
 /**
  * Exactly one deckhand process per DECKHAND_HOME executes jobs; the others create, read and cancel.
@@ -54,11 +55,11 @@ export class EngineLease {
       return false;
     }
     try {
-      // The record names the lock it belongs to (its inode): a record left by an earlier holder never passes for
+      // The record names the lock it belongs to (inode and birth time): a record left by an earlier holder never passes for
       // the current holder's. Written whole (temp file + rename): a reader never sees half of it.
-      const ino = fs.statSync(this.lockDir).ino;
+      const id = lockIdentity(fs.statSync(this.lockDir));
       const tmp = `${this.ownerFile}.${process.pid}.tmp`;
-      const record = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), ino };
+      const record = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), ...id };
       fs.writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
       fs.renameSync(tmp, this.ownerFile);
     } catch (err) {
@@ -75,14 +76,14 @@ export class EngineLease {
    */
   private breakDeadHolder(): boolean {
     let st: fs.Stats;
-    let o: { pid: number; host: string; ino?: number };
+    let o: { pid: number; host: string; ino?: number; birth?: number };
     try {
       st = fs.statSync(this.lockDir);
       o = JSON.parse(fs.readFileSync(this.ownerFile, 'utf8')) as typeof o;
     } catch {
       return false;
     }
-    if (o.ino !== st.ino || o.host !== os.hostname() || o.pid === process.pid || isAlive(o.pid)) return false;
+    if (!isSameLock(o, st) || o.host !== os.hostname() || o.pid === process.pid || isAlive(o.pid)) return false;
     const aside = `${this.lockDir}.dead-${process.pid}-${Date.now()}`;
     try {
       fs.renameSync(this.lockDir, aside);
@@ -90,7 +91,7 @@ export class EngineLease {
       return false;
     }
     const moved = fs.statSync(aside, { throwIfNoEntry: false });
-    if (moved && moved.ino !== st.ino) {
+    if (moved && !isSameLock(lockIdentity(st), moved)) {
       // A new holder took the lock between our check and the move: give it back.
       try {
         fs.renameSync(aside, this.lockDir);
@@ -99,6 +100,8 @@ export class EngineLease {
       }
       return false;
     }
+    // The dead holder's record goes with its lock, so it can never be read as the record of the next one.
+    fs.rmSync(this.ownerFile, { force: true });
     fs.rmSync(aside, { recursive: true, force: true });
     return true;
   }

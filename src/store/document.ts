@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import lockfile from 'proper-lockfile';
 import { DeckhandError } from '../errors.js';
+import { isSameLock, lockIdentity } from './lock-identity.js';
 
 /** What tells two versions of a file apart: every write renames a new inode into place. */
 export interface FileStamp {
@@ -256,9 +257,9 @@ export class SharedDocument<T extends object> {
   /** Written whole (temp file + rename): a holder killed while writing it must not leave an unreadable record. */
   private async recordOwner(): Promise<void> {
     // Synchronous for the same reason as the document write: tiny, and on every command's path.
-    const ino = fsSync.statSync(`${this.file}.lock`).ino;
+    const id = lockIdentity(fsSync.statSync(`${this.file}.lock`));
     const tmp = `${this.ownerFile}.${process.pid}.tmp`;
-    fsSync.writeFileSync(tmp, JSON.stringify({ pid: process.pid, host: os.hostname(), ino }), { mode: 0o600 });
+    fsSync.writeFileSync(tmp, JSON.stringify({ pid: process.pid, host: os.hostname(), ...id }), { mode: 0o600 });
     fsSync.renameSync(tmp, this.ownerFile);
     return Promise.resolve();
   }
@@ -271,13 +272,13 @@ export class SharedDocument<T extends object> {
     } catch {
       return; // released meanwhile
     }
-    let owner: { pid: number; host: string; ino: number } | undefined;
+    let owner: { pid: number; host: string; ino?: number; birth?: number } | undefined;
     try {
       owner = JSON.parse(await fs.readFile(this.ownerFile, 'utf8')) as typeof owner;
     } catch {
       owner = undefined;
     }
-    if (owner?.ino === st.ino) {
+    if (owner && isSameLock(owner, st)) {
       if (owner.host !== os.hostname() || owner.pid === process.pid || isAlive(owner.pid)) return;
     } else if (Date.now() - st.mtimeMs < 3_000) {
       // No record for this lock yet: a live holder writes it within milliseconds of taking the lock (and one that
@@ -293,10 +294,12 @@ export class SharedDocument<T extends object> {
       return;
     }
     const moved = await fs.stat(aside).catch(() => undefined);
-    if (moved && (moved.ino !== st.ino || moved.mtimeMs !== st.mtimeMs)) {
+    if (moved && (!isSameLock(lockIdentity(st), moved) || moved.mtimeMs !== st.mtimeMs)) {
       await fs.rename(aside, lockDir).catch(() => undefined);
       return;
     }
+    // The dead holder's record goes with its lock, so it can never be read as the record of the next one.
+    await fs.rm(this.ownerFile, { force: true }).catch(() => undefined);
     await fs.rm(aside, { recursive: true, force: true });
   }
 }

@@ -28,14 +28,17 @@ function deadPid(): number {
 }
 
 const ownerFile = () => path.join(home, 'engine.owner');
-const lockIno = () => fs.statSync(path.join(home, 'engine.lock')).ino;
+const lockId = () => {
+  const st = fs.statSync(path.join(home, 'engine.lock'));
+  return { ino: st.ino, birth: st.birthtimeMs };
+};
 
 describe('EngineLease', () => {
-  it('records its holder with the inode of the lock it holds, written whole', async () => {
+  it('records its holder with the identity (inode, birth time) of the lock it holds, written whole', async () => {
     const a = lease();
     expect(await a.tryAcquire()).toBe(true);
     const record = JSON.parse(fs.readFileSync(ownerFile(), 'utf8')) as { pid: number; ino: number };
-    expect(record).toMatchObject({ pid: process.pid, host: os.hostname(), ino: lockIno() });
+    expect(record).toMatchObject({ pid: process.pid, host: os.hostname(), ...lockId() });
     expect(fs.readdirSync(home).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(await lease().tryAcquire()).toBe(false);
   });
@@ -44,18 +47,33 @@ describe('EngineLease', () => {
     const a = lease();
     expect(await a.tryAcquire()).toBe(true);
     // The holder is "killed": its record now names a pid that is gone, for this very lock.
-    fs.writeFileSync(ownerFile(), JSON.stringify({ pid: deadPid(), host: os.hostname(), ino: lockIno() }));
+    fs.writeFileSync(ownerFile(), JSON.stringify({ pid: deadPid(), host: os.hostname(), ...lockId() }));
     const b = lease();
     expect(await b.tryAcquire()).toBe(true);
-    expect(JSON.parse(fs.readFileSync(ownerFile(), 'utf8'))).toMatchObject({ pid: process.pid, ino: lockIno() });
+    expect(JSON.parse(fs.readFileSync(ownerFile(), 'utf8'))).toMatchObject({ pid: process.pid, ...lockId() });
   });
 
   it('never breaks a live lock on the word of a record left by an earlier holder', async () => {
     const a = lease();
     expect(await a.tryAcquire()).toBe(true);
     // A dead holder's record, but for another lock (the one before this): says nothing about the current holder.
-    fs.writeFileSync(ownerFile(), JSON.stringify({ pid: deadPid(), host: os.hostname(), ino: lockIno() + 1 }));
+    fs.writeFileSync(
+      ownerFile(),
+      JSON.stringify({ pid: deadPid(), host: os.hostname(), ...lockId(), ino: lockId().ino + 1 }),
+    );
     expect(await lease().tryAcquire()).toBe(false);
     expect(fs.existsSync(path.join(home, 'engine.lock'))).toBe(true);
+  });
+
+  it("never takes a dead holder's record for the next holder's when the lock is made again with the same inode", async () => {
+    const lockDir = path.join(home, 'engine.lock');
+    fs.mkdirSync(lockDir);
+    const dead = { pid: deadPid(), host: os.hostname(), ...lockId() };
+    fs.rmdirSync(lockDir);
+    // A new holder has just made the lock (ext4 hands out the same inode again) and not yet written its record.
+    fs.mkdirSync(lockDir);
+    fs.writeFileSync(ownerFile(), JSON.stringify({ ...dead, ino: lockId().ino }));
+    expect(await lease().tryAcquire()).toBe(false);
+    expect(fs.existsSync(lockDir)).toBe(true);
   });
 });

@@ -67,6 +67,31 @@ describe('SharedDocument lock', () => {
     expect((await doc.read()).items).toEqual(['first', 'second', 'third']);
   });
 
+  it("never reads a dead holder's record as the next holder's when the lock is made again with the same inode", async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    await doc.update((d) => void d.items.push('first'));
+    fs.mkdirSync(`${file}.lock`);
+    const old = fs.statSync(`${file}.lock`);
+    fs.rmdirSync(`${file}.lock`);
+    // A live holder has just made the lock again (ext4 reuses the inode) and not yet written its record; the record
+    // on disk is a dead holder's.
+    fs.mkdirSync(`${file}.lock`);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const reused = fs.statSync(`${file}.lock`).ino;
+    fs.writeFileSync(
+      `${file}.lock-owner`,
+      JSON.stringify({ pid: Number(dead.stdout), host: os.hostname(), ino: reused, birth: old.birthtimeMs }),
+    );
+    let done = false;
+    const write = doc.update((d) => void d.items.push('second')).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(done).toBe(false);
+    expect(fs.existsSync(`${file}.lock`)).toBe(true);
+    fs.rmdirSync(`${file}.lock`);
+    await write;
+    expect((await doc.read()).items).toEqual(['first', 'second']);
+  });
+
   it('waits for a live holder instead of breaking its lock', async () => {
     const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
     await doc.update((d) => void d.items.push('first'));
@@ -74,8 +99,11 @@ describe('SharedDocument lock', () => {
     const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       fs.mkdirSync(`${file}.lock`);
-      const ino = fs.statSync(`${file}.lock`).ino;
-      fs.writeFileSync(`${file}.lock-owner`, JSON.stringify({ pid: holder.pid, host: os.hostname(), ino }));
+      const st = fs.statSync(`${file}.lock`);
+      fs.writeFileSync(
+        `${file}.lock-owner`,
+        JSON.stringify({ pid: holder.pid, host: os.hostname(), ino: st.ino, birth: st.birthtimeMs }),
+      );
       let done = false;
       const write = doc.update((d) => void d.items.push('second')).then(() => (done = true));
       // Longer than an unrecorded lock is left alone: this one is recorded, and its holder lives.
