@@ -16,6 +16,7 @@ interface Ctx {
   rows: Row[];
   timeSsh(cmd: string): number;
   peakRss(): number;
+  resetPeakRss(): boolean;
 }
 
 interface Status {
@@ -140,6 +141,10 @@ export async function benchJobs(c: Ctx): Promise<void> {
     });
   }
   {
+    // The target is memory while a job streams 1 GB: the peak since just before it starts. The process's lifetime
+    // peak (which includes reading the 10,000 seeded jobs once) is shown too.
+    const lifetime = c.peakRss();
+    const reset = c.resetPeakRss();
     const cmd = "head -c 1000000000 /dev/zero | tr '\\0' x | fold -w 99";
     const t = performance.now();
     const r = structured<{ job_id: string }>(
@@ -156,9 +161,9 @@ export async function benchJobs(c: Ctx): Promise<void> {
       target: '',
     });
     c.rows.push({
-      figure: 'deckhand peak RSS (after 1 GB streamed)',
+      figure: reset ? 'deckhand peak RSS while 1 GB streams' : 'deckhand peak RSS (lifetime, after 1 GB streamed)',
       deckhand: `${c.peakRss().toFixed(0)} MB`,
-      reference: '',
+      reference: reset ? `lifetime peak before it ${lifetime.toFixed(0)} MB` : '',
       ratio: '',
       target: '< 150 MB',
     });

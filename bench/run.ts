@@ -61,6 +61,17 @@ async function rawSsh2(sshd: SshdHandle, n: number, noDelay = false): Promise<nu
   return times;
 }
 
+/** Resets the kernel's peak-RSS mark (VmHWM) of a process, so the next reading is the peak of what follows. */
+function resetPeakRss(pid: number | null): boolean {
+  if (!pid) return false;
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function peakRss(pid: number | null): number {
   if (!pid) return NaN;
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -162,6 +173,7 @@ async function main(): Promise<void> {
       rows,
       timeSsh: (cmd) => timeSsh(sshd, cmd),
       peakRss: () => peakRss(mcp?.pid() ?? null),
+      resetPeakRss: () => resetPeakRss(mcp?.pid() ?? null),
     });
   } finally {
     await mcp?.close().catch(() => undefined);
