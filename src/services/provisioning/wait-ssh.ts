@@ -8,14 +8,15 @@ export interface WaitOptions {
   readonly timeoutMs: number;
   /** Called after each failed attempt with what went wrong (for the job log). */
   readonly onRetry?: (reason: string, attempt: number) => void;
-  /** First pause between attempts, doubled up to 5 s (default 100 ms). */
+  /** Pause between attempts for the first 2 s (default 50 ms), then doubled up to 5 s. */
   readonly initialDelayMs?: number;
 }
 
 /** Resolves once something at host:port sends an SSH banner; no authentication, no key check yet. */
 export async function waitForSshBanner(host: string, port: number, o: WaitOptions): Promise<string> {
-  const deadline = Date.now() + o.timeoutMs;
-  let delay = o.initialDelayMs ?? 100;
+  const started = Date.now();
+  const deadline = started + o.timeoutMs;
+  let delay = o.initialDelayMs ?? 50;
   for (let attempt = 1; ; attempt++) {
     o.signal.throwIfAborted();
     const r = await banner(host, port, Math.min(5000, Math.max(500, deadline - Date.now())));
@@ -31,7 +32,9 @@ export async function waitForSshBanner(host: string, port: number, o: WaitOption
     }
     o.onRetry?.(r.reason, attempt);
     await pause(delay, o.signal);
-    delay = Math.min(delay * 2, 5000);
+    // A freshly booted machine answers within moments of its actions finishing: poll briskly at first, so the
+    // step ends close to when SSH comes up, then back off for a slow boot.
+    if (Date.now() - started > 2000) delay = Math.min(delay * 2, 5000);
   }
 }
 
@@ -87,8 +90,9 @@ export async function verifyHostKey(
   expected: string | undefined,
   o: WaitOptions,
 ): Promise<ProbeResult> {
-  const deadline = Date.now() + o.timeoutMs;
-  let delay = o.initialDelayMs ?? 100;
+  const started = Date.now();
+  const deadline = started + o.timeoutMs;
+  let delay = o.initialDelayMs ?? 50;
   let mismatches = 0;
   for (let attempt = 1; ; attempt++) {
     o.signal.throwIfAborted();
