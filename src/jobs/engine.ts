@@ -39,6 +39,7 @@ interface Running {
 export class JobEngine {
   readonly events = new EventEmitter<EngineEvents>();
   private readonly running = new Map<string, Running>();
+  private readonly cleanups = new Set<Promise<void>>();
   private readonly lease: EngineLease;
   private poller: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -150,6 +151,7 @@ export class JobEngine {
     if (this.poller) clearInterval(this.poller);
     for (const r of this.running.values()) this.stopRun(r, 'shutdown');
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    await Promise.allSettled([...this.cleanups]);
     await this.lease.releaseLease();
   }
 
@@ -273,22 +275,34 @@ export class JobEngine {
         },
       }))
       .then((outcome) => this.finish(job.id, outcome, log))
-      .catch((err: unknown) => this.opts.onError?.(err, `finishing ${job.id}`))
-      .finally(() => {
+      .catch((err: unknown) => {
+        this.opts.onError?.(err, `finishing ${job.id}`);
+        return undefined;
+      })
+      .then((cleanup) => {
         clearTimeout(entry.timer);
         log.close();
+        // The slot frees as soon as the outcome is recorded: the next queued job need not wait for a cleanup.
         this.running.delete(job.id);
         this.kick();
+        if (cleanup) this.track(cleanup().catch((err: unknown) => this.opts.onError?.(err, `cleanup of ${job.id}`)));
       });
   }
 
-  private async finish(id: string, o: HandlerOutcome, log: JobLogWriter): Promise<void> {
-    if (o.kind === 'abandon') return;
+  /** Cleanups run after their job's slot is free; close() waits for them. */
+  private track(p: Promise<void>): void {
+    this.cleanups.add(p);
+    void p.finally(() => this.cleanups.delete(p));
+  }
+
+  /** Records the outcome; answers the cleanup to run once it is recorded. */
+  private async finish(id: string, o: HandlerOutcome, log: JobLogWriter): Promise<(() => Promise<void>) | undefined> {
+    if (o.kind === 'abandon') return undefined;
     const now = new Date();
     log.add('system', outcomeLine(o));
     log.flush();
     const job = await this.opts.store.update(id, (j) => applyOutcome(j, o, now));
     if (job) this.events.emit('job', job);
-    if (o.cleanup) await o.cleanup().catch((err: unknown) => this.opts.onError?.(err, `cleanup of ${id}`));
+    return o.cleanup;
   }
 }
