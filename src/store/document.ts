@@ -117,6 +117,12 @@ export class AtomicJsonFile<T> implements Adapter<T> {
   }
 }
 
+interface Pending<T> {
+  readonly change: (draft: T) => unknown;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export interface DocumentOptions<T> {
   /** Says what is wrong with parsed data that is not a T, or undefined when it is fine. */
   readonly check?: ((data: unknown) => string | undefined) | undefined;
@@ -140,8 +146,10 @@ export class SharedDocument<T extends object> {
   private readonly draft: (data: T) => T;
   /** Always data exactly as the file with this stamp holds it: never a draft, never a write that may have failed. */
   private cache: { stamp: FileStamp; data: T } | undefined;
-  /** Updates of this process, one at a time: they would otherwise poll for the lock file each other holds. */
+  /** Updates of this process, one batch at a time: they would otherwise poll for the lock file each other holds. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Updates waiting for the batch being written: they go out together in the next one. */
+  private pending: Pending<T>[] | undefined;
 
   constructor(
     private readonly file: string,
@@ -181,33 +189,64 @@ export class SharedDocument<T extends object> {
     return got.data;
   }
 
-  /** Applies `change` under the lock. The change may mutate the draft and return a value. */
+  /**
+   * Applies `change` under the lock. The change may mutate the draft and return a value.
+   * Updates that arrive while another is being written are applied together and written once (group commit):
+   * each still sees the document with every earlier change, and a change that throws is left out, alone.
+   */
   update<R>(change: (draft: T) => R): Promise<R> {
-    const run = this.queue.then(() => this.locked(change));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return new Promise<R>((resolve, reject) => {
+      if (!this.pending) {
+        const batch: Pending<T>[] = [];
+        this.pending = batch;
+        const run = this.queue.then(() => this.commit(batch));
+        this.queue = run.catch(() => undefined);
+      }
+      this.pending.push({ change, resolve: resolve as (v: unknown) => void, reject });
+    });
   }
 
-  private async locked<R>(change: (draft: T) => R): Promise<R> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const release = await this.lock();
+  private async commit(batch: Pending<T>[]): Promise<void> {
+    // Later updates start the next batch, written after this one.
+    if (this.pending === batch) this.pending = undefined;
     try {
-      // Under the lock the file cannot change, so a cached copy with the file's stamp is the file: no re-parse. The
-      // change works on a copy, so neither a throwing change nor a failed write leaves the cache half-changed, and
-      // readers meanwhile see the file as it is.
-      const base = await this.current();
-      const draft = base ? this.draft(base) : this.defaults();
-      const result = change(draft);
-      const stamp = await this.adapter.writeStamped(draft);
-      if (stamp) this.cache = { stamp, data: draft };
-      return result;
-    } finally {
+      await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      const release = await this.lock();
       try {
-        fsSync.rmSync(this.ownerFile, { force: true });
-      } catch {
-        // The next holder overwrites it; a stale record never matches another lock's inode.
+        // Under the lock the file cannot change, so a cached copy with the file's stamp is the file: no re-parse.
+        // Each change works on a copy of the document as the ones before it left it, so a throwing change leaves
+        // no trace, and neither it nor a failed write leaves the cache half-changed; readers meanwhile see the file.
+        let data = (await this.current()) ?? this.defaults();
+        const applied: { p: Pending<T>; result: unknown }[] = [];
+        for (const p of batch) {
+          const draft = this.draft(data);
+          try {
+            applied.push({ p, result: p.change(draft) });
+            data = draft;
+          } catch (err) {
+            p.reject(err);
+          }
+        }
+        if (applied.length === 0) return;
+        try {
+          const stamp = await this.adapter.writeStamped(data);
+          if (stamp) this.cache = { stamp, data };
+        } catch (err) {
+          for (const a of applied) a.p.reject(err);
+          return;
+        }
+        for (const a of applied) a.p.resolve(a.result);
+      } finally {
+        try {
+          fsSync.rmSync(this.ownerFile, { force: true });
+        } catch {
+          // The next holder overwrites it; a stale record never matches another lock's inode.
+        }
+        await release().catch(() => undefined);
       }
-      await release().catch(() => undefined);
+    } catch (err) {
+      // The lock could not be taken: every update of the batch fails with that (those settled already ignore it).
+      for (const p of batch) p.reject(err);
     }
   }
 
