@@ -25,6 +25,11 @@ export interface EngineOptions {
   readonly pollMs?: number;
 }
 
+interface Finished {
+  readonly cleanup?: (() => Promise<void>) | undefined;
+  readonly claimed: Job[];
+}
+
 interface Running {
   controller: AbortController;
   reason: StopReason | undefined;
@@ -275,15 +280,17 @@ export class JobEngine {
         },
       }))
       .then((outcome) => this.finish(job.id, outcome, log))
-      .catch((err: unknown) => {
+      .catch((err: unknown): Finished => {
         this.opts.onError?.(err, `finishing ${job.id}`);
-        return undefined;
+        return { claimed: [] };
       })
-      .then((cleanup) => {
+      .then(({ cleanup, claimed }) => {
         clearTimeout(entry.timer);
         log.close();
         // The slot frees as soon as the outcome is recorded: the next queued job need not wait for a cleanup.
+        // Jobs started in its place launch once it is gone from `running` (a requeued job may be among them).
         this.running.delete(job.id);
+        for (const next of claimed) this.launch(next, false);
         this.kick();
         if (cleanup) this.track(cleanup().catch((err: unknown) => this.opts.onError?.(err, `cleanup of ${job.id}`)));
       });
@@ -295,14 +302,26 @@ export class JobEngine {
     void p.finally(() => this.cleanups.delete(p));
   }
 
-  /** Records the outcome; answers the cleanup to run once it is recorded. */
-  private async finish(id: string, o: HandlerOutcome, log: JobLogWriter): Promise<(() => Promise<void>) | undefined> {
-    if (o.kind === 'abandon') return undefined;
+  /** Records the outcome; answers the cleanup to run once it is recorded, and the queued jobs started in its place. */
+  private async finish(id: string, o: HandlerOutcome, log: JobLogWriter): Promise<Finished> {
+    if (o.kind === 'abandon') return { claimed: [] };
     const now = new Date();
     log.add('system', outcomeLine(o));
     log.flush();
-    const job = await this.opts.store.update(id, (j) => applyOutcome(j, o, now));
+    const change = (j: Job) => applyOutcome(j, o, now);
+    // The outcome and the next queued jobs' start in one write: the slot passes on at once.
+    const { job, claimed } =
+      this.lease.held && !this.stopped
+        ? await this.opts.store.updateAndClaim(
+            id,
+            change,
+            this.admit,
+            (j) => T.startJob(j, now),
+            this.opts.config.maxJobs,
+          )
+        : { job: await this.opts.store.update(id, change), claimed: [] };
     if (job) this.events.emit('job', job);
-    return o.cleanup;
+    for (const next of claimed) this.events.emit('job', next);
+    return { cleanup: o.cleanup, claimed };
   }
 }

@@ -32,6 +32,17 @@ export interface JobStore {
     admit: (job: Job, running: readonly Job[]) => boolean,
     start: (job: Job) => Job,
   ): Promise<Job>;
+  /**
+   * Applies a change to a job and, in the same write, starts queued jobs the change made room for (a job that ends
+   * frees its slot for the next one without a second write).
+   */
+  updateAndClaim(
+    id: string,
+    change: (job: Job) => Job | undefined,
+    admit: (job: Job, running: readonly Job[]) => boolean,
+    start: (job: Job) => Job,
+    max: number,
+  ): Promise<{ job: Job | undefined; claimed: Job[] }>;
   get(id: string): Promise<Job | undefined>;
   /** Applies a change under the store lock; `change` returns the new record, or undefined to leave it. */
   update(id: string, change: (job: Job) => Job | undefined): Promise<Job | undefined>;
@@ -123,19 +134,22 @@ export class LowdbJobStore implements JobStore {
   ): Promise<Job[]> {
     const quick = await this.doc.read();
     if (!quick.jobs.some((j) => j.status === 'queued')) return [];
+    return this.doc.update((d) => claimIn(d, admit, start, max));
+  }
+
+  async updateAndClaim(
+    id: string,
+    change: (job: Job) => Job | undefined,
+    admit: (job: Job, running: readonly Job[]) => boolean,
+    start: (job: Job) => Job,
+    max: number,
+  ): Promise<{ job: Job | undefined; claimed: Job[] }> {
     return this.doc.update((d) => {
-      const running = d.jobs.filter((j) => j.status === 'running');
-      const claimed: Job[] = [];
-      for (let i = 0; i < d.jobs.length && claimed.length < max; i++) {
-        const j = d.jobs[i] as Job;
-        if (j.status !== 'queued' || j.cancel_requested_at) continue;
-        if (!admit(j, running)) continue;
-        const started = start(structuredClone(j));
-        d.jobs[i] = started;
-        running.push(started);
-        claimed.push(started);
-      }
-      return claimed;
+      const i = d.jobs.findIndex((j) => j.id === id);
+      if (i < 0) return { job: undefined, claimed: [] };
+      const next = change(structuredClone(d.jobs[i] as Job));
+      if (next) d.jobs[i] = next;
+      return { job: next ?? d.jobs[i], claimed: claimIn(d, admit, start, max) };
     });
   }
 
@@ -196,4 +210,25 @@ export class LowdbJobStore implements JobStore {
     });
     return moved.length;
   }
+}
+
+/** Starts queued jobs in FIFO order that `admit` accepts, in the document being written. */
+function claimIn(
+  d: JobsDoc,
+  admit: (job: Job, running: readonly Job[]) => boolean,
+  start: (job: Job) => Job,
+  max: number,
+): Job[] {
+  const running = d.jobs.filter((j) => j.status === 'running');
+  const claimed: Job[] = [];
+  for (let i = 0; i < d.jobs.length && claimed.length < max; i++) {
+    const j = d.jobs[i] as Job;
+    if (j.status !== 'queued' || j.cancel_requested_at) continue;
+    if (!admit(j, running)) continue;
+    const started = start(structuredClone(j));
+    d.jobs[i] = started;
+    running.push(started);
+    claimed.push(started);
+  }
+  return claimed;
 }

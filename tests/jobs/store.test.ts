@@ -129,6 +129,38 @@ describe('LowdbJobStore', () => {
     ]);
   });
 
+  it('ends a job and starts the next queued one in the same write', async () => {
+    const store = new LowdbJobStore(home, KEEP_ALL);
+    const one = (job: Job, running: readonly Job[]) => running.length === 0;
+    const [a, b, c] = await seed(store, ['s', 's', 's']);
+    await store.claim(one, (j) => T.startJob(j, at(5)), 10);
+    const { job, claimed } = await store.updateAndClaim(
+      a!.id,
+      (j) => T.exitJob(j, 0, at(6)),
+      one,
+      (j) => T.startJob(j, at(6)),
+      10,
+    );
+    expect(job).toMatchObject({ id: a!.id, status: 'completed' });
+    expect(claimed.map((j) => j.id)).toEqual([b!.id]);
+    const again = new LowdbJobStore(home, KEEP_ALL);
+    expect((await again.get(b!.id))?.status).toBe('running');
+    expect((await again.get(c!.id))?.status).toBe('queued');
+    // An unknown id changes nothing and starts nothing.
+    expect(
+      await store.updateAndClaim(
+        'job_01JD3Q8X5K2M7N4P6R8S0T2V4Z',
+        (j) => j,
+        one,
+        (j) => j,
+        10,
+      ),
+    ).toEqual({
+      job: undefined,
+      claimed: [],
+    });
+  });
+
   it('lists newest first with filters and cursor pages', async () => {
     const store = new LowdbJobStore(home, KEEP_ALL);
     const jobs = await seed(
