@@ -209,6 +209,8 @@ export class SharedDocument<T extends object> {
   private async commit(batch: Pending<T>[]): Promise<void> {
     // Later updates start the next batch, written after this one.
     if (this.pending === batch) this.pending = undefined;
+    // Settled once the lock is released, so a caller that goes on finds it free.
+    const settle: (() => void)[] = [];
     try {
       await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
       const release = await this.lock();
@@ -224,18 +226,18 @@ export class SharedDocument<T extends object> {
             applied.push({ p, result: p.change(draft) });
             data = draft;
           } catch (err) {
-            p.reject(err);
+            settle.push(() => p.reject(err));
           }
         }
-        if (applied.length === 0) return;
-        try {
-          const stamp = await this.adapter.writeStamped(data);
-          if (stamp) this.cache = { stamp, data };
-        } catch (err) {
-          for (const a of applied) a.p.reject(err);
-          return;
+        if (applied.length > 0) {
+          try {
+            const stamp = await this.adapter.writeStamped(data);
+            if (stamp) this.cache = { stamp, data };
+            for (const a of applied) settle.push(() => a.p.resolve(a.result));
+          } catch (err) {
+            for (const a of applied) settle.push(() => a.p.reject(err));
+          }
         }
-        for (const a of applied) a.p.resolve(a.result);
       } finally {
         try {
           fsSync.rmSync(this.ownerFile, { force: true });
@@ -245,9 +247,11 @@ export class SharedDocument<T extends object> {
         await release().catch(() => undefined);
       }
     } catch (err) {
-      // The lock could not be taken: every update of the batch fails with that (those settled already ignore it).
+      // The lock could not be taken: every update of the batch fails with that.
       for (const p of batch) p.reject(err);
+      return;
     }
+    for (const s of settle) s();
   }
 
   private get ownerFile(): string {

@@ -151,3 +151,49 @@ describe('SharedDocument cache', () => {
     expect(fs.readFileSync(path.join(tmp.dir, 'other.json'), 'utf8')).toBe('{\n "items": [\n  "a"\n ]\n}\n');
   });
 });
+
+describe('SharedDocument group commit', () => {
+  let tmp: { dir: string; cleanup(): void };
+  let file: string;
+  beforeEach(() => {
+    tmp = tempHome();
+    file = path.join(tmp.dir, 'doc.json');
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    tmp.cleanup();
+  });
+
+  it('writes updates that arrive while one is written together, each seeing the ones before it', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    const writes = vi.spyOn(AtomicJsonFile.prototype, 'writeStamped');
+    const first = doc.update((d) => void d.items.push('a'));
+    // The first write is under way (taking the lock): these arrive meanwhile and go out together in one more write.
+    await new Promise((r) => setImmediate(r));
+    const rest = ['b', 'c', 'd'].map((x) => doc.update((d) => (d.items.push(x), d.items.length)));
+    await first;
+    expect(await Promise.all(rest)).toEqual([2, 3, 4]);
+    expect(writes).toHaveBeenCalledTimes(2);
+    expect(onDisk(file).items).toEqual(['a', 'b', 'c', 'd']);
+    // Updates made in one go share a write too.
+    await Promise.all(['e', 'f'].map((x) => doc.update((d) => void d.items.push(x))));
+    expect(writes).toHaveBeenCalledTimes(3);
+  });
+
+  it('leaves out a change that throws, alone: the others of its batch are written', async () => {
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    const first = doc.update((d) => void d.items.push('a'));
+    const ok1 = doc.update((d) => void d.items.push('b'));
+    const bad = doc.update((d) => {
+      d.items.push('half-done');
+      throw new Error('refused');
+    });
+    const ok2 = doc.update((d) => void d.items.push('c'));
+    await first;
+    await ok1;
+    await expect(bad).rejects.toThrow('refused');
+    await ok2;
+    expect(onDisk(file).items).toEqual(['a', 'b', 'c']);
+    expect((await doc.read()).items).toEqual(['a', 'b', 'c']);
+  });
+});
