@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { isSameLock, lockIdentity } from '../store/lock-identity.js';
+import { isAlive, isSameLock, lockIdentity } from '../store/lock-identity.js';
 
 /**
  * Exactly one deckhand process per DECKHAND_HOME executes jobs; the others create, read and cancel.
@@ -110,14 +110,5 @@ export class EngineLease {
     const r = this.release;
     this.release = undefined;
     if (r) await r().catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

@@ -8,7 +8,8 @@ import { readLog, type ReadResult } from '../jobs/log-reader.js';
 import type { JobFilter, JobPage } from '../jobs/store.js';
 import { summarizeStream } from '../jobs/summary.js';
 import { isJobId, isTerminal, type Job } from '../jobs/types.js';
-import { writeSecretEnv, type RemoteBashParams } from './remote-bash-job.js';
+import { writeSecretEnv } from './remote-bash-files.js';
+import type { RemoteBashParams } from './remote-bash-job.js';
 
 export type RunMode = 'auto' | 'sync' | 'background';
 

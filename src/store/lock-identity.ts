@@ -18,3 +18,13 @@ export function lockIdentity(st: Stats): LockIdentity {
 export function isSameLock(record: Partial<LockIdentity> | undefined, st: Stats): boolean {
   return record?.ino === st.ino && record.birth === st.birthtimeMs;
 }
+
+/** True unless the pid is gone from this host (EPERM means it exists under another user). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}

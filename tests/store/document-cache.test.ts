@@ -25,18 +25,19 @@ function writeFromAnotherProcess(file: string, change: string): void {
 
 const onDisk = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Doc;
 
-describe('SharedDocument cache', () => {
-  let tmp: { dir: string; cleanup(): void };
-  let file: string;
-  beforeEach(() => {
-    tmp = tempHome();
-    file = path.join(tmp.dir, 'doc.json');
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    tmp.cleanup();
-  });
+// Every test works in a fresh directory of its own; spies are undone after each.
+let tmp: { dir: string; cleanup(): void };
+let file: string;
+beforeEach(() => {
+  tmp = tempHome();
+  file = path.join(tmp.dir, 'doc.json');
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  tmp.cleanup();
+});
 
+describe('SharedDocument cache', () => {
   it('does not parse the file again for an update after its own write, but does after another process wrote', async () => {
     const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
     const reads = vi.spyOn(AtomicJsonFile.prototype, 'readStamped');
@@ -153,17 +154,6 @@ describe('SharedDocument cache', () => {
 });
 
 describe('SharedDocument group commit', () => {
-  let tmp: { dir: string; cleanup(): void };
-  let file: string;
-  beforeEach(() => {
-    tmp = tempHome();
-    file = path.join(tmp.dir, 'doc.json');
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    tmp.cleanup();
-  });
-
   it('writes updates that arrive while one is written together, each seeing the ones before it', async () => {
     const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
     const writes = vi.spyOn(AtomicJsonFile.prototype, 'writeStamped');
