@@ -5,6 +5,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from '../app.js';
+import { ConfigError } from '../config.js';
 import type { Logger } from '../logger.js';
 import { allowedHostsFor, checkBearer, checkHostAndOrigin, isLoopbackHost, type GuardVerdict } from './http-guards.js';
 
@@ -34,7 +35,8 @@ interface Session {
   open: number;
 }
 
-export class HttpConfigError extends Error {}
+/** An HTTP setting that cannot be served safely: reported like any other configuration error. */
+export class HttpConfigError extends ConfigError {}
 
 /** Streamable HTTP at /mcp with stateful sessions: one McpServer per client session, freed when it closes. */
 export async function serveHttp(app: App, logger: Logger, opts: HttpOptions): Promise<HttpHandle> {

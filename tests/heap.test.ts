@@ -1,0 +1,36 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/mcp.js';
+
+// Runs in a child process: the setting is process-wide and would otherwise change the test runner's own heap.
+function newSpaceMbAfterGarbage(setup: boolean): number {
+  const heap = pathToFileURL(path.join(ROOT, 'dist', 'heap.js')).href;
+  const script = `
+    import v8 from 'node:v8';
+    import { keepYoungGenerationSmall } from ${JSON.stringify(heap)};
+    if (${String(setup)}) keepYoungGenerationSmall();
+    // Short-lived garbage with some of it surviving a few scavenges, as lines waiting for their flush do.
+    const keep = [];
+    for (let r = 0; r < 500; r++) {
+      const a = [];
+      for (let i = 0; i < 20000; i++) a.push({ i, s: 'line ' + i });
+      keep.push(a);
+      if (keep.length > 3) keep.shift();
+    }
+    const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+    process.stdout.write(String(s.space_size / 1048576));
+  `;
+  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+}
+
+describe('keepYoungGenerationSmall', () => {
+  it('keeps the young generation at its starting size through a burst of garbage', () => {
+    expect(newSpaceMbAfterGarbage(true)).toBeLessThanOrEqual(2);
+  });
+
+  it('is what makes the difference: without it the same burst grows the young generation', () => {
+    expect(newSpaceMbAfterGarbage(false)).toBeGreaterThan(4);
+  });
+});
