@@ -1,7 +1,9 @@
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Adapter } from 'lowdb';
 import { DeckhandError } from '../errors.js';
+import { isAlive } from './lock-identity.js';
 
 /** What tells two versions of a file apart: every write renames a new inode into place. */
 export interface FileStamp {
@@ -26,6 +28,8 @@ let tmpSeq = 0;
  * We never use JSONFilePreset: it silently switches to memory under NODE_ENV=test.
  */
 export class AtomicJsonFile<T> implements Adapter<T> {
+  private sweptTemps = false;
+
   constructor(
     private readonly file: string,
     /** Says what is wrong with parsed data that is not a T, or undefined when it is fine. */
@@ -89,6 +93,10 @@ export class AtomicJsonFile<T> implements Adapter<T> {
    */
   async writeStamped(data: T): Promise<FileStamp | undefined> {
     const text = JSON.stringify(data, null, this.indent || undefined) + '\n';
+    if (!this.sweptTemps) {
+      this.sweptTemps = true;
+      this.removeDeadWritersTemps();
+    }
     const tmp = `${this.file}.${process.pid}.${++tmpSeq}.tmp`;
     // Synchronous on purpose: a write is a few small syscalls and an fsync (~1 ms together), and every store write
     // is on the path of a command; eight thread-pool round trips cost more than that on a busy machine.
@@ -110,5 +118,26 @@ export class AtomicJsonFile<T> implements Adapter<T> {
     }
     const st = fsSync.statSync(this.file);
     return st.ino === ino ? stampOf(st) : undefined;
+  }
+
+  /**
+   * A writer killed between creating its temp file and renaming it leaves the file behind. Callers write under the
+   * document's lock, so no other writer is mid-write now: a temp file whose process is gone is garbage.
+   */
+  private removeDeadWritersTemps(): void {
+    const dir = path.dirname(this.file);
+    const prefix = `${path.basename(this.file)}.`;
+    let names: string[];
+    try {
+      names = fsSync.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+      const pid = Number(name.slice(prefix.length).split('.')[0]);
+      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+      fsSync.rmSync(path.join(dir, name), { force: true });
+    }
   }
 }

@@ -187,3 +187,21 @@ describe('SharedDocument group commit', () => {
     expect((await doc.read()).items).toEqual(['a', 'b', 'c']);
   });
 });
+
+describe('AtomicJsonFile temp files', () => {
+  it("removes the temp file a killed writer left behind, and keeps a live writer's", async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    const deadPid = Number(dead.stdout);
+    const left = `${file}.${deadPid}.7.tmp`;
+    const live = `${file}.${process.ppid}.3.tmp`;
+    fs.writeFileSync(left, '{"items":["half');
+    fs.writeFileSync(live, '{}');
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    await doc.update((d) => void d.items.push('a'));
+    expect(fs.existsSync(left)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+    expect(onDisk(file).items).toEqual(['a']);
+  });
+});
