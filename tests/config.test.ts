@@ -23,7 +23,13 @@ describe('loadConfig', () => {
       keepaliveIntervalMs: 15_000,
       output: { headLines: 100, tailLines: 200, maxBytes: 64 * 1024 },
       http: { token: undefined, allowedHosts: [], allowedOrigins: [] },
-      jobs: { maxJobs: 8, maxPerServer: 4, defaultTimeoutS: 3600 },
+      jobs: {
+        maxJobs: 8,
+        maxPerServer: 4,
+        defaultTimeoutS: 3600,
+        logRetainDays: 30,
+        logsMaxTotalBytes: 8 * 1024 ** 3,
+      },
     });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.output)).toBe(true);
@@ -83,6 +89,11 @@ describe('loadConfig', () => {
     const tooBig = errorOf({ DECKHAND_MAX_JOBS: '100000' });
     expect(tooBig).toContain('DECKHAND_MAX_JOBS="100000"');
     expect(tooBig).toMatch(/less than or equal to 256/);
+
+    expect(errorOf({ DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES: '1000' })).toMatch(
+      /DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES="1000": .*greater than or equal to 67108864/,
+    );
+    expect(loadConfig({ DECKHAND_JOB_LOGS_RETAIN_DAYS: '7' }, '/h').jobs.logRetainDays).toBe(7);
 
     expect(errorOf({ DECKHAND_OUTPUT_HEAD_LINES: '1.5' })).toMatch(/DECKHAND_OUTPUT_HEAD_LINES="1.5": .*integer/);
 

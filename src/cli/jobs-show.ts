@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { jobDir } from '../jobs/job-log.js';
 import { readLog } from '../jobs/log-reader.js';
+import { removalText, type LogRemoval } from '../jobs/log-removal.js';
 import type { Job } from '../jobs/types.js';
 import { formatBytes } from '../util/format.js';
 import { jobIdArgument, parseCommand } from './args.js';
@@ -19,12 +20,16 @@ export async function jobsShow(config: Config, args: string[], io: CliOutput): P
     return 0;
   }
   const log = readLog(jobDir(config.home, id), { limit: 0 });
-  await io.print(describeJob(job, { lines: log.total_lines, bytes: log.log_bytes }));
+  await io.print(describeJob(job, { lines: log.total_lines, bytes: log.log_bytes, removed: log.removed }));
   return 0;
 }
 
 /** The record as a person reads it: one field a line, empty fields left out. */
-export function describeJob(job: Job, log: { lines: number; bytes: number }, now = Date.now()): string {
+export function describeJob(
+  job: Job,
+  log: { lines: number; bytes: number; removed?: LogRemoval | undefined },
+  now = Date.now(),
+): string {
   const rows: [string, string][] = [
     ['status', statusLabel(job)],
     ['type', oneLine(job.type)],
@@ -53,7 +58,12 @@ export function describeJob(job: Job, log: { lines: number; bytes: number }, now
   if (job.exit_code !== null) rows.push(['exit code', String(job.exit_code)]);
   if (job.error) rows.push(['error', oneLine(`${job.error.code}: ${job.error.message}`)]);
   if (job.result !== null && job.result !== undefined) rows.push(['result', oneLine(JSON.stringify(job.result), 400)]);
-  rows.push(['log', `${log.lines} lines, ${formatBytes(log.bytes)} (deckhand jobs logs ${job.id})`]);
+  rows.push([
+    'log',
+    log.removed
+      ? oneLine(removalText(log.removed), 400)
+      : `${log.lines} lines, ${formatBytes(log.bytes)} (deckhand jobs logs ${job.id})`,
+  ]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return `${job.id}\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`;
 }

@@ -5,6 +5,7 @@ import { DeckhandError } from '../errors.js';
 import type { JobContext, JobHandler, HandlerOutcome, StopReason } from './handler.js';
 import { jobDir, JobLogWriter } from './job-log.js';
 import { EngineLease } from './lease.js';
+import { sweepJobLogs } from './log-retention.js';
 import { applyOutcome, outcomeLine } from './outcome.js';
 import type { JobStore } from './store.js';
 import * as T from './types.js';
@@ -23,6 +24,8 @@ export interface EngineOptions {
   readonly onError?: (err: unknown, context: string) => void;
   /** How often the store is checked for work created, or cancels requested, by other processes. */
   readonly pollMs?: number;
+  /** How often finished jobs' logs are checked against the retention policy (default 10 minutes). */
+  readonly logSweepMs?: number;
 }
 
 interface Finished {
@@ -51,6 +54,8 @@ export class JobEngine {
   private tickAgain = false;
   private stopped = false;
   private lastPrune = 0;
+  private lastSweep = 0;
+  private sweeping: Promise<void> | undefined;
   // Ids sort in creation order even within one millisecond.
   private readonly ulid = monotonicFactory();
 
@@ -156,7 +161,7 @@ export class JobEngine {
     if (this.poller) clearInterval(this.poller);
     for (const r of this.running.values()) this.stopRun(r, 'shutdown');
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
-    await Promise.allSettled([...this.cleanups]);
+    await Promise.allSettled([...this.cleanups, this.sweeping]);
     await this.lease.releaseLease();
   }
 
@@ -205,8 +210,30 @@ export class JobEngine {
         this.lastPrune = Date.now();
         await this.opts.store.prune();
       }
+      if (!this.sweeping && Date.now() - this.lastSweep > (this.opts.logSweepMs ?? 600_000)) {
+        this.lastSweep = Date.now();
+        // Walking every job directory takes a while on a large home: it runs beside the polls, not inside one.
+        this.sweeping = this.sweepLogs().finally(() => (this.sweeping = undefined));
+      }
     } catch (err) {
       this.opts.onError?.(err, 'poll');
+    }
+  }
+
+  private async sweepLogs(): Promise<void> {
+    const store = this.opts.store;
+    try {
+      await sweepJobLogs({
+        home: this.opts.home,
+        policy: { keepDays: this.opts.config.logRetainDays, maxTotalBytes: this.opts.config.logsMaxTotalBytes },
+        activeIds: async () => new Set((await store.active()).map((j) => j.id)),
+        stateOf: async (id) => {
+          const job = await store.get(id);
+          return !job ? 'unknown' : T.isTerminal(job.status) ? 'finished' : 'active';
+        },
+      });
+    } catch (err) {
+      this.opts.onError?.(err, 'log retention');
     }
   }
 

@@ -1,6 +1,7 @@
 import { omittedMarker } from '../util/format.js';
 import type { DecodedLine } from './log-format.js';
 import type { LogLine } from './log-format.js';
+import { readRemoval, type LogRemoval } from './log-removal.js';
 import {
   firstLine,
   lastLine,
@@ -30,6 +31,8 @@ export interface ReadResult {
   readonly log_bytes: number;
   /** True when a filtered tail read stopped at its scan budget before finding `limit` lines. */
   readonly truncated?: boolean;
+  /** Set when retention removed the log: what it held, when and why it went. */
+  readonly removed?: LogRemoval;
 }
 
 interface Segment {
@@ -55,6 +58,18 @@ function lastSeq(segs: Segment[]): number {
 /** Reads a job log in pages, never the whole file: tails walk back from the end, cursors binary-search by seq. */
 export function readLog(dir: string, opts: ReadOptions): ReadResult {
   const segs = segments(dir);
+  if (segs.length === 0) {
+    const removed = readRemoval(dir);
+    if (removed)
+      return {
+        lines: [],
+        next_cursor: Math.max(opts.cursor ?? 0, removed.total_lines),
+        has_more: false,
+        total_lines: removed.total_lines,
+        log_bytes: 0,
+        removed,
+      };
+  }
   const total = lastSeq(segs);
   const log_bytes = segs.reduce((n, s) => n + s.size, 0);
   const budget = opts.scanBudgetBytes ?? 32 * 1024 * 1024;

@@ -13,6 +13,7 @@ import { formatLines, publicJob } from '../tools/job-shapes.js';
 import { formatBytes, formatCount } from '../util/format.js';
 import type { JobFeed, JobLifecycle } from './job-feed.js';
 import { JOB_LOG_URI_TEMPLATE, JOB_URI_TEMPLATE, jobLogUri, jobUri, parseJobUri } from './links.js';
+import { removalText } from '../jobs/log-removal.js';
 import { ResourceSubscriptions } from './subscriptions.js';
 
 /** JSON-RPC error code the MCP spec gives to "resource not found". */
@@ -114,6 +115,7 @@ async function findJob(jobs: JobService, id: string, uri: string): Promise<Job> 
 /** The last lines of a job's log as text, cut to the byte budget from the front, with a marker saying what is left out. */
 export function logText(jobs: JobService, job: Job): string {
   const log = jobs.read(job.id, { limit: LOG_RESOURCE_LINES });
+  if (log.removed) return `[deckhand] ${removalText(log.removed)}\n`;
   const texts = log.lines.map((l) => formatLines([l]));
   let bytes = 0;
   let first = texts.length;

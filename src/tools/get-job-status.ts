@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { withJobLink } from '../mcp/links.js';
 import type { ToolDeps } from './deps.js';
 import { formatLines, jobIdArg, jobShape, jobSummary, logLineShape, publicJob } from './job-shapes.js';
+import { removalText } from '../jobs/log-removal.js';
 import { guarded, ok } from './results.js';
 
 export function registerGetJobStatusTool(server: McpServer, deps: ToolDeps): void {
@@ -41,6 +42,10 @@ export function registerGetJobStatusTool(server: McpServer, deps: ToolDeps): voi
         has_more: z.boolean(),
         total_lines: z.number(),
         log_bytes: z.number(),
+        logs_removed: z
+          .object({ removed_at: z.string(), reason: z.string(), total_lines: z.number(), log_bytes: z.number() })
+          .optional()
+          .describe("Present when log retention removed this finished job's log: when, why and how much it held."),
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
@@ -53,10 +58,15 @@ export function registerGetJobStatusTool(server: McpServer, deps: ToolDeps): voi
         has_more: log.has_more,
         total_lines: log.total_lines,
         log_bytes: log.log_bytes,
+        ...(log.removed ? { logs_removed: log.removed } : {}),
       };
       const more = log.has_more ? `\n(more lines after cursor ${log.next_cursor}: call again with that cursor)` : '';
+      const removed = log.removed ? `\n${removalText(log.removed)}` : '';
       return withJobLink(
-        ok(structured, `${jobSummary(job)}\n${formatLines(log.lines)}${more}\nnext_cursor: ${log.next_cursor}`),
+        ok(
+          structured,
+          `${jobSummary(job)}\n${formatLines(log.lines)}${more}${removed}\nnext_cursor: ${log.next_cursor}`,
+        ),
         job,
       );
     }),
