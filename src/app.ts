@@ -58,6 +58,7 @@ export function createApp({ config, logger, env }: AppDeps): App {
   const store = new LowdbJobStore(config.home, {
     keepFinished: config.jobs.retainFinished,
     keepDays: config.jobs.retainDays,
+    archiveDays: config.jobs.archiveDays,
   });
   const apps = createDeployFeature({ config, inventory, pool, store });
   const engine = new JobEngine({

@@ -63,6 +63,8 @@ export interface JobsConfig {
   readonly logMaxBytes: number;
   readonly retainFinished: number;
   readonly retainDays: number;
+  /** Archived job records are dropped this many days after the job ended. */
+  readonly archiveDays: number;
   /** Logs of finished jobs are removed this many days after the job ended, or sooner past logsMaxTotalBytes. */
   readonly logRetainDays: number;
   readonly logsMaxTotalBytes: number;
@@ -92,6 +94,7 @@ const EnvSchema = z.object({
   // indexed archive, so a few recent ones suffice (100 cost no more per write than none; 500 doubled it).
   DECKHAND_JOBS_RETAIN: int(1, 100_000).default(100),
   DECKHAND_JOBS_RETAIN_DAYS: int(0, 3650).default(14),
+  DECKHAND_JOBS_ARCHIVE_DAYS: int(1, 36_500).default(90),
   DECKHAND_JOB_LOGS_RETAIN_DAYS: int(1, 36_500).default(30),
   DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES: int(64 * 1024 * 1024, Number.MAX_SAFE_INTEGER).default(8 * 1024 * 1024 * 1024),
   DECKHAND_REMOTE_KEEP_FAILED_H: int(0, 24 * 365).default(24),
@@ -183,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.ho
       logMaxBytes: e.DECKHAND_JOB_LOG_MAX_BYTES,
       retainFinished: e.DECKHAND_JOBS_RETAIN,
       retainDays: e.DECKHAND_JOBS_RETAIN_DAYS,
+      archiveDays: e.DECKHAND_JOBS_ARCHIVE_DAYS,
       logRetainDays: e.DECKHAND_JOB_LOGS_RETAIN_DAYS,
       logsMaxTotalBytes: e.DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES,
       remoteKeepFailedHours: e.DECKHAND_REMOTE_KEEP_FAILED_H,

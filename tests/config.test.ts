@@ -27,6 +27,7 @@ describe('loadConfig', () => {
         maxJobs: 8,
         maxPerServer: 4,
         defaultTimeoutS: 3600,
+        archiveDays: 90,
         logRetainDays: 30,
         logsMaxTotalBytes: 8 * 1024 ** 3,
       },

@@ -11,6 +11,7 @@ export function openJobStore(config: Config): JobStore {
   return new LowdbJobStore(config.home, {
     keepFinished: config.jobs.retainFinished,
     keepDays: config.jobs.retainDays,
+    archiveDays: config.jobs.archiveDays,
   });
 }
 

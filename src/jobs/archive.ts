@@ -93,6 +93,15 @@ export class JobArchive {
     await this.withFile(async () => undefined);
   }
 
+  /** The id of the oldest job archived (ids sort by creation time), once the index is up to date. */
+  async oldestId(): Promise<string | undefined> {
+    return this.withFile(async (_fh, v) => v.ids[0]);
+  }
+
+  get path(): string {
+    return this.file;
+  }
+
   /** How many distinct jobs the index holds. */
   get size(): number {
     return this.index.ids.length;

@@ -55,6 +55,7 @@ export class JobEngine {
   private stopped = false;
   private lastPrune = 0;
   private lastSweep = 0;
+  private lastCompaction = 0;
   private sweeping: Promise<void> | undefined;
   // Ids sort in creation order even within one millisecond.
   private readonly ulid = monotonicFactory();
@@ -213,14 +214,15 @@ export class JobEngine {
       if (!this.sweeping && Date.now() - this.lastSweep > (this.opts.logSweepMs ?? 600_000)) {
         this.lastSweep = Date.now();
         // Walking every job directory takes a while on a large home: it runs beside the polls, not inside one.
-        this.sweeping = this.sweepLogs().finally(() => (this.sweeping = undefined));
+        this.sweeping = this.housekeeping().finally(() => (this.sweeping = undefined));
       }
     } catch (err) {
       this.opts.onError?.(err, 'poll');
     }
   }
 
-  private async sweepLogs(): Promise<void> {
+  /** Retention beyond jobs.json: finished jobs' logs, and (once a day, it rewrites the file) the archive. */
+  private async housekeeping(): Promise<void> {
     const store = this.opts.store;
     try {
       await sweepJobLogs({
@@ -234,6 +236,13 @@ export class JobEngine {
       });
     } catch (err) {
       this.opts.onError?.(err, 'log retention');
+    }
+    if (Date.now() - this.lastCompaction < 86_400_000) return;
+    this.lastCompaction = Date.now();
+    try {
+      await store.compactArchive();
+    } catch (err) {
+      this.opts.onError?.(err, 'archive retention');
     }
   }
 

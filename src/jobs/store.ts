@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SharedDocument } from '../store/document.js';
 import { createJob, isTerminal, type Job, type JobStatus, type NewJob } from './types.js';
+import { decodeTime } from 'ulid';
 import { JobArchive } from './archive.js';
+import { commitCompaction, prepareCompaction } from './archive-compact.js';
 
 export interface JobFilter {
   readonly status?: JobStatus | undefined;
@@ -51,6 +53,8 @@ export interface JobStore {
   active(): Promise<Job[]>;
   list(filter: JobFilter, limit: number, cursor?: string): Promise<JobPage>;
   prune(now?: Date): Promise<number>;
+  /** Drops archived jobs that ended before the archive retention; answers how many. */
+  compactArchive(now?: Date): Promise<number>;
   readonly file: string;
 }
 
@@ -62,6 +66,8 @@ interface JobsDoc {
 export interface RetentionPolicy {
   readonly keepFinished: number;
   readonly keepDays: number;
+  /** Archived jobs that ended longer ago than this are dropped; without it the archive keeps them all. */
+  readonly archiveDays?: number;
 }
 
 export class LowdbJobStore implements JobStore {
@@ -209,6 +215,25 @@ export class LowdbJobStore implements JobStore {
       d.jobs = d.jobs.filter((j) => !excess.has(j.id));
     });
     return moved.length;
+  }
+
+  async compactArchive(now = new Date()): Promise<number> {
+    const days = this.retention.archiveDays;
+    if (days === undefined) return 0;
+    const cutoff = now.getTime() - days * 86_400_000;
+    // Ids sort by creation: when the oldest was created after the cutoff, none can have ended before it.
+    const oldest = await this.archive.oldestId();
+    if (oldest === undefined || decodeTime(oldest.slice('job_'.length)) >= cutoff) return 0;
+    const file = this.archive.path;
+    const plan = await prepareCompaction(file, (j) => Date.parse(j.finished_at ?? j.created_at) >= cutoff);
+    if (!plan) return 0;
+    // Under the lock appends take, so none lands between copying the tail and the rename.
+    try {
+      const done = await this.doc.update(() => commitCompaction(file, plan));
+      return done ? plan.dropped : 0;
+    } finally {
+      fs.rmSync(plan.tmp, { force: true });
+    }
   }
 }
 

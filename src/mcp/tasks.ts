@@ -59,7 +59,7 @@ export function taskOf(job: Job): Task {
     statusMessage: cancelling ? `${jobSummary(job)}; the remote command is being stopped` : jobSummary(job),
     createdAt: job.created_at,
     lastUpdatedAt: job.finished_at ?? job.cancel_requested_at ?? job.started_at ?? job.created_at,
-    // Jobs are kept (in the store, then the archive) rather than expiring.
+    // Records are kept until DECKHAND_JOBS_ARCHIVE_DAYS after the job ends: no span counted from creation says that.
     ttl: null,
     pollInterval: TASK_POLL_MS,
   };

@@ -46,7 +46,21 @@ describe('log retention, end to end', () => {
   it('the executing deckhand removes expired logs; get-job-status, the log resource and the CLI say so', async () => {
     const old = await finishedJob(3);
     const recent = await finishedJob(0);
-    session = await startStdio({ DECKHAND_HOME: home.dir, DECKHAND_JOB_LOGS_RETAIN_DAYS: '2' });
+    // A record in the archive of a job that ended 100 days ago.
+    const archiveStore = new LowdbJobStore(home.dir, { keepFinished: 0, keepDays: 3650 });
+    const longAgo = new Date(Date.now() - 100 * 86_400_000);
+    const ancient = await archiveStore.create(
+      { type: 'remote-bash', server: 'web1', params: {}, timeout_s: 9 },
+      longAgo,
+    );
+    await archiveStore.update(ancient.id, (r) => T.exitJob(T.startJob(r, longAgo), 0, longAgo));
+    await archiveStore.prune(longAgo);
+    expect(fs.readFileSync(path.join(home.dir, 'jobs-archive.jsonl'), 'utf8')).toContain(ancient.id);
+    session = await startStdio({
+      DECKHAND_HOME: home.dir,
+      DECKHAND_JOB_LOGS_RETAIN_DAYS: '2',
+      DECKHAND_JOBS_ARCHIVE_DAYS: '31',
+    });
 
     let status: Status | undefined;
     await waitFor(async () => {
@@ -62,6 +76,14 @@ describe('log retention, end to end', () => {
     const fresh = structured<Status>(await session.call('get-job-status', { job_id: recent, tail_logs: 5 }));
     expect(fresh.logs).toHaveLength(5);
     expect(fresh.logs_removed).toBeUndefined();
+
+    // The same housekeeping drops archived records past DECKHAND_JOBS_ARCHIVE_DAYS.
+    await waitFor(
+      async () => (await session!.call('get-job-status', { job_id: ancient.id })).isError === true,
+      'the archived job past retention to be dropped',
+    );
+    expect(textOf(await session.call('get-job-status', { job_id: ancient.id }))).toContain('unknown_job');
+    expect(fs.readFileSync(path.join(home.dir, 'jobs-archive.jsonl'), 'utf8')).not.toContain(ancient.id);
 
     const resource = await session.client.readResource({ uri: `deckhand://jobs/${old}/log` });
     expect((resource.contents[0] as { text: string }).text).toContain('[deckhand] The log (40 lines');
