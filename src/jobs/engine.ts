@@ -5,7 +5,7 @@ import { DeckhandError } from '../errors.js';
 import type { JobContext, JobHandler, HandlerOutcome, StopReason } from './handler.js';
 import { jobDir, JobLogWriter } from './job-log.js';
 import { EngineLease } from './lease.js';
-import { sweepJobLogs } from './log-retention.js';
+import { Housekeeper } from './housekeeping.js';
 import { applyOutcome, outcomeLine } from './outcome.js';
 import type { JobStore } from './store.js';
 import * as T from './types.js';
@@ -54,15 +54,14 @@ export class JobEngine {
   private tickAgain = false;
   private stopped = false;
   private lastPrune = 0;
-  private lastSweep = 0;
-  private lastCompaction = 0;
-  private sweeping: Promise<void> | undefined;
+  private readonly housekeeper: Housekeeper;
   // Ids sort in creation order even within one millisecond.
   private readonly ulid = monotonicFactory();
 
   constructor(private readonly opts: EngineOptions) {
     this.events.setMaxListeners(0);
     this.lease = new EngineLease(opts.home, () => this.onLeaseLost());
+    this.housekeeper = new Housekeeper({ ...opts, everyMs: opts.logSweepMs });
   }
 
   get store(): JobStore {
@@ -162,7 +161,7 @@ export class JobEngine {
     if (this.poller) clearInterval(this.poller);
     for (const r of this.running.values()) this.stopRun(r, 'shutdown');
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
-    await Promise.allSettled([...this.cleanups, this.sweeping]);
+    await Promise.allSettled([...this.cleanups, this.housekeeper.close()]);
     await this.lease.releaseLease();
   }
 
@@ -211,38 +210,9 @@ export class JobEngine {
         this.lastPrune = Date.now();
         await this.opts.store.prune();
       }
-      if (!this.sweeping && Date.now() - this.lastSweep > (this.opts.logSweepMs ?? 600_000)) {
-        this.lastSweep = Date.now();
-        // Walking every job directory takes a while on a large home: it runs beside the polls, not inside one.
-        this.sweeping = this.housekeeping().finally(() => (this.sweeping = undefined));
-      }
+      this.housekeeper.poke();
     } catch (err) {
       this.opts.onError?.(err, 'poll');
-    }
-  }
-
-  /** Retention beyond jobs.json: finished jobs' logs, and (once a day, it rewrites the file) the archive. */
-  private async housekeeping(): Promise<void> {
-    const store = this.opts.store;
-    try {
-      await sweepJobLogs({
-        home: this.opts.home,
-        policy: { keepDays: this.opts.config.logRetainDays, maxTotalBytes: this.opts.config.logsMaxTotalBytes },
-        activeIds: async () => new Set((await store.active()).map((j) => j.id)),
-        stateOf: async (id) => {
-          const job = await store.get(id);
-          return !job ? 'unknown' : T.isTerminal(job.status) ? 'finished' : 'active';
-        },
-      });
-    } catch (err) {
-      this.opts.onError?.(err, 'log retention');
-    }
-    if (Date.now() - this.lastCompaction < 86_400_000) return;
-    this.lastCompaction = Date.now();
-    try {
-      await store.compactArchive();
-    } catch (err) {
-      this.opts.onError?.(err, 'archive retention');
     }
   }
 
