@@ -94,9 +94,10 @@ describe('jobs survive a crash of deckhand and a dropped SSH connection', () => 
     const runnerRecorded = (id: string) => fs.existsSync(path.join(fx.home.dir, 'jobs', id, 'launched'));
     await waitFor(() => runnerRecorded(gone) && runnerRecorded(orphan), 'launches recorded beside the job logs');
     await d.kill();
-    // Over a second connection: kill each job's runner and command groups; remove the first one's directory.
+    // Over a second connection: kill each job's runner and command groups; remove the first one's directory. The
+    // runner first: a runner that outlived its command, if only for a moment, would record the exit status it saw.
     const killAll = (id: string) =>
-      `d="$HOME/.deckhand/jobs/${id}"; kill -KILL -- -"$(cat "$d/pgid")" -"$(cat "$d/runner.pid")" 2>/dev/null; true`;
+      `d="$HOME/.deckhand/jobs/${id}"; kill -KILL -- -"$(cat "$d/runner.pid")" -"$(cat "$d/pgid")" 2>/dev/null; true`;
     sshRun(fx.sshd, `${killAll(gone)}; ${killAll(orphan)}; rm -rf "$HOME/.deckhand/jobs/${gone}"`);
     await waitFor(
       () => remoteProcessCount(fx.sshd, `sleep ${n}`) + remoteProcessCount(fx.sshd, `sleep ${n + 1}`) === 0,
