@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { jobDir } from '../jobs/job-log.js';
 import type { LogLine } from '../jobs/log-format.js';
 import { readLog, type ReadOptions } from '../jobs/log-reader.js';
-import { removalText } from '../jobs/log-removal.js';
+import { readRemoval, removalText } from '../jobs/log-removal.js';
 import { isTerminal, type Job } from '../jobs/types.js';
 import { intOption, jobIdArgument, oneOf, parseCommand, stringOption } from './args.js';
 import { CliError, UsageError, type CliOutput } from './io.js';
@@ -53,7 +53,7 @@ export async function jobsLogs(config: Config, args: string[], io: CliOutput, op
     }
   };
 
-  const removed = read({ limit: 0 }).removed;
+  const removed = readRemoval(dir);
   if (removed) {
     io.warn(`deckhand: ${removalText(removed)}`);
     return values.follow ? outcomeExitCode(job) : 0;

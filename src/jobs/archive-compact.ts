@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Job } from './types.js';
+import { readWholeLines } from './whole-lines.js';
 
 /** A rewritten copy of the archive waiting to replace it: everything up to `upTo` of the file with `ino` is in it. */
 export interface CompactPlan {
@@ -10,8 +11,6 @@ export interface CompactPlan {
   readonly dropped: number;
   readonly kept: number;
 }
-
-const CHUNK = 1024 * 1024;
 
 /**
  * Copies the archive's whole lines to a temporary file, leaving out the records `keep` rejects and lines that do not
@@ -31,35 +30,24 @@ export async function prepareCompaction(file: string, keep: (job: Job) => boolea
   try {
     const st = await src.stat();
     dst = await fs.promises.open(tmp, 'w', 0o600);
-    let pos = 0;
     let dropped = 0;
     let kept = 0;
-    let buf = Buffer.alloc(Math.min(CHUNK, Math.max(1, st.size)));
-    while (pos < st.size) {
-      const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, st.size - pos), pos);
-      if (bytesRead === 0) break;
-      const end = buf.lastIndexOf(0x0a, bytesRead - 1);
-      if (end < 0) {
-        // A line longer than the buffer: read it again with room for it; a torn last line is left for the commit.
-        if (bytesRead < buf.length) break;
-        buf = Buffer.alloc(buf.length * 2);
-        continue;
-      }
-      const out: Buffer[] = [];
+    const out = dst;
+    const upTo = await readWholeLines(src, 0, st.size, async (buf, end) => {
+      const keptLines: Buffer[] = [];
       for (let start = 0; start <= end;) {
         const nl = buf.indexOf(0x0a, start);
         if (nl > start) {
           const job = parse(buf.toString('utf8', start, nl));
           if (job && keep(job)) {
-            out.push(buf.subarray(start, nl + 1));
+            keptLines.push(buf.subarray(start, nl + 1));
             kept++;
           } else dropped++;
         }
         start = nl + 1;
       }
-      if (out.length) await dst.write(Buffer.concat(out));
-      pos += end + 1;
-    }
+      if (keptLines.length) await out.write(Buffer.concat(keptLines));
+    });
     await dst.sync();
     await dst.close();
     dst = undefined;
@@ -67,7 +55,7 @@ export async function prepareCompaction(file: string, keep: (job: Job) => boolea
       await fs.promises.rm(tmp, { force: true });
       return undefined;
     }
-    return { tmp, ino: st.ino, upTo: pos, dropped, kept };
+    return { tmp, ino: st.ino, upTo, dropped, kept };
   } catch (err) {
     await dst?.close().catch(() => undefined);
     await fs.promises.rm(tmp, { force: true });

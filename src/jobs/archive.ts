@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Job, JobStatus } from './types.js';
+import { readWholeLines } from './whole-lines.js';
 
 /** What list filters look at, without reading the record. */
 export interface ArchivedSummary {
@@ -23,9 +24,6 @@ interface IndexView {
   lengths: number[];
   kinds: number[];
 }
-
-/** How much of the file one read takes while indexing: bounds memory whatever the archive's size. */
-const CHUNK = 1024 * 1024;
 
 /**
  * Finished jobs past retention, one JSON record a line, appended only. Held in memory as an index (id -> byte range,
@@ -145,31 +143,19 @@ export class JobArchive {
     this.index = emptyIndex();
   }
 
-  /** Reads only the bytes appended since the last look, a chunk at a time, up to the last whole line. */
+  /** Reads only the bytes appended since the last look, up to the last whole line. */
   private async indexFrom(fh: fs.promises.FileHandle, size: number): Promise<void> {
     // Committed together at the end: a failed read leaves the index as it was, to be caught up next time.
-    let to = this.indexedTo;
     const added: Entry[] = [];
-    let buf = Buffer.alloc(Math.min(CHUNK, Math.max(0, size - to)));
-    while (to < size) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - to), to);
-      if (bytesRead === 0) break;
-      const end = buf.lastIndexOf(0x0a, bytesRead - 1);
-      if (end < 0) {
-        // A line longer than the buffer: read it again with room for it. A torn last line waits until completed.
-        if (bytesRead < buf.length) break;
-        buf = Buffer.alloc(buf.length * 2);
-        continue;
-      }
+    const to = await readWholeLines(fh, this.indexedTo, size, (buf, end, base) => {
       const text = buf.toString('latin1', 0, end);
       for (let start = 0; start <= end;) {
         const nl = buf.indexOf(0x0a, start);
         const s = nl - start > 0 ? this.summarize(text, start, nl) : undefined;
-        if (s) added.push({ id: s.id, kind: s.kind, offset: to + start, length: nl - start });
+        if (s) added.push({ id: s.id, kind: s.kind, offset: base + start, length: nl - start });
         start = nl + 1;
       }
-      to += end + 1;
-    }
+    });
     this.insert(added);
     this.indexedTo = to;
   }

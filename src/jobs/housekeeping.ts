@@ -1,5 +1,5 @@
 import type { JobsConfig } from '../config.js';
-import { sweepJobLogs } from './log-retention.js';
+import { sweepJobLogs, type SweepDeps } from './log-retention.js';
 import type { JobStore } from './store.js';
 import { isTerminal } from './types.js';
 
@@ -13,6 +13,17 @@ export interface HousekeeperOptions {
 }
 
 const COMPACT_EVERY_MS = 86_400_000;
+
+/** What the log sweep asks about jobs, answered from the store. */
+export function jobStates(store: JobStore): Pick<SweepDeps, 'activeIds' | 'stateOf'> {
+  return {
+    activeIds: async () => new Set((await store.active()).map((j) => j.id)),
+    stateOf: async (id) => {
+      const job = await store.get(id);
+      return !job ? 'unknown' : isTerminal(job.status) ? 'finished' : 'active';
+    },
+  };
+}
 
 /**
  * Retention beyond jobs.json, run by the process that executes jobs: finished jobs' logs, and once a day (it
@@ -44,11 +55,7 @@ export class Housekeeper {
       await sweepJobLogs({
         home: this.opts.home,
         policy: { keepDays: config.logRetainDays, maxTotalBytes: config.logsMaxTotalBytes },
-        activeIds: async () => new Set((await store.active()).map((j) => j.id)),
-        stateOf: async (id) => {
-          const job = await store.get(id);
-          return !job ? 'unknown' : isTerminal(job.status) ? 'finished' : 'active';
-        },
+        ...jobStates(store),
       });
     } catch (err) {
       this.opts.onError?.(err, 'log retention');

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { decodeTime } from 'ulid';
 import { SharedDocument } from '../store/document.js';
 import { createJob, isTerminal, type Job, type JobStatus, type NewJob } from './types.js';
-import { decodeTime } from 'ulid';
 import { JobArchive } from './archive.js';
 import { commitCompaction, prepareCompaction } from './archive-compact.js';
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jobStates } from '../../src/jobs/housekeeping.js';
 import { jobDir, JobLogWriter } from '../../src/jobs/job-log.js';
 import { readLog } from '../../src/jobs/log-reader.js';
 import { readRemoval, REMOVAL_FILE, writeRemoval } from '../../src/jobs/log-removal.js';
@@ -49,11 +50,7 @@ function sweep(policy: Partial<LogRetentionPolicy> = {}, now?: Date) {
   return sweepJobLogs({
     home: home.dir,
     policy: { keepDays: 30, maxTotalBytes: Number.MAX_SAFE_INTEGER, ...policy },
-    activeIds: async () => new Set((await store.active()).map((j) => j.id)),
-    stateOf: async (id) => {
-      const j = await store.get(id);
-      return !j ? 'unknown' : T.isTerminal(j.status) ? 'finished' : 'active';
-    },
+    ...jobStates(store),
     ...(now ? { now } : {}),
   });
 }
