@@ -42,6 +42,20 @@ export interface Job {
   readonly cancel_requested_at: string | null;
   /** Executor state that recovery needs (e.g. the remote job directory); never secrets. */
   readonly runtime: Readonly<Record<string, unknown>>;
+  /** The instance running it (set while running; kept after it ends, saying who ran it). */
+  readonly owner: { readonly instance: string; readonly host: string; readonly pid: number } | null;
+  /** A fan-out child's batch: the parent job's id. */
+  readonly parent_id: string | null;
+  /** Most children of the same parent running at once; null outside batches. */
+  readonly parallel_limit: number | null;
+  /** Rolling-update wave of a batch child (0 first); null outside batches. */
+  readonly wave: number | null;
+  /** 0 high, 1 normal, 2 low. */
+  readonly priority: number;
+  /** Not started before this time. */
+  readonly not_before: string | null;
+  /** At most one job ever has a given key (a schedule slot). */
+  readonly unique_key: string | null;
 }
 
 const ID_RE = /^job_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -68,6 +82,12 @@ export interface NewJob {
   readonly params: Record<string, unknown>;
   readonly timeout_s: number;
   readonly runtime?: Record<string, unknown>;
+  readonly parent_id?: string | null;
+  readonly parallel_limit?: number | null;
+  readonly wave?: number | null;
+  readonly priority?: number;
+  readonly not_before?: string | null;
+  readonly unique_key?: string | null;
 }
 
 export function createJob(spec: NewJob, now: Date, id: string = newJobId(now.getTime())): Job {
@@ -88,6 +108,13 @@ export function createJob(spec: NewJob, now: Date, id: string = newJobId(now.get
     timeout_s: spec.timeout_s,
     cancel_requested_at: null,
     runtime: spec.runtime ?? {},
+    owner: null,
+    parent_id: spec.parent_id ?? null,
+    parallel_limit: spec.parallel_limit ?? null,
+    wave: spec.wave ?? null,
+    priority: spec.priority ?? 1,
+    not_before: spec.not_before ?? null,
+    unique_key: spec.unique_key ?? null,
   };
 }
 
