@@ -15,7 +15,7 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
   },
   {
-    files: ['src/cli.ts', 'src/main.ts', 'src/cli/**/*.ts'],
+    files: ['src/cli.ts', 'src/commands/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {

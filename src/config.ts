@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { healthcheckSchema } from './apps/catalogue/schema.js';
-import type { ImageOverride } from './apps/render.js';
+import type { ImageOverride } from './apps/render/render.js';
 import { hetznerConfigFromEnv } from './providers/index.js';
 
 /** Everything configurable, parsed once at the edge (cli.ts) from env and flags into a frozen object. */

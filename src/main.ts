@@ -3,9 +3,9 @@ import { parseArgs } from 'node:util';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { serveStdio } from './transports/stdio.js';
+import { serveStdio } from './mcp/transports/stdio.js';
 import { packageVersion } from './version.js';
-import { runCliCommand } from './cli/commands.js';
+import { runCliCommand } from './commands/index.js';
 
 const HELP = `deckhand ${packageVersion()} — an MCP server that gives AI assistants safe hands on Linux servers.
 
@@ -116,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.http) {
     const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
     // Loaded only here: the stdio server, what MCP clients launch, has no use for an HTTP stack in memory.
-    const { serveHttp } = await import('./transports/http.js');
+    const { serveHttp } = await import('./mcp/transports/http.js');
     const handle = await serveHttp(app, logger, {
       host,
       port,

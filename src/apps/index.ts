@@ -1,31 +1,38 @@
-/**
- * The app catalogue and compose rendering: pure code the deploy job and setup-server call.
- * No SSH, no MCP, no jobs here.
- */
-export { BUILTIN_APPS } from './catalogue/index.js';
-export type { AppDefinition, AppDefinitionInput, EnvVarDefinition, HealthcheckDefinition } from './catalogue/schema.js';
-export * from './constants.js';
-export { resolveDependencyOrder, type DependencyNode } from './dependencies.js';
-export { dependencyRuntime, resolvedEnvValues, type DependencyRuntime } from './env-resolve.js';
-export { validateEnv } from './env-validate.js';
-export * from './errors.js';
-export { parseImageRef, pinnedImageProblem, type ImageRef } from './images.js';
-export { loadCatalogue, type Catalogue } from './load-catalogue.js';
-export type { PlannedHook, PlannedRoute, PlannedService, ReleasePlan } from './plan.js';
-export { releaseHash, renderApp, type ImageOverride, type RenderedApp, type RenderOptions } from './render.js';
-export { generateSecret, resolveSecrets, type RandomSource, type ResolvedSecrets } from './secrets.js';
-export {
-  renderTraefikStack,
-  TRAEFIK_IMAGE,
-  TRAEFIK_VERSION,
-  type TraefikStackOptions,
-  type TraefikStackPlan,
-} from './traefik-stack.js';
-export { BUILD_REFUSED, validateUserCompose, type UserCompose, type UserComposeService } from './user-compose.js';
-export { summarizeApp, type AppSetting, type AppSummary } from './describe-app.js';
-export {
-  exportEnvFileScript,
-  renderUserCompose,
-  type UserReleasePlan,
-  type UserRenderOptions,
-} from './user-compose-render.js';
+// deploy-app, undeploy-app and list-apps: the job handlers and the service the tools call, built from the app's parts.
+import { loadCatalogue } from './render/index.js';
+import type { Config } from '../config.js';
+import type { Inventory } from '../servers/inventory.js';
+import type { JobEngine } from '../jobs/engine.js';
+import type { JobHandler } from '../jobs/handler.js';
+import type { JobStore } from '../jobs/store.js';
+import type { SshPool } from '../ssh/pool.js';
+import { AppService } from './service.js';
+import { DeployAppJob } from './deploy/deploy-handler.js';
+import { StackStateStore } from './deploy/state.js';
+import { UndeployAppJob } from './deploy/undeploy-handler.js';
+
+export { AppService } from './service.js';
+
+export interface DeployFeature {
+  readonly handlers: { readonly 'deploy-app': JobHandler; readonly 'undeploy-app': JobHandler };
+  service(engine: JobEngine): AppService;
+}
+
+export function createDeployFeature(o: {
+  config: Config;
+  inventory: Inventory;
+  pool: SshPool;
+  store: JobStore;
+}): DeployFeature {
+  const catalogue = loadCatalogue();
+  const states = new StackStateStore(o.config.home);
+  const common = { home: o.config.home, inventory: o.inventory, pool: o.pool, store: o.store, deploy: o.config.deploy };
+  return {
+    handlers: {
+      'deploy-app': new DeployAppJob({ ...common, catalogue, states }),
+      'undeploy-app': new UndeployAppJob({ ...common, states }),
+    },
+    service: (engine) =>
+      new AppService({ config: o.config, engine, inventory: o.inventory, pool: o.pool, catalogue, states }),
+  };
+}

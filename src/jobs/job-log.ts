@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatBytes } from '../util/format.js';
+import { formatBytes } from '../format.js';
 import type { DecodedLine, LogLine, LogStream, Offsets } from './log-format.js';
 import { IndexedSegment } from './log-index.js';
 import { truncateTornV1 } from './log-legacy.js';

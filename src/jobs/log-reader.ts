@@ -1,4 +1,4 @@
-import { omittedMarker } from '../util/format.js';
+import { omittedMarker } from '../format.js';
 import type { DecodedLine } from './log-format.js';
 import type { LogLine } from './log-format.js';
 import { readRemoval, type LogRemoval } from './log-removal.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatBytes, formatCount } from '../util/format.js';
+import { formatBytes, formatCount } from '../format.js';
 
 /** What is left of a job log once retention removed it: enough to say so, and how much there was. */
 export interface LogRemoval {

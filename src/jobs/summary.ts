@@ -1,5 +1,5 @@
 import type { OutputCaps } from '../config.js';
-import { omittedMarker } from '../util/format.js';
+import { omittedMarker } from '../format.js';
 import type { DecodedLine } from './log-format.js';
 import { lastLine, listSegments, scanBackward, scanForward } from './log-segments.js';
 

@@ -1,5 +1,5 @@
 import type { Job } from '../jobs/types.js';
-import type { JobFeed } from './job-feed.js';
+import type { JobFeed } from '../jobs/changes.js';
 import { waitProgress, type ToolExtra, type WaitProgress, type WaitProgressOptions } from './progress.js';
 
 export interface JobProgressDeps {

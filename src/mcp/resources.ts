@@ -8,10 +8,10 @@ import {
 import { errorMessage } from '../errors.js';
 import type { LogLine } from '../jobs/log-format.js';
 import type { Job } from '../jobs/types.js';
-import type { JobService } from '../services/jobs.js';
-import { formatLines, publicJob } from '../tools/job-shapes.js';
-import { formatBytes, formatCount } from '../util/format.js';
-import type { JobFeed, JobLifecycle } from './job-feed.js';
+import type { JobService } from '../remote-bash/service.js';
+import { formatLines, publicJob } from './tools/shared/job-shapes.js';
+import { formatBytes, formatCount } from '../format.js';
+import type { JobFeed, JobLifecycle } from '../jobs/changes.js';
 import { JOB_LOG_URI_TEMPLATE, JOB_URI_TEMPLATE, jobLogUri, jobUri, parseJobUri } from './links.js';
 import { removalText } from '../jobs/log-removal.js';
 import { ResourceSubscriptions } from './subscriptions.js';

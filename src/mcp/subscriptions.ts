@@ -1,5 +1,5 @@
 import type { Job } from '../jobs/types.js';
-import type { JobFeed } from './job-feed.js';
+import type { JobFeed } from '../jobs/changes.js';
 import { parseJobUri, type JobResourceKind } from './links.js';
 
 export interface SubscriptionOptions {

@@ -24,10 +24,10 @@ import {
 import { errorMessage, NotFoundError, ValidationError } from '../errors.js';
 import type { JobEngine } from '../jobs/engine.js';
 import { isTerminal, type Job } from '../jobs/types.js';
-import type { JobService } from '../services/jobs.js';
-import { jobSummary, publicJob } from '../tools/job-shapes.js';
-import { formatOutcome, remoteBashInput, toStructured } from '../tools/remote-bash.js';
-import { ok } from '../tools/results.js';
+import type { JobService } from '../remote-bash/service.js';
+import { jobSummary, publicJob } from './tools/shared/job-shapes.js';
+import { formatOutcome, remoteBashInput, toStructured } from './tools/remote-bash.js';
+import { ok } from './tools/shared/results.js';
 import { withJobLink } from './links.js';
 import type { ToolExtra } from './progress.js';
 

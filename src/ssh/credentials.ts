@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DeckhandError } from '../errors.js';
-import type { ServerAuth } from '../inventory/types.js';
+import type { ServerAuth } from '../servers/types.js';
 
 export interface ResolvedCredentials {
   privateKey?: Buffer;

@@ -1,6 +1,6 @@
 import { Client, type ConnectConfig } from 'ssh2';
 import { DeckhandError } from '../errors.js';
-import type { ServerRecord } from '../inventory/types.js';
+import type { ServerRecord } from '../servers/types.js';
 import { resolveCredentials } from './credentials.js';
 import { classifyConnectError } from './errors.js';
 import { givenMismatchMessage, keyTypeOf, mismatchMessage, sha256Fingerprint } from './host-keys.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_APPS } from '../../src/apps/catalogue/index.js';
 import { CatalogueError, UnknownAppError } from '../../src/apps/errors.js';
-import { loadCatalogue } from '../../src/apps/load-catalogue.js';
+import { loadCatalogue } from '../../src/apps/catalogue/load.js';
 
 /** A minimal valid app, as plain data, that each test breaks in one place. */
 function app(overrides: Record<string, unknown> = {}): Record<string, unknown> {

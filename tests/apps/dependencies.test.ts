@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveDependencyOrder, type DependencyNode } from '../../src/apps/dependencies.js';
+import { resolveDependencyOrder, type DependencyNode } from '../../src/apps/catalogue/dependencies.js';
 import { DependencyError, UnknownAppError } from '../../src/apps/errors.js';
 
 function graph(edges: Record<string, string[]>): Map<string, DependencyNode> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizeApp } from '../../src/apps/describe-app.js';
+import { summarizeApp } from '../../src/apps/catalogue/describe.js';
 import { catalogue } from './helpers.js';
 
 describe('summarizeApp', () => {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { COMPOSE_FILE_NAME, ENV_FILE_NAME } from '../../src/apps/constants.js';
-import { renderTraefikStack } from '../../src/apps/traefik-stack.js';
+import { COMPOSE_FILE_NAME, ENV_FILE_NAME } from '../../src/apps/render/constants.js';
+import { renderTraefikStack } from '../../src/apps/render/traefik-stack.js';
 import { catalogue, renderStandard } from './helpers.js';
 
 /**

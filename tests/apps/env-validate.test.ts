@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EnvValidationError } from '../../src/apps/errors.js';
-import { validateEnv } from '../../src/apps/env-validate.js';
-import { loadCatalogue } from '../../src/apps/load-catalogue.js';
+import { validateEnv } from '../../src/apps/render/env-validate.js';
+import { loadCatalogue } from '../../src/apps/catalogue/load.js';
 import { catalogue } from './helpers.js';
 
 function issues(fn: () => unknown): readonly string[] {

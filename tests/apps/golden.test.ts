@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { renderTraefikStack } from '../../src/apps/traefik-stack.js';
+import { renderTraefikStack } from '../../src/apps/render/traefik-stack.js';
 import { catalogue, renderStandard } from './helpers.js';
 
 /**

@@ -1,7 +1,7 @@
-import { dependencyRuntime } from '../../src/apps/env-resolve.js';
-import { loadCatalogue, type Catalogue } from '../../src/apps/load-catalogue.js';
-import { renderApp, type RenderedApp, type RenderOptions } from '../../src/apps/render.js';
-import { resolveSecrets, type RandomSource } from '../../src/apps/secrets.js';
+import { dependencyRuntime } from '../../src/apps/render/env-resolve.js';
+import { loadCatalogue, type Catalogue } from '../../src/apps/catalogue/load.js';
+import { renderApp, type RenderedApp, type RenderOptions } from '../../src/apps/render/render.js';
+import { resolveSecrets, type RandomSource } from '../../src/apps/render/secrets.js';
 import type { AppDefinition } from '../../src/apps/catalogue/schema.js';
 
 /** A random source that yields the same bytes on every run, so rendered goldens are stable. */

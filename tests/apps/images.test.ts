@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseImageRef, pinnedImageProblem } from '../../src/apps/images.js';
+import { parseImageRef, pinnedImageProblem } from '../../src/apps/render/images.js';
 
 describe('image references', () => {
   it('parses registry ports, tags and digests', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CERT_RESOLVER, ENV_FILE_NAME, PUBLIC_NETWORK } from '../../src/apps/constants.js';
+import { CERT_RESOLVER, ENV_FILE_NAME, PUBLIC_NETWORK } from '../../src/apps/render/constants.js';
 import { RenderError } from '../../src/apps/errors.js';
-import { pinnedImageProblem } from '../../src/apps/images.js';
-import { releaseHash, renderApp } from '../../src/apps/render.js';
-import { renderTraefikStack } from '../../src/apps/traefik-stack.js';
+import { pinnedImageProblem } from '../../src/apps/render/images.js';
+import { releaseHash, renderApp } from '../../src/apps/render/render.js';
+import { renderTraefikStack } from '../../src/apps/render/traefik-stack.js';
 import { catalogue, renderStandard, sensitiveValues, standardOptions } from './helpers.js';
 
 interface ComposeService {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateSecret, resolveSecrets } from '../../src/apps/secrets.js';
+import { generateSecret, resolveSecrets } from '../../src/apps/render/secrets.js';
 import { catalogue, counterRandom } from './helpers.js';
 
 describe('resolveSecrets', () => {

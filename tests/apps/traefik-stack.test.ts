@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CERT_RESOLVER, PUBLIC_NETWORK } from '../../src/apps/constants.js';
+import { CERT_RESOLVER, PUBLIC_NETWORK } from '../../src/apps/render/constants.js';
 import { RenderError } from '../../src/apps/errors.js';
-import { releaseHash } from '../../src/apps/render.js';
-import { renderTraefikStack, TRAEFIK_IMAGE } from '../../src/apps/traefik-stack.js';
+import { releaseHash } from '../../src/apps/render/render.js';
+import { renderTraefikStack, TRAEFIK_IMAGE } from '../../src/apps/render/traefik-stack.js';
 
 interface TraefikDoc {
   services: {

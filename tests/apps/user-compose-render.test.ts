@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CERT_RESOLVER, PUBLIC_NETWORK } from '../../src/apps/constants.js';
+import { CERT_RESOLVER, PUBLIC_NETWORK } from '../../src/apps/render/constants.js';
 import { RenderError } from '../../src/apps/errors.js';
-import { exportEnvFileScript, renderUserCompose } from '../../src/apps/user-compose-render.js';
-import { validateUserCompose } from '../../src/apps/user-compose.js';
+import { exportEnvFileScript, renderUserCompose } from '../../src/apps/render/user-compose-render.js';
+import { validateUserCompose } from '../../src/apps/render/user-compose.js';
 
 const FILE = `
 services:

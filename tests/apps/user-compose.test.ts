@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ComposeValidationError } from '../../src/apps/errors.js';
-import { BUILD_REFUSED, validateUserCompose } from '../../src/apps/user-compose.js';
+import { BUILD_REFUSED, validateUserCompose } from '../../src/apps/render/user-compose.js';
 
 function refusal(text: string): ComposeValidationError {
   try {

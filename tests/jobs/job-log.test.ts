@@ -9,7 +9,7 @@ import { capMarker, readLog, type ReadResult } from '../../src/jobs/log-reader.j
 import { ENTRY_BYTES } from '../../src/jobs/log-records.js';
 import { listSegments, scanForward, segmentBytes } from '../../src/jobs/log-segments.js';
 import { newJobId } from '../../src/jobs/types.js';
-import { omittedMarker } from '../../src/util/format.js';
+import { omittedMarker } from '../../src/format.js';
 
 let tmp: string;
 beforeEach(() => {

@@ -8,7 +8,7 @@ import { capMarker, readLog } from '../../src/jobs/log-reader.js';
 import { ENTRY_BYTES, readEntry } from '../../src/jobs/log-records.js';
 import { listSegments, scanBackward, scanForward } from '../../src/jobs/log-segments.js';
 import { summarizeStream } from '../../src/jobs/summary.js';
-import { OffsetLineSplitter } from '../../src/ssh/frames.js';
+import { OffsetLineSplitter } from '../../src/remote-bash/frames.js';
 
 let tmp: string;
 beforeEach(() => {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobLogWriter } from '../../src/jobs/job-log.js';
 import { listSegments } from '../../src/jobs/log-segments.js';
 import { summarizeStream } from '../../src/jobs/summary.js';
-import { omittedMarker } from '../../src/util/format.js';
+import { omittedMarker } from '../../src/format.js';
 
 let dir: string;
 beforeEach(() => {

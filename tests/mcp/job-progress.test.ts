@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EngineEvents, JobEngine } from '../../src/jobs/engine.js';
 import { createJob, type Job } from '../../src/jobs/types.js';
-import { JobFeed } from '../../src/mcp/job-feed.js';
+import { JobFeed } from '../../src/jobs/changes.js';
 import { followJobProgress } from '../../src/mcp/job-progress.js';
 import type { ToolExtra } from '../../src/mcp/progress.js';
 

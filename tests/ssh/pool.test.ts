@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeckhandError } from '../../src/errors.js';
-import type { ServerRecord } from '../../src/inventory/types.js';
+import type { ServerRecord } from '../../src/servers/types.js';
 import { execCollect, openExec } from '../../src/ssh/exec.js';
 import { SshPool } from '../../src/ssh/pool.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { pinnedImageProblem } from '../images.js';
-import { findPlaceholders, placeholderProblem } from '../placeholders.js';
+import { pinnedImageProblem } from '../render/images.js';
+import { findPlaceholders, placeholderProblem } from '../render/placeholders.js';
 
 /**
  * The shape of one catalogue app. Catalogue entries are plain data (one module per app) and are validated

@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { summarizeApp, type AppSummary, type Catalogue } from './render/index.js';
+import type { Config } from '../config.js';
+import { DeckhandError, errorMessage } from '../errors.js';
+import type { Inventory } from '../servers/inventory.js';
+import type { JobEngine } from '../jobs/engine.js';
+import type { Job } from '../jobs/types.js';
+import type { SshPool } from '../ssh/pool.js';
+import { waitBriefly } from '../jobs/kit/waits.js';
+import { writeDeployInput } from './deploy/job-common.js';
+import { listDeployed, type DeployedApp } from './deploy/list.js';
+import { assertStackName, preview, stackOf, type DeployRequest } from './deploy/preview.js';
+import { RemoteRunner } from './deploy/remote.js';
+import { readCurrent } from './deploy/stack-status.js';
+import type { StackStateStore } from './deploy/state.js';
+import type { DeployParams, UndeployParams } from './deploy/types.js';
+
+export interface DryRunResult {
+  readonly dry_run: true;
+  readonly server: string;
+  readonly app: string | null;
+  readonly stack: string;
+  readonly release: string;
+  /** The release deployed now (null: none; undefined: the server could not be asked). */
+  readonly current_release?: string | null;
+  readonly would_change?: boolean;
+  readonly compose: string;
+  /** Values of secrets and of settings you passed are masked. */
+  readonly env_file: string;
+  readonly plan: unknown;
+  readonly dependencies: readonly { app: string; stack: string; deployed: boolean | null }[];
+  readonly secrets_to_generate: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+export interface AppServiceOptions {
+  readonly config: Config;
+  readonly engine: JobEngine;
+  readonly inventory: Inventory;
+  readonly pool: SshPool;
+  readonly catalogue: Catalogue;
+  readonly states: StackStateStore;
+}
+
+/** What list-apps, deploy-app and undeploy-app call. */
+export class AppService {
+  constructor(private readonly o: AppServiceOptions) {}
+
+  catalogue(): AppSummary[] {
+    return [...this.o.catalogue.apps.values()].map(summarizeApp);
+  }
+
+  /** What is deployed on a server: its release records and the replicas of their services. */
+  async deployed(serverName: string, signal?: AbortSignal): Promise<DeployedApp[]> {
+    return this.withRunner(serverName, signal, (runner) => listDeployed(runner));
+  }
+
+  async dryRun(req: DeployRequest, signal?: AbortSignal): Promise<DryRunResult> {
+    await this.o.inventory.get(req.server);
+    const p = preview(req, {
+      catalogue: this.o.catalogue,
+      states: this.o.states,
+      imageOverrides: this.o.config.deploy.imageOverrides,
+    });
+    const spec = p.rendered.spec;
+    const warnings = [...spec.warnings];
+    let current: string | null | undefined;
+    const deployed = new Map<string, boolean>();
+    try {
+      await this.withRunner(req.server, signal, async (runner) => {
+        current = (await readCurrent(runner, p.stack)).record?.hash ?? null;
+        for (const d of p.dependencies) deployed.set(d.stack, (await readCurrent(runner, d.stack)).record !== null);
+      });
+    } catch (err) {
+      warnings.push(`the server could not be asked what is deployed: ${errorMessage(err)}`);
+    }
+    return p.redactor.value({
+      dry_run: true,
+      server: req.server,
+      app: p.app,
+      stack: p.stack,
+      release: spec.hash.slice(0, 12),
+      ...(current !== undefined
+        ? { current_release: current?.slice(0, 12) ?? null, would_change: current !== spec.hash }
+        : {}),
+      compose: spec.compose,
+      env_file: p.rendered.maskedEnvFile,
+      plan: p.plan,
+      dependencies: p.dependencies.map((d) => ({
+        app: d.app,
+        stack: d.stack,
+        deployed: deployed.get(d.stack) ?? null,
+      })),
+      secrets_to_generate: p.newSecrets,
+      warnings,
+    });
+  }
+
+  /** Validates (by rendering, as dry_run does) and queues a deploy-app job. */
+  async submitDeploy(req: DeployRequest): Promise<Job> {
+    const server = await this.o.inventory.get(req.server);
+    preview(req, {
+      catalogue: this.o.catalogue,
+      states: this.o.states,
+      imageOverrides: this.o.config.deploy.imageOverrides,
+    });
+    const params: DeployParams = {
+      app: req.app ?? null,
+      stack: stackOf(req),
+      ...(req.domain !== undefined ? { domain: req.domain.trim().toLowerCase() || null } : {}),
+      env_keys: req.env ? Object.keys(req.env).sort() : null,
+      ...(req.route ? { route: req.route } : {}),
+      ...(req.compose !== undefined ? { compose_sha256: createHash('sha256').update(req.compose).digest('hex') } : {}),
+    };
+    return this.o.engine.submit({
+      type: 'deploy-app',
+      server: server.name,
+      params: { ...params },
+      timeout_s: Math.max(this.o.config.jobs.defaultTimeoutS, this.o.config.deploy.waitS * 3),
+      prepare: (id) => writeDeployInput(this.o.config.home, id, { env: req.env, compose: req.compose }),
+    });
+  }
+
+  async submitUndeploy(serverName: string, stack: string, removeData: boolean): Promise<Job> {
+    // The name becomes a path on the server (rm -rf /opt/deckhand/apps/<stack>): only a stack name's shape passes.
+    assertStackName(stack);
+    const server = await this.o.inventory.get(serverName);
+    const params: UndeployParams = { stack, remove_data: removeData };
+    return this.o.engine.submit({
+      type: 'undeploy-app',
+      server: server.name,
+      params: { ...params },
+      timeout_s: 15 * 60,
+    });
+  }
+
+  wait(job: Job, ms: number, signal?: AbortSignal): Promise<Job> {
+    return waitBriefly(this.o.engine, job, ms, signal);
+  }
+
+  private async withRunner<T>(
+    serverName: string,
+    signal: AbortSignal | undefined,
+    fn: (r: RemoteRunner) => Promise<T>,
+  ): Promise<T> {
+    const server = await this.o.inventory.get(serverName);
+    const lease = await this.o.pool.acquire(server, signal);
+    try {
+      const runner = new RemoteRunner(lease.client, signal ?? new AbortController().signal, 60_000);
+      await runner.detectPrivileges();
+      return await fn(runner);
+    } catch (err) {
+      throw err instanceof DeckhandError ? err : new DeckhandError('remote_failed', errorMessage(err));
+    } finally {
+      lease.release();
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import type { Config } from '../config.js';
+import { jobDir } from '../jobs/job-log.js';
+import { readLog } from '../jobs/log-reader.js';
+import { removalText, type LogRemoval } from '../jobs/log-removal.js';
+import type { Job } from '../jobs/types.js';
+import { formatBytes } from '../format.js';
+import { jobIdArgument, parseCommand } from './args.js';
+import { describeWork, formatTime, jobDuration, oneLine, statusLabel } from './format.js';
+import type { CliOutput } from './io.js';
+import { getJobOrFail, openJobStore } from './jobs-context.js';
+
+export const SHOW_USAGE = 'deckhand jobs show ID [--json]';
+
+export async function jobsShow(config: Config, args: string[], io: CliOutput): Promise<number> {
+  const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } }, SHOW_USAGE, 1);
+  const id = jobIdArgument(positionals, SHOW_USAGE);
+  const job = await getJobOrFail(openJobStore(config), id);
+  if (values.json) {
+    await io.print(JSON.stringify(job, null, 2) + '\n');
+    return 0;
+  }
+  const log = readLog(jobDir(config.home, id), { limit: 0 });
+  await io.print(describeJob(job, { lines: log.total_lines, bytes: log.log_bytes, removed: log.removed }));
+  return 0;
+}
+
+/** The record as a person reads it: one field a line, empty fields left out. */
+export function describeJob(
+  job: Job,
+  log: { lines: number; bytes: number; removed?: LogRemoval | undefined },
+  now = Date.now(),
+): string {
+  const rows: [string, string][] = [
+    ['status', statusLabel(job)],
+    ['type', oneLine(job.type)],
+    ['server', oneLine(job.server ?? '-')],
+  ];
+  const work = describeWork(job);
+  if (work) rows.push([typeof job.params.command === 'string' ? 'command' : 'params', oneLine(work)]);
+  const { command: _command, ...otherParams } = job.params;
+  if (typeof job.params.command === 'string' && Object.keys(otherParams).length) {
+    rows.push(['params', oneLine(JSON.stringify(otherParams))]);
+  }
+  rows.push(['created', formatTime(job.created_at)]);
+  if (job.started_at) rows.push(['started', formatTime(job.started_at)]);
+  if (job.finished_at) rows.push(['finished', formatTime(job.finished_at)]);
+  if (job.started_at) rows.push([job.finished_at ? 'ran for' : 'running for', jobDuration(job, now)]);
+  rows.push(['timeout', `${job.timeout_s}s`]);
+  if (job.attempt > 1) rows.push(['attempt', String(job.attempt)]);
+  if (job.cancel_requested_at) rows.push(['cancel asked', formatTime(job.cancel_requested_at)]);
+  const p = job.progress;
+  const progress = [
+    p.percent !== undefined ? `${p.percent}%` : '',
+    p.step !== undefined ? `step ${p.step}${p.steps_total !== undefined ? `/${p.steps_total}` : ''}` : '',
+    p.message ?? '',
+  ].filter(Boolean);
+  if (progress.length) rows.push(['progress', oneLine(progress.join(', '))]);
+  if (job.exit_code !== null) rows.push(['exit code', String(job.exit_code)]);
+  if (job.error) rows.push(['error', oneLine(`${job.error.code}: ${job.error.message}`)]);
+  if (job.result !== null && job.result !== undefined) rows.push(['result', oneLine(JSON.stringify(job.result), 400)]);
+  rows.push([
+    'log',
+    log.removed
+      ? oneLine(removalText(log.removed), 400)
+      : `${log.lines} lines, ${formatBytes(log.bytes)} (deckhand jobs logs ${job.id})`,
+  ]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `${job.id}\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`;
+}

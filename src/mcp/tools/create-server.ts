@@ -1,0 +1,172 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { MANAGED_BY_LABEL } from '../../providers/index.js';
+import { HOST_KEY_LABEL } from '../../provisioning/host-key-label.js';
+import { formatMoney, type CreatePlan } from '../../provisioning/plan.js';
+import { askUser } from './shared/confirm.js';
+import type { ToolDeps } from './shared/deps.js';
+import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
+import { guarded, ok } from './shared/results.js';
+import { serverName } from './shared/schemas.js';
+import { waitWithProgress } from './shared/wait-progress.js';
+
+// Hetzner's label rules: keys with an optional DNS prefix, values of at most 63 characters.
+const LABEL_KEY =
+  /^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
+const RESERVED = [MANAGED_BY_LABEL.key, HOST_KEY_LABEL];
+
+const catalogueName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a name like "cx23", "fsn1" or "debian-12"');
+
+export const providerLabels = z
+  .record(
+    z.string().regex(LABEL_KEY, 'label keys are like "env" or "example.com/role" (letters, digits, - _ .)'),
+    z.string().regex(LABEL_VALUE, 'label values are at most 63 letters, digits, - _ . and start and end alphanumeric'),
+  )
+  .refine((r) => Object.keys(r).length <= 32, 'at most 32 labels')
+  .refine((r) => !RESERVED.some((k) => k in r), `the labels ${RESERVED.join(' and ')} are deckhand's own`);
+
+const planShape = z.object({
+  action: z.enum(['create', 'adopt']),
+  name: z.string(),
+  provider: z.string(),
+  server_type: z.string(),
+  location: z.string(),
+  image: z.string(),
+  labels: z.record(z.string()),
+  ssh_key: z.object({ source: z.enum(['deckhand', 'file']), public_key_path: z.string() }),
+  specs: z
+    .object({
+      cores: z.number(),
+      memory_gb: z.number(),
+      disk_gb: z.number(),
+      architecture: z.string(),
+      cpu_type: z.string(),
+    })
+    .optional(),
+  price_monthly: z.object({ net: z.number(), gross: z.number(), currency: z.string() }).optional(),
+  price_hourly: z.object({ net: z.number(), gross: z.number(), currency: z.string() }).optional(),
+  existing: z.object({ id: z.string(), status: z.string(), ipv4: z.string().nullable() }).optional(),
+});
+
+function planText(p: CreatePlan): string {
+  if (p.action === 'adopt') {
+    return `Server "${p.name}" already exists at ${p.provider} (id ${p.existing?.id}, ${p.existing?.status}); deckhand created it and will adopt it: nothing new is ordered.`;
+  }
+  const specs = p.specs
+    ? ` (${p.specs.cores} vCPU, ${p.specs.memory_gb} GB RAM, ${p.specs.disk_gb} GB disk, ${p.specs.architecture})`
+    : '';
+  return (
+    `Create ${p.server_type}${specs} "${p.name}" in ${p.location} with ${p.image} at ${p.provider}: ` +
+    `${formatMoney(p.price_monthly)} a month incl. VAT (${p.price_monthly ? `${p.price_monthly.net.toFixed(2)} net` : 'price unknown'}), billed hourly until deleted.`
+  );
+}
+
+export function registerCreateServerTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'create-server',
+    {
+      title: 'Create a cloud server',
+      description:
+        'Order a new server at Hetzner Cloud (needs HCLOUD_TOKEN), wait until it boots, pin its SSH host key and register it under `name`, ' +
+        'ready for remote-bash and setup-server. deckhand generates the host key and injects it through cloud-init, so the key is verified, ' +
+        'not trusted on first use. dry_run answers the plan and the monthly price without ordering anything; otherwise the user is asked to ' +
+        'confirm the price where the client supports it. Idempotent by name: calling again (after a timeout, a lost connection) adopts the ' +
+        'server deckhand already created and never orders a second one. Runs as a job: waits up to sync_wait_s, then answers its job_id ' +
+        '(follow it with get-job-status).',
+      inputSchema: z
+        .object({
+          name: serverName.describe(
+            'Name of the server at the provider and in deckhand, a lowercase slug like "web-1".',
+          ),
+          server_type: catalogueName.optional().describe('Hetzner server type (default "cx23").'),
+          location: catalogueName
+            .optional()
+            .describe(
+              'Hetzner location such as "fsn1", "nbg1", "hel1" (default: the cheapest where the type is available).',
+            ),
+          image: catalogueName.default('debian-12').describe('System image (default "debian-12").'),
+          labels: providerLabels.optional().describe('Labels set on the server at the provider and in the inventory.'),
+          ssh_public_key_path: z
+            .string()
+            .min(1)
+            .max(4096)
+            .optional()
+            .describe(
+              "Your own public key to authorize instead of deckhand's; deckhand logs in with the private key beside it (same path without .pub).",
+            ),
+          dry_run: z.boolean().default(false).describe('Only answer the plan and the price.'),
+          confirm: z
+            .boolean()
+            .optional()
+            .describe('Confirms the price when DECKHAND_CONFIRM=always and the client cannot ask the user itself.'),
+          sync_wait_s: syncWaitArg,
+        })
+        .strict(),
+      outputSchema: { ...jobAnswerShape, plan: planShape.optional() },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    guarded(async (args, extra) => {
+      const svc = deps.provisioning;
+      const running = await svc.activeJob('create-server', args.name);
+      if (running) {
+        const job = await waitWithProgress(deps, extra, running, (j) =>
+          svc.wait(j, args.sync_wait_s * 1000, extra.signal),
+        );
+        return ok({ ...jobAnswer(job, true) }, `Joined the create-server job already under way. ${answerText(job)}`);
+      }
+      const plan = await svc.planCreate(args, extra.signal);
+      if (args.dry_run) return ok({ status: 'dry_run', plan }, `Dry run, nothing ordered. ${planText(plan)}`);
+      if (plan.action === 'create') {
+        const mode = deps.config.provisioning.confirm;
+        const answer = await askUser(
+          server,
+          mode,
+          {
+            message: `${planText(plan)} Create it?`,
+            field: `Order this server for ${formatMoney(plan.price_monthly)} a month`,
+          },
+          { signal: extra.signal, requestId: extra.requestId },
+        );
+        if (answer.asked && !answer.accepted) {
+          return ok({ status: 'declined', plan }, `Not created: the user did not confirm. ${planText(plan)}`);
+        }
+        if (!answer.asked && mode === 'always' && args.confirm !== true) {
+          return ok(
+            { status: 'confirmation_required', plan },
+            `${planText(plan)} DECKHAND_CONFIRM=always and this client cannot ask the user: show them the price and call create-server again with "confirm": true once they agree.`,
+          );
+        }
+      }
+      const job = await waitWithProgress(deps, extra, await svc.submitCreate(plan, args), (j) =>
+        svc.wait(j, args.sync_wait_s * 1000, extra.signal),
+      );
+      return ok({ ...jobAnswer(job), plan }, answerText(job));
+    }),
+  );
+}
+
+function answerText(job: import('../../jobs/types.js').Job): string {
+  const r = (job.result ?? {}) as {
+    name?: string;
+    ipv4?: string;
+    adopted?: boolean;
+    host_key_fingerprint?: string;
+    host_key_trust?: string;
+    price_monthly?: { gross: number; currency: string };
+    server_type?: string;
+    location?: string;
+  };
+  if (job.status !== 'completed') return jobText(job, `create-server ${String(job.params.name)}`);
+  const trust =
+    r.host_key_trust === 'first-use'
+      ? 'pinned on first use (the server carries no record of an injected key)'
+      : 'verified: it is the key deckhand generated and injected through cloud-init';
+  return (
+    `Server "${r.name}" ${r.adopted ? 'adopted' : 'created'} at ${r.ipv4} (${r.server_type} in ${r.location}, ` +
+    `${r.price_monthly ? `${r.price_monthly.gross.toFixed(2)} ${r.price_monthly.currency}/month` : 'price unknown'}) and registered. ` +
+    `Host key ${r.host_key_fingerprint} ${trust}. Next: setup-server {"server": "${r.name}"} or remote-bash. (job ${job.id})`
+  );
+}

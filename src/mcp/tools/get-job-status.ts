@@ -1,0 +1,74 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { withJobLink } from '../links.js';
+import type { ToolDeps } from './shared/deps.js';
+import { formatLines, jobIdArg, jobShape, jobSummary, logLineShape, publicJob } from './shared/job-shapes.js';
+import { removalText } from '../../jobs/log-removal.js';
+import { guarded, ok } from './shared/results.js';
+
+export function registerGetJobStatusTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'get-job-status',
+    {
+      title: 'Job status and logs',
+      description:
+        'Show a job (status, progress, exit code, error) and its log lines in chronological order. Without cursor: the last tail_logs lines. ' +
+        'With cursor (next_cursor from a previous call): the lines after it, at most tail_logs. wait_s long-polls until new lines arrive or ' +
+        'the job ends. stream and grep (a regular expression) filter the lines.',
+      inputSchema: z
+        .object({
+          job_id: jobIdArg,
+          tail_logs: z.number().int().min(0).max(1000).default(50).describe('How many lines to return (0 to 1000).'),
+          cursor: z
+            .number()
+            .int()
+            .min(0)
+            .optional()
+            .describe('Return lines after this position (next_cursor of a previous call).'),
+          wait_s: z
+            .number()
+            .min(0)
+            .max(30)
+            .default(0)
+            .describe('Wait up to this many seconds for new lines or the end of the job.'),
+          stream: z.enum(['all', 'stdout', 'stderr']).default('all'),
+          grep: z.string().max(1000).optional().describe('Only lines matching this regular expression.'),
+        })
+        .strict(),
+      outputSchema: {
+        job: jobShape,
+        logs: z.array(logLineShape),
+        next_cursor: z.number(),
+        has_more: z.boolean(),
+        total_lines: z.number(),
+        log_bytes: z.number(),
+        logs_removed: z
+          .object({ removed_at: z.string(), reason: z.string(), total_lines: z.number(), log_bytes: z.number() })
+          .optional()
+          .describe("Present when log retention removed this finished job's log: when, why and how much it held."),
+      },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    guarded(async (args, extra) => {
+      const { job, log } = await deps.jobs.status({ ...args, signal: extra.signal });
+      const structured = {
+        job: publicJob(job),
+        logs: log.lines,
+        next_cursor: log.next_cursor,
+        has_more: log.has_more,
+        total_lines: log.total_lines,
+        log_bytes: log.log_bytes,
+        ...(log.removed ? { logs_removed: log.removed } : {}),
+      };
+      const more = log.has_more ? `\n(more lines after cursor ${log.next_cursor}: call again with that cursor)` : '';
+      const removed = log.removed ? `\n${removalText(log.removed)}` : '';
+      return withJobLink(
+        ok(
+          structured,
+          `${jobSummary(job)}\n${formatLines(log.lines)}${more}${removed}\nnext_cursor: ${log.next_cursor}`,
+        ),
+        job,
+      );
+    }),
+  );
+}

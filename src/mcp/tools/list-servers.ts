@@ -1,0 +1,35 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { publicServer } from '../../servers/types.js';
+import type { ToolDeps } from './shared/deps.js';
+import { guarded, ok } from './shared/results.js';
+import { publicServerShape } from './shared/schemas.js';
+import { providerServers, providerServerShape } from './shared/provider-servers.js';
+
+export function registerListServersTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'list-servers',
+    {
+      title: 'List servers',
+      description:
+        'List the registered servers with their address, user, pinned host key and labels. With a Hetzner token configured, ' +
+        'provider_servers also lists the servers at the provider (status, IP, type, location, monthly price, whether deckhand created and registered them).',
+      inputSchema: z.object({}).strict(),
+      outputSchema: {
+        servers: z.array(z.object(publicServerShape)),
+        provider_servers: z.array(providerServerShape).optional(),
+        provider_error: z.string().optional(),
+      },
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    guarded(async (_args, extra) => {
+      const servers = (await deps.servers.list()).map(publicServer);
+      const text = servers.length
+        ? servers.map((s) => `${s.name}\t${s.user}@${s.host}:${s.port}\t${s.host_key_fingerprint}`).join('\n')
+        : 'No servers registered. Add one with add-server.';
+      if (!deps.provisioning.hasProvider) return ok({ servers }, text);
+      const provider = await providerServers(deps, extra.signal);
+      return ok({ servers, ...provider.structured }, `${text}\n${provider.text}`);
+    }),
+  );
+}

@@ -1,0 +1,81 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { DeckhandError } from '../../errors.js';
+import type { Job } from '../../jobs/types.js';
+import type { UndeployResult } from '../../apps/deploy/undeploy-handler.js';
+import { askUser } from './shared/confirm.js';
+import type { ToolDeps } from './shared/deps.js';
+import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
+import { guarded, ok } from './shared/results.js';
+import { serverName } from './shared/schemas.js';
+import { waitWithProgress } from './shared/wait-progress.js';
+
+export function registerUndeployAppTool(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    'undeploy-app',
+    {
+      title: 'Remove a deployed app',
+      description:
+        'Remove an app deployed with deploy-app: docker stack rm, then wait until its tasks and networks are gone. Its volumes (the data) ' +
+        'are kept unless remove_data is true; kept volumes and secrets let a later deploy-app pick the data up again. Refused while another ' +
+        'deployed app depends on it. The user is asked to confirm where the client supports it; elsewhere confirm must be true. ' +
+        'Runs as a job: waits up to sync_wait_s, then answers its job_id.',
+      inputSchema: z
+        .object({
+          server: serverName.describe('Name of a registered server.'),
+          app: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, 'must be a stack name: 1-50 lower-case letters, digits, "-" or "_"')
+            .describe('The stack to remove: the name it was deployed as (list-apps with server shows them).'),
+          remove_data: z
+            .boolean()
+            .default(false)
+            .describe('Also delete its volumes and its stored secrets: the data is gone for good.'),
+          confirm: z
+            .boolean()
+            .default(false)
+            .describe('Must be true when the client cannot ask the user itself; ask the user first.'),
+          sync_wait_s: syncWaitArg,
+        })
+        .strict(),
+      outputSchema: jobAnswerShape,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+    },
+    guarded(async (args, extra) => {
+      const what = `${args.app} on ${args.server}${args.remove_data ? ' with its volumes (all its data)' : ' (its volumes are kept)'}`;
+      const answer = await askUser(
+        server,
+        deps.config.provisioning.confirm,
+        {
+          message: `Remove ${what}?${args.remove_data ? ' The data cannot be recovered.' : ''}`,
+          field: args.remove_data ? `Remove ${args.app} and delete its data` : `Remove ${args.app}`,
+        },
+        { signal: extra.signal, requestId: extra.requestId },
+      );
+      if (answer.asked && !answer.accepted) {
+        return ok({ status: 'declined' }, `Not removed: the user did not confirm removing ${what}.`);
+      }
+      if (!answer.asked && args.confirm !== true) {
+        throw new DeckhandError('confirmation_required', `undeploy-app removes ${what}.`, {
+          hint: 'Ask the user, then call it again with "confirm": true.',
+        });
+      }
+      const submitted = await deps.apps.submitUndeploy(args.server, args.app, args.remove_data);
+      const job = await waitWithProgress(deps, extra, submitted, (j) =>
+        deps.apps.wait(j, args.sync_wait_s * 1000, extra.signal),
+      );
+      return ok({ ...jobAnswer(job) }, answerText(job));
+    }),
+  );
+}
+
+function answerText(job: Job): string {
+  if (job.status !== 'completed') return jobText(job, `undeploy-app ${String(job.params.stack)} on ${job.server}`);
+  const r = job.result as UndeployResult;
+  const vols = r.volumes_removed.length
+    ? ` Removed volumes: ${r.volumes_removed.join(', ')}.`
+    : r.volumes_kept.length
+      ? ` Kept volumes: ${r.volumes_kept.join(', ')} (undeploy again with remove_data: true to delete them).`
+      : '';
+  return `${r.stack} is removed from ${r.server}: its services, tasks and networks are gone.${vols} (job ${job.id})`;
+}

@@ -1,0 +1,293 @@
+import type { ClientChannel } from 'ssh2';
+import { DeckhandError } from '../errors.js';
+import type { Inventory } from '../servers/inventory.js';
+import type { HandlerOutcome, JobContext, JobHandler } from '../jobs/handler.js';
+import { execCollect, openExec } from '../ssh/exec.js';
+import { FrameParser, OffsetLineSplitter, type FrameEvent } from './frames.js';
+import type { SshPool } from '../ssh/pool.js';
+import { cleanupCommand, followCommand, killCommand, startCommand, startPayload } from './protocol.js';
+import { dropSecretEnv, launchState, mark, readSecretEnv } from '../jobs/files.js';
+
+export interface RemoteBashParams {
+  readonly command: string;
+  readonly cwd?: string | undefined;
+  /** Only the names: values live in a 0600 file beside the log until the command has started. */
+  readonly env_keys?: readonly string[] | undefined;
+}
+
+const FATAL = new Set([
+  'host_key_mismatch',
+  'auth_failed',
+  'unknown_server',
+  'key_file_missing',
+  'no_auth_method',
+  'secret_env_missing',
+]);
+
+/** A job whose command never got launched goes back to the queue, but not forever. */
+const MAX_STARTS = 5;
+
+const SWEEP_EVERY_MS = 10 * 60_000;
+
+export interface RemoteBashJobOptions {
+  readonly home: string;
+  readonly inventory: Inventory;
+  readonly pool: SshPool;
+  readonly killGraceS?: number;
+  readonly keepFailedMinutes: number;
+}
+
+type Follow =
+  | { kind: 'exit'; status: number }
+  | { kind: 'lost'; reason: string }
+  | { kind: 'dropped'; err?: unknown }
+  | { kind: 'stopped' };
+
+/**
+ * Runs a command detached on the remote host (see remote-scripts.ts) and follows its output into the job log.
+ * A dropped connection or a restart of deckhand resumes from the offsets stored with the last logged line.
+ */
+export class RemoteBashJob implements JobHandler {
+  /** Jobs whose runner this process saw start (its pid frame), so their command has run. */
+  private readonly started = new Set<string>();
+  /** When each server's leftover job directories were last swept. */
+  private readonly lastSweep = new Map<string, number>();
+
+  constructor(private readonly o: RemoteBashJobOptions) {}
+
+  async run(ctx: JobContext): Promise<HandlerOutcome> {
+    try {
+      const outcome = await this.attempt(ctx);
+      // A requeued job needs its env values for the next start, and an abandoned one may be requeued by the next owner.
+      if (outcome.kind !== 'requeue' && outcome.kind !== 'abandon') dropSecretEnv(this.o.home, ctx.job.id);
+      return outcome;
+    } finally {
+      this.started.delete(ctx.job.id);
+    }
+  }
+
+  private async attempt(ctx: JobContext): Promise<HandlerOutcome> {
+    const params = ctx.job.params as unknown as RemoteBashParams;
+    const id = ctx.job.id;
+    const state = () => (this.started.has(id) ? 'proven' : launchState(this.o.home, ctx.job));
+    let delay = 500;
+    for (;;) {
+      const reason = ctx.stopReason();
+      if (reason === 'shutdown') return { kind: 'abandon' };
+      if (reason && state() === 'no')
+        return reason === 'cancel'
+          ? { kind: 'cancelled', message: 'Cancelled before the command started.' }
+          : { kind: 'timeout', message: 'Timed out before the command could start.' };
+      let lease;
+      try {
+        const server = await this.o.inventory.get(ctx.job.server ?? '');
+        lease = await this.o.pool.acquire(server);
+      } catch (err) {
+        if (err instanceof DeckhandError && FATAL.has(err.code))
+          return { kind: 'failed', error: { code: err.code, message: err.userMessage } };
+        if (reason) return this.stopOutcome(reason, false, 'the server could not be reached to kill the command');
+        ctx.note(
+          `cannot reach the server (${err instanceof Error ? err.message : String(err)}); retrying in ${Math.round(delay / 1000)} s`,
+        );
+        await sleep(delay, ctx.signal);
+        delay = Math.min(delay * 2, 30_000);
+        continue;
+      }
+      try {
+        if (reason && state() === 'sent') {
+          // A start went out but its outcome was never seen: kill whatever it may have launched; never start it now.
+          const killed = await this.kill(lease.client, id);
+          return { ...this.stopOutcome(reason, killed, ''), cleanup: this.cleanupFor(ctx, true) };
+        }
+        let channel: ClientChannel;
+        if (state() !== 'proven') {
+          // Safe to send again after a crash or a drop: the start launches only if no earlier start did.
+          mark(this.o.home, id, 'start-sent', new Date().toISOString());
+          channel = await openExec(lease.client, startCommand(id));
+          const env = readSecretEnv(this.o.home, id);
+          const spec = { jobId: id, command: params.command, cwd: params.cwd, env };
+          channel.end(startPayload(spec, ctx.log.offsets.out, ctx.log.offsets.err));
+        } else {
+          if (ctx.recovering && delay === 500) ctx.note('deckhand restarted: reattaching to the running command');
+          channel = await openExec(lease.client, followCommand(id, ctx.log.offsets.out, ctx.log.offsets.err));
+          channel.end();
+        }
+        const f = await this.follow(ctx, channel);
+        if (f.kind === 'exit') {
+          delay = 500;
+          const r = ctx.stopReason();
+          const cleanup = this.cleanupFor(ctx, f.status === 0 || r === 'cancel');
+          if (r === 'cancel' || r === 'timeout') return { ...this.stopOutcome(r, true, ''), cleanup };
+          return { kind: 'exit', exit_code: f.status, cleanup };
+        }
+        if (f.kind === 'lost') {
+          // not-started: the directory was made but no runner launched (a start cut short); the follower gave the
+          // directory back. A job marked launched by an older version may also have no directory. Nothing ran.
+          const neverRan =
+            f.reason === 'not-started' ||
+            (f.reason === 'no-dir' && !this.started.has(id) && launchState(this.o.home, ctx.job) !== 'proven');
+          if (neverRan && ctx.job.attempt < MAX_STARTS)
+            return { kind: 'requeue', message: 'the command never started on the server; it is queued again' };
+          if (neverRan)
+            return {
+              kind: 'failed',
+              error: {
+                code: 'start_failed',
+                message: `The command could not be started on the server (${ctx.job.attempt} attempts).`,
+              },
+            };
+          return {
+            kind: 'lost',
+            message:
+              f.reason === 'no-dir'
+                ? `The job's directory on the server (~/.deckhand/jobs/${id}) is gone and no exit status was recorded: the outcome is unknown.`
+                : 'The command is no longer running on the server and left no exit status (it was killed, or the machine rebooted): the outcome is unknown. Its output up to then is in the log.',
+          };
+        }
+        if (f.kind === 'stopped') {
+          const r = ctx.stopReason();
+          if (r === 'shutdown') return { kind: 'abandon' };
+          // Cancel or timeout: kill the process group, then keep following to collect the exit status.
+          const killed = await this.kill(lease.client, id);
+          ctx.note(
+            killed ? 'the remote process group was terminated' : 'could not confirm the remote process group is gone',
+          );
+          const after = await this.follow(ctx, await openFollow(lease.client, id, ctx), 10_000);
+          return {
+            ...this.stopOutcome(r ?? 'cancel', killed, ''),
+            cleanup: this.cleanupFor(ctx, true),
+            ...(after.kind === 'exit' ? {} : {}),
+          };
+        }
+        ctx.note('connection to the server lost; reconnecting and resuming from the last line received');
+        lease.discard();
+      } catch (err) {
+        if (err instanceof DeckhandError && err.code === 'channel_failed') lease.discard();
+        else throw err;
+      } finally {
+        lease.release();
+      }
+      await sleep(delay, ctx.signal);
+      delay = Math.min(delay * 2, 30_000);
+    }
+  }
+
+  private stopOutcome(reason: 'cancel' | 'timeout', killed: boolean, why: string): HandlerOutcome {
+    const what = killed
+      ? 'the remote command and everything it started were killed'
+      : `deckhand could not confirm the remote command is gone${why ? ` (${why})` : ''}`;
+    return reason === 'cancel'
+      ? { kind: 'cancelled', message: `Cancelled; ${what}.` }
+      : { kind: 'timeout', message: `Reached its time limit; ${what}.` };
+  }
+
+  private cleanupFor(ctx: JobContext, removeOwn: boolean): () => Promise<void> {
+    return async () => {
+      const name = ctx.job.server ?? '';
+      // The sweep for failed jobs' directories past their keep time walks every job directory: once in a while per
+      // server is enough, not after every command.
+      const sweep = Date.now() - (this.lastSweep.get(name) ?? 0) > SWEEP_EVERY_MS;
+      if (!removeOwn && !sweep) return;
+      const server = await this.o.inventory.get(name);
+      const lease = await this.o.pool.acquire(server);
+      try {
+        if (sweep) this.lastSweep.set(name, Date.now());
+        await execCollect(
+          lease.client,
+          cleanupCommand(removeOwn ? ctx.job.id : undefined, sweep ? this.o.keepFailedMinutes : undefined),
+        );
+      } finally {
+        lease.release();
+      }
+    };
+  }
+
+  private async kill(client: import('ssh2').Client, id: string): Promise<boolean> {
+    try {
+      const r = await execCollect(client, killCommand(id, this.o.killGraceS ?? 2), 30_000);
+      return /gone|no-dir/.test(r.stdout);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Streams frames into the log until the command ends, the follower reports it lost, the channel drops or we are stopped. */
+  private follow(ctx: JobContext, channel: ClientChannel, maxMs?: number): Promise<Follow> {
+    const log = ctx.log;
+    let now = Date.now();
+    const splitter = (stream: 'stdout' | 'stderr', from: number) =>
+      new OffsetLineSplitter(
+        from,
+        (b, s, e, off) => log.addRange(stream, b, s, e, off, now),
+        undefined,
+        (b, s, e, n, off) => log.addLines(stream, b, s, e, n, off, now),
+      );
+    const split = { stdout: splitter('stdout', log.offsets.out), stderr: splitter('stderr', log.offsets.err) };
+    return new Promise<Follow>((resolve) => {
+      let result: Follow | undefined;
+      const settle = (f: Follow) => {
+        if (result) return;
+        result = f;
+        clearTimeout(timer);
+        ctx.signal.removeEventListener('abort', onAbort);
+        channel.close();
+        resolve(f);
+      };
+      const onFrame = (e: FrameEvent) => {
+        if (e.type === 'data') split[e.stream].push(e.chunk);
+        else if (e.type === 'exit') {
+          split.stdout.end();
+          split.stderr.end();
+          log.flush();
+          settle({ kind: 'exit', status: e.status });
+        } else if (e.type === 'lost') {
+          log.flush();
+          settle({ kind: 'lost', reason: e.reason });
+        } else if (e.type === 'pid') {
+          this.started.add(ctx.job.id);
+          mark(this.o.home, ctx.job.id, 'launched', `${e.pid}\n`);
+          // The env values are now in the runner's hands on the server: drop our copy.
+          dropSecretEnv(this.o.home, ctx.job.id);
+        }
+      };
+      const parser = new FrameParser(onFrame);
+      const onAbort = () => maxMs === undefined && settle({ kind: 'stopped' });
+      const timer = maxMs === undefined ? undefined : setTimeout(() => settle({ kind: 'dropped' }), maxMs);
+      if (ctx.signal.aborted && maxMs === undefined) return settle({ kind: 'stopped' });
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      channel.on('data', (d: Buffer) => {
+        if (result) return;
+        now = Date.now();
+        try {
+          parser.push(d);
+          log.flush();
+        } catch (err) {
+          settle({ kind: 'dropped', err });
+        }
+      });
+      channel.stderr.on('data', (d: Buffer) => log.add('system', `remote follower: ${d.toString('utf8').trim()}`));
+      channel.on('close', () => {
+        log.flush();
+        settle({ kind: 'dropped' });
+      });
+    });
+  }
+}
+
+async function openFollow(client: import('ssh2').Client, id: string, ctx: JobContext): Promise<ClientChannel> {
+  const ch = await openExec(client, followCommand(id, ctx.log.offsets.out, ctx.log.offsets.err));
+  ch.end();
+  return ch;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
