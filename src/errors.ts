@@ -1,12 +1,124 @@
 /**
+ * Every code an error can carry: the vocabulary tools, job records and the CLI answer with. Grouped by where they
+ * arise; adding a code means adding it here, so the set stays one closed list a reader can scan.
+ */
+export type ErrorCode =
+  // arguments and lookups
+  | 'invalid_argument'
+  | 'unknown_server'
+  | 'unknown_job'
+  | 'unknown_type'
+  | 'server_exists'
+  | 'confirmation_required'
+  | 'shutting_down'
+  | 'internal_error'
+  // SSH: connecting, authenticating, running
+  | 'connection_refused'
+  | 'connection_lost'
+  | 'connect_timeout'
+  | 'dns_failure'
+  | 'host_unreachable'
+  | 'auth_failed'
+  | 'host_key_mismatch'
+  | 'key_file_missing'
+  | 'key_file_invalid'
+  | 'no_auth_method'
+  | 'secret_env_missing'
+  | 'agent_missing'
+  | 'ssh_error'
+  | 'channel_failed'
+  | 'exec_refused'
+  // jobs
+  | 'timeout'
+  | 'cancelled'
+  | 'lost'
+  | 'exit_code'
+  | 'start_failed'
+  | 'store_corrupt'
+  | 'store_unavailable'
+  | 'duplicate_job'
+  // provisioning (the provider's codes, see providers/errors.ts) and setup
+  | ProviderCode
+  | 'server_not_running'
+  | 'delete_timeout'
+  | 'not_created_by_deckhand'
+  | 'no_ipv4'
+  | 'boot_timeout'
+  | 'ssh_timeout'
+  | 'busy'
+  | 'unsupported_os'
+  | 'docker_install_failed'
+  | 'swarm_worker'
+  | 'swarm_inactive'
+  | 'network_mismatch'
+  | 'traefik_not_running'
+  | 'disk_full'
+  | 'needs_root'
+  | 'docker_missing'
+  | 'swarm_state'
+  | 'not_a_manager'
+  | 'network_missing'
+  | 'invalid_daemon_json'
+  | 'email_required'
+  | 'command_failed'
+  | 'remote_failed'
+  | 'remote_timeout'
+  // apps
+  | 'catalogue_invalid'
+  | 'unknown_app'
+  | 'dependency_invalid'
+  | 'env_invalid'
+  | 'compose_invalid'
+  | 'render_invalid'
+  | 'deploy_failed'
+  | 'not_deployed'
+  | 'volume_busy'
+  | 'state_corrupt'
+  | 'deploy_locked'
+  | 'input_missing'
+  | 'dependency_unknown'
+  | 'has_dependents'
+  | 'undeploy_incomplete';
+
+/** The cloud provider's error codes (providers/errors.ts checks its own list against this one). */
+export type ProviderCode =
+  | 'missing_token'
+  | 'unauthorized'
+  | 'token_readonly'
+  | 'forbidden'
+  | 'not_found'
+  | 'invalid_input'
+  | 'unknown_server_type'
+  | 'unknown_image'
+  | 'unknown_location'
+  | 'resource_unavailable'
+  | 'resource_limit_exceeded'
+  | 'uniqueness_error'
+  | 'name_taken'
+  | 'conflict'
+  | 'locked'
+  | 'protected'
+  | 'maintenance'
+  | 'rate_limit_exceeded'
+  | 'server_error'
+  | 'unavailable'
+  | 'network_error'
+  | 'timeout'
+  | 'invalid_response'
+  | 'action_failed'
+  | 'create_outcome_unknown'
+  | 'create_failed'
+  | 'api_error';
+
+/**
  * Typed errors. Every error a user can meet carries a stable `code` and a `hint` that says what to do,
  * so tool results can answer "what was wrong, what to do" without string matching.
  */
 export class DeckhandError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DeckhandError';
     this.code = code;
@@ -27,7 +139,7 @@ export class ValidationError extends DeckhandError {
 }
 
 export class NotFoundError extends DeckhandError {
-  constructor(code: string, message: string, hint?: string) {
+  constructor(code: ErrorCode, message: string, hint?: string) {
     super(code, message, hint === undefined ? {} : { hint });
     this.name = 'NotFoundError';
   }

@@ -1,4 +1,4 @@
-import { DeckhandError } from '../errors.js';
+import { DeckhandError, type ErrorCode } from '../errors.js';
 
 /**
  * A problem with an app definition, its inputs or a user's compose file. `issues` lists every problem found,
@@ -8,7 +8,7 @@ export class AppSpecError extends DeckhandError {
   readonly issues: readonly string[];
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     issues: readonly string[],
     options: { hint?: string; cause?: unknown } = {},

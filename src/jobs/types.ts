@@ -1,4 +1,5 @@
 import { ulid } from 'ulid';
+import type { ErrorCode } from '../errors.js';
 
 /** The closed set of job states. `lost` means the outcome cannot be known (no process, no exit record). */
 export const JOB_STATUSES = Object.freeze(['queued', 'running', 'completed', 'failed', 'cancelled', 'lost'] as const);
@@ -10,7 +11,7 @@ export function isTerminal(s: JobStatus): boolean {
 }
 
 export interface JobError {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 

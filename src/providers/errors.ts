@@ -3,34 +3,9 @@
  * hint) to the user, and may keep `hint` apart for structured results.
  */
 
-export type ProviderErrorCode =
-  | 'missing_token'
-  | 'unauthorized'
-  | 'token_readonly'
-  | 'forbidden'
-  | 'not_found'
-  | 'invalid_input'
-  | 'unknown_server_type'
-  | 'unknown_image'
-  | 'unknown_location'
-  | 'resource_unavailable'
-  | 'resource_limit_exceeded'
-  | 'uniqueness_error'
-  | 'name_taken'
-  | 'conflict'
-  | 'locked'
-  | 'protected'
-  | 'maintenance'
-  | 'rate_limit_exceeded'
-  | 'server_error'
-  | 'unavailable'
-  | 'timeout'
-  | 'network_error'
-  | 'invalid_response'
-  | 'action_failed'
-  | 'create_outcome_unknown'
-  | 'create_failed'
-  | 'api_error';
+import type { ProviderCode } from '../errors.js';
+
+export type ProviderErrorCode = ProviderCode;
 
 export interface ProviderErrorOptions {
   code: ProviderErrorCode;

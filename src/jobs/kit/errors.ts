@@ -1,4 +1,4 @@
-import { DeckhandError } from '../../errors.js';
+import { DeckhandError, type ErrorCode } from '../../errors.js';
 import { ProviderError } from '../../providers/index.js';
 
 /** Provider errors keep their code and hint; everything else passes through unchanged. */
@@ -14,7 +14,7 @@ export function errorText(err: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function errorCode(err: unknown): string {
+export function errorCode(err: unknown): ErrorCode {
   const e = asDeckhandError(err);
   return e instanceof DeckhandError ? e.code : 'internal_error';
 }
