@@ -10,7 +10,8 @@ import { waitBriefly } from '../jobs/kit/waits.js';
 import { writeDeployInput } from './deploy/job-common.js';
 import { listDeployed, type DeployedApp } from './deploy/list.js';
 import { assertStackName, preview, stackOf, type DeployRequest } from './deploy/preview.js';
-import { RemoteRunner } from './deploy/remote.js';
+import { deployShell } from './deploy/remote.js';
+import type { RemoteShell } from '../ssh/remote-shell.js';
 import { readCurrent } from './deploy/stack-status.js';
 import type { StackStateStore } from './deploy/state.js';
 import type { DeployParams, UndeployParams } from './deploy/types.js';
@@ -141,13 +142,13 @@ export class AppService {
   private async withRunner<T>(
     serverName: string,
     signal: AbortSignal | undefined,
-    fn: (r: RemoteRunner) => Promise<T>,
+    fn: (r: RemoteShell) => Promise<T>,
   ): Promise<T> {
     const server = await this.o.inventory.get(serverName);
     const lease = await this.o.pool.acquire(server, signal);
     try {
-      const runner = new RemoteRunner(lease.client, signal ?? new AbortController().signal, 60_000);
-      await runner.detectPrivileges();
+      const runner = deployShell(lease.client, signal ?? new AbortController().signal, 60_000);
+      await runner.detectPrivileges('Deploying');
       return await fn(runner);
     } catch (err) {
       throw err instanceof DeckhandError ? err : new DeckhandError('remote_failed', errorMessage(err));

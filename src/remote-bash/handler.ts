@@ -2,7 +2,7 @@ import type { ClientChannel } from 'ssh2';
 import { DeckhandError } from '../errors.js';
 import type { Inventory } from '../servers/inventory.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../jobs/handler.js';
-import { execCollect, openExec } from '../ssh/exec.js';
+import { openExec, run } from '../ssh/exec.js';
 import { FrameParser, OffsetLineSplitter, type FrameEvent } from './frames.js';
 import type { SshPool } from '../ssh/pool.js';
 import { cleanupCommand, followCommand, killCommand, startCommand, startPayload } from './protocol.js';
@@ -29,11 +29,13 @@ const MAX_STARTS = 5;
 
 const SWEEP_EVERY_MS = 10 * 60_000;
 
+/** Seconds between TERM and KILL when a job's process group is stopped. */
+const KILL_GRACE_S = 2;
+
 export interface RemoteBashJobOptions {
   readonly home: string;
   readonly inventory: Inventory;
   readonly pool: SshPool;
-  readonly killGraceS?: number;
   readonly keepFailedMinutes: number;
 }
 
@@ -192,9 +194,10 @@ export class RemoteBashJob implements JobHandler {
       const lease = await this.o.pool.acquire(server);
       try {
         if (sweep) this.lastSweep.set(name, Date.now());
-        await execCollect(
+        await run(
           lease.client,
           cleanupCommand(removeOwn ? ctx.job.id : undefined, sweep ? this.o.keepFailedMinutes : undefined),
+          { timeoutMs: 60_000 },
         );
       } finally {
         lease.release();
@@ -204,7 +207,7 @@ export class RemoteBashJob implements JobHandler {
 
   private async kill(client: import('ssh2').Client, id: string): Promise<boolean> {
     try {
-      const r = await execCollect(client, killCommand(id, this.o.killGraceS ?? 2), 30_000);
+      const r = await run(client, killCommand(id, KILL_GRACE_S), { timeoutMs: 30_000 });
       return /gone|no-dir/.test(r.stdout);
     } catch {
       return false;

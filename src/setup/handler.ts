@@ -47,6 +47,7 @@ export class SetupServerJob implements JobHandler {
         signal: ctx.signal,
         onLine: (stream, line) => ctx.log.add(stream, line),
         onCommand: (script) => this.o.onCommand?.(server.name, script),
+        retryHint: 'run setup-server again to resume: finished steps are kept',
       });
       const c: StepContext = {
         shell,

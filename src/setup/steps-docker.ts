@@ -54,7 +54,7 @@ export const dockerEngineStep: SetupStep = {
         );
       }
       c.progress('installing Docker Engine from download.docker.com');
-      const r = await c.shell.run(INSTALL_DOCKER, 20 * 60_000);
+      const r = await c.shell.run(INSTALL_DOCKER, { timeoutMs: 20 * 60_000 });
       if (r.code !== 0) {
         const tail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-4).join(' | ');
         throw new DeckhandError(
@@ -66,7 +66,7 @@ export const dockerEngineStep: SetupStep = {
         );
       }
     }
-    await c.shell.must(START_DOCKER, 'starting the Docker daemon', 5 * 60_000);
+    await c.shell.must(START_DOCKER, 'starting the Docker daemon', { timeoutMs: 5 * 60_000 });
     return {
       detail:
         found.detail === 'Docker is not installed'
@@ -173,7 +173,7 @@ export const daemonConfigStep: SetupStep = {
       await c.shell.writeFile(s.file, `${JSON.stringify(s.merged, null, 2)}\n`, '0644');
     }
     c.progress('restarting dockerd to apply daemon.json');
-    await c.shell.must(RESTART_DOCKER, 'restarting dockerd', 3 * 60_000);
+    await c.shell.must(RESTART_DOCKER, 'restarting dockerd', { timeoutMs: 3 * 60_000 });
     return { detail: `merged ${s.file} (backup beside it) and restarted dockerd` };
   },
 };
@@ -185,7 +185,7 @@ export const swarmStep: SetupStep = {
   async check(c) {
     const r = await c.shell.run(
       `docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null`,
-      120_000,
+      { timeoutMs: 120_000 },
     );
     const [state = '', manager = ''] = r.stdout.trim().split(' ');
     if (state === 'active' && manager === 'true') return { ok: true, detail: 'swarm active, this node is a manager' };
@@ -207,11 +207,9 @@ export const swarmStep: SetupStep = {
   },
   async apply(c) {
     const addr = c.facts.ssh_ip;
-    await c.shell.must(
-      `docker swarm init ${addr ? `--advertise-addr ${shQuote(addr)}` : ''}`,
-      'docker swarm init',
-      2 * 60_000,
-    );
+    await c.shell.must(`docker swarm init ${addr ? `--advertise-addr ${shQuote(addr)}` : ''}`, 'docker swarm init', {
+      timeoutMs: 2 * 60_000,
+    });
     return { detail: `swarm initialised${addr ? ` (advertise address ${addr})` : ''}` };
   },
 };
@@ -224,7 +222,7 @@ export const networkStep: SetupStep = {
     c.record.network = PUBLIC_NETWORK;
     const r = await c.shell.run(
       `docker network inspect ${PUBLIC_NETWORK} --format '{{.Driver}} {{.Attachable}} {{.Scope}}' 2>/dev/null`,
-      120_000,
+      { timeoutMs: 120_000 },
     );
     const found = r.stdout.trim();
     if (r.code === 0 && found === 'overlay true swarm')

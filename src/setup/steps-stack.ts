@@ -17,7 +17,7 @@ export const volumesStep: SetupStep = {
       `[ -d ${STACKS_DIR} ] && [ "$(stat -c %a ${DECKHAND_DIR})" = 700 ] && echo dirs=ok; ` +
         (wantVolume ? `docker volume inspect ${TRAEFIK_VOLUME} >/dev/null 2>&1 && echo volume=ok; ` : '') +
         'true',
-      120_000,
+      { timeoutMs: 120_000 },
     );
     const dirs = r.stdout.includes('dirs=ok');
     const volume = !wantVolume || r.stdout.includes('volume=ok');
@@ -81,7 +81,7 @@ export const traefikStep: SetupStep = {
     const { compose } = traefikPaths();
     const out = await c.shell.run(
       `echo "sha=$(sha256sum ${compose} 2>/dev/null | cut -d' ' -f1)"; echo "replicas=$(${REPLICAS})"`,
-      120_000,
+      { timeoutMs: 120_000 },
     );
     const sha = /sha=(\S*)/.exec(out.stdout)?.[1] ?? '';
     const replicas = /replicas=(\S*)/.exec(out.stdout)?.[1] ?? '';
@@ -100,7 +100,7 @@ export const traefikStep: SetupStep = {
     await c.shell.must(
       `cd ${shQuote(paths.dir)} && docker stack deploy --resolve-image never -c ${COMPOSE_FILE_NAME} ${TRAEFIK_STACK_NAME}`,
       'docker stack deploy traefik',
-      5 * 60_000,
+      { timeoutMs: 5 * 60_000 },
     );
     const limitS = r.plan.healthTimeoutSeconds + 90;
     const deadline = Date.now() + limitS * 1000;
@@ -110,7 +110,7 @@ export const traefikStep: SetupStep = {
       if (Date.now() > deadline) {
         const ps = await c.shell.run(
           `docker service ps --no-trunc --format '{{.CurrentState}} {{.Error}}' ${SERVICE} 2>&1 | head -5`,
-          120_000,
+          { timeoutMs: 120_000 },
         );
         throw new DeckhandError(
           'traefik_not_running',

@@ -89,7 +89,7 @@ export const waitForBootStep: SetupStep = {
   },
   async apply(c) {
     const started = Date.now();
-    await c.shell.must(BOOT_WAIT, 'waiting for cloud-init and the dpkg lock', 25 * 60_000);
+    await c.shell.must(BOOT_WAIT, 'waiting for cloud-init and the dpkg lock', { timeoutMs: 25 * 60_000 });
     return { detail: `waited ${Math.round((Date.now() - started) / 1000)} s`, changed: false };
   },
 };
@@ -136,7 +136,7 @@ export const basePackagesStep: SetupStep = {
       `export DEBIAN_FRONTEND=noninteractive; apt-get -o DPkg::Lock::Timeout=600 update -q && ` +
         `apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends ${missing}`,
       `apt-get install ${missing}`,
-      20 * 60_000,
+      { timeoutMs: 20 * 60_000 },
     );
     return { detail: `installed ${missing}` };
   },

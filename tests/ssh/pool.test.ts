@@ -3,7 +3,7 @@ import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeckhandError } from '../../src/errors.js';
 import type { ServerRecord } from '../../src/servers/types.js';
-import { execCollect, openExec } from '../../src/ssh/exec.js';
+import { openExec, run } from '../../src/ssh/exec.js';
 import { SshPool } from '../../src/ssh/pool.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 
@@ -68,7 +68,7 @@ describe('SshPool against a real sshd', () => {
       const b = await pool.acquire(rec);
       expect(b.connectionId).toBe(a.connectionId);
       expect(openConnections(sshd)).toBe(1);
-      const running = execCollect(a.client, 'sleep 1; echo survived', 10_000);
+      const running = run(a.client, 'sleep 1; echo survived', { timeoutMs: 10_000 });
       // b's channel "failed": the pool stops handing the connection out, but must not cut a's command.
       b.discard();
       b.release();
@@ -90,7 +90,7 @@ describe('SshPool against a real sshd', () => {
     try {
       const lease = await pool.acquire(rec);
       expect(await codeOf(openExec(lease.client, 'echo a\u0000b'))).toBe('invalid_argument');
-      expect((await execCollect(lease.client, 'echo fine')).stdout).toBe('fine\n');
+      expect((await run(lease.client, 'echo fine', { timeoutMs: 15_000 })).stdout).toBe('fine\n');
       lease.release();
     } finally {
       await pool.close();

@@ -12,7 +12,8 @@ import { isTerminal } from '../../jobs/types.js';
 import type { SshPool } from '../../ssh/pool.js';
 import type { DeployContext } from './stack-deploy.js';
 import type { Redactor } from './redact.js';
-import { RemoteRunner } from './remote.js';
+import { deployShell } from './remote.js';
+import type { RemoteShell } from '../../ssh/remote-shell.js';
 import type { DeployInput } from './types.js';
 
 export interface DeployJobOptions {
@@ -55,8 +56,8 @@ export function dropDeployInput(home: string, jobId: string): void {
 }
 
 export interface Connected {
-  readonly runner: RemoteRunner;
-  readonly cleanupRunner: RemoteRunner;
+  readonly runner: RemoteShell;
+  readonly cleanupRunner: RemoteShell;
   readonly server: string;
 }
 
@@ -69,10 +70,10 @@ export async function withServer<T>(
   const server = await o.inventory.get(ctx.job.server ?? '');
   const lease = await o.pool.acquire(server, ctx.signal);
   try {
-    const runner = new RemoteRunner(lease.client, ctx.signal);
-    const cleanupRunner = new RemoteRunner(lease.client, new AbortController().signal, 30_000);
-    const priv = await runner.detectPrivileges();
-    if (priv === 'sudo') await cleanupRunner.detectPrivileges();
+    const runner = deployShell(lease.client, ctx.signal);
+    const cleanupRunner = deployShell(lease.client, new AbortController().signal, 30_000);
+    const priv = await runner.detectPrivileges('Deploying');
+    if (priv === 'sudo') await cleanupRunner.detectPrivileges('Deploying');
     return await fn({ runner, cleanupRunner, server: server.name });
   } finally {
     lease.release();

@@ -1,4 +1,4 @@
-import type { RemoteRunner } from './remote.js';
+import type { RemoteShell } from '../../ssh/remote-shell.js';
 import { listScript } from './scripts.js';
 import type { ReleaseRecord } from './types.js';
 
@@ -42,7 +42,7 @@ export function parseDeployed(stdout: string): DeployedApp[] {
     });
 }
 
-export async function listDeployed(runner: RemoteRunner): Promise<DeployedApp[]> {
+export async function listDeployed(runner: RemoteShell): Promise<DeployedApp[]> {
   const r = await runner.must(listScript(), 'listing the deployed apps', { timeoutMs: 60_000 });
   return parseDeployed(r.stdout);
 }

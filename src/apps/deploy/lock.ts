@@ -1,5 +1,5 @@
 import { DeckhandError } from '../../errors.js';
-import type { RemoteRunner } from './remote.js';
+import type { RemoteShell } from '../../ssh/remote-shell.js';
 import { breakLockScript, lockScript, unlockScript } from './scripts.js';
 
 export interface LockOwner {
@@ -10,7 +10,7 @@ export interface LockOwner {
 }
 
 export interface LockOptions {
-  readonly runner: RemoteRunner;
+  readonly runner: RemoteShell;
   readonly signal: AbortSignal;
   readonly jobId: string;
   /** Identifies this DECKHAND_HOME, so its own dead jobs' locks can be broken at once. */
@@ -81,7 +81,7 @@ export async function acquireLock(stack: string, o: LockOptions): Promise<void> 
   }
 }
 
-export async function releaseLock(runner: RemoteRunner, stack: string, jobId: string): Promise<void> {
+export async function releaseLock(runner: RemoteShell, stack: string, jobId: string): Promise<void> {
   await runner.run(unlockScript(stack, jobId), { timeoutMs: 30_000 });
 }
 

@@ -1,6 +1,6 @@
 import { PUBLIC_NETWORK } from '../render/index.js';
 import { DeckhandError } from '../../errors.js';
-import type { RemoteRunner } from './remote.js';
+import type { RemoteShell } from '../../ssh/remote-shell.js';
 import { preflightScript } from './scripts.js';
 
 export interface PreflightFacts {
@@ -73,7 +73,7 @@ export function checkPreflight(server: string, f: Record<string, string>): Prefl
   return { swarm: f.swarm ?? '', network: f.network, freeMb, appsFreeMb, setUp: f.setup === 'yes' };
 }
 
-export async function preflight(runner: RemoteRunner, server: string): Promise<PreflightFacts> {
+export async function preflight(runner: RemoteShell, server: string): Promise<PreflightFacts> {
   const r = await runner.must(preflightScript(), 'checking the server', { timeoutMs: 60_000 });
   return checkPreflight(server, parsePreflight(r.stdout));
 }

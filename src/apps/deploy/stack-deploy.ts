@@ -1,7 +1,7 @@
 import { DeckhandError } from '../../errors.js';
 import { snapshot, type ServiceVerdict } from './converge.js';
 import { acquireLock, pause, releaseLock, type LockOptions } from './lock.js';
-import type { RemoteRunner } from './remote.js';
+import type { RemoteShell } from '../../ssh/remote-shell.js';
 import {
   directProbeScript,
   hookScript,
@@ -25,9 +25,9 @@ import {
 import type { ReleaseRecord, ReleaseSpec, StackOutcome } from './types.js';
 
 export interface DeployContext {
-  readonly runner: RemoteRunner;
+  readonly runner: RemoteShell;
   /** A runner that still works after the job's signal aborted: for unlocking. */
-  readonly cleanupRunner: RemoteRunner;
+  readonly cleanupRunner: RemoteShell;
   readonly signal: AbortSignal;
   readonly jobId: string;
   /** Every line goes to the job log; the caller redacts secrets. */

@@ -7,13 +7,13 @@ import {
   type StackState,
 } from './converge.js';
 import { pause } from './lock.js';
-import type { RemoteRunner } from './remote.js';
+import type { RemoteShell } from '../../ssh/remote-shell.js';
 import { readReleaseScript, stackDir, stackLeftoversScript, stackStatusScript } from './scripts.js';
 import type { ReleaseRecord } from './types.js';
 
 /** What the converge loop and the recovery steps share. */
 export interface StackWatch {
-  readonly runner: RemoteRunner;
+  readonly runner: RemoteShell;
   readonly signal: AbortSignal;
   readonly note: (text: string) => void;
   readonly pollMs: number;
@@ -25,7 +25,7 @@ export interface CurrentRelease {
   readonly dir: string | null;
 }
 
-export async function readCurrent(runner: RemoteRunner, stack: string): Promise<CurrentRelease> {
+export async function readCurrent(runner: RemoteShell, stack: string): Promise<CurrentRelease> {
   const r = await runner.must(readReleaseScript(stack), `reading the release record of ${stack}`);
   let record: ReleaseRecord | null = null;
   let dir: string | null = null;
@@ -44,7 +44,7 @@ export async function readCurrent(runner: RemoteRunner, stack: string): Promise<
   return { record, dir };
 }
 
-export async function stackStatus(runner: RemoteRunner, stack: string): Promise<StackState> {
+export async function stackStatus(runner: RemoteShell, stack: string): Promise<StackState> {
   const r = await runner.must(stackStatusScript(stack), `reading the state of stack ${stack}`, { timeoutMs: 60_000 });
   return parseStackState(r.stdout);
 }
@@ -125,7 +125,7 @@ export interface Leftovers {
   readonly volumes: readonly string[];
 }
 
-export async function leftovers(runner: RemoteRunner, stack: string): Promise<Leftovers> {
+export async function leftovers(runner: RemoteShell, stack: string): Promise<Leftovers> {
   const r = await runner.must(stackLeftoversScript(stack), `listing what is left of ${stack}`);
   const num = (k: string) => Number(new RegExp(`${k}=(\\d+)`).exec(r.stdout)?.[1] ?? 0);
   const vols = /volumes=(\S*)/.exec(r.stdout)?.[1] ?? '';

@@ -1,14 +1,15 @@
 // Runs the deploy scripts in a local sh with the server's /opt/deckhand/apps moved under a temp dir: their shell logic
-// (locks, uploads, promotion) is tested for real without a server. Implements the part of RemoteRunner they use.
+// (locks, uploads, promotion) is tested for real without a server. Implements the part of RemoteShell they use.
 import { spawn } from 'node:child_process';
 import { APPS_DIR } from '../../../src/apps/deploy/types.js';
-import { remoteFailed, type RemoteRunner, type RunOptions, type RunResult } from '../../../src/apps/deploy/remote.js';
+import { remoteFailed } from '../../../src/apps/deploy/remote.js';
+import type { RemoteShell, ShellResult, ShellRunOptions } from '../../../src/ssh/remote-shell.js';
 
 export class LocalRunner {
   readonly scripts: string[] = [];
   constructor(readonly appsDir: string) {}
 
-  run(script: string, opts: RunOptions = {}): Promise<RunResult> {
+  run(script: string, opts: ShellRunOptions = {}): Promise<ShellResult> {
     const local = script.split(APPS_DIR).join(this.appsDir);
     this.scripts.push(local);
     return new Promise((resolve) => {
@@ -24,13 +25,13 @@ export class LocalRunner {
     });
   }
 
-  async must(script: string, what: string, opts: RunOptions = {}): Promise<RunResult> {
+  async must(script: string, what: string, opts: ShellRunOptions = {}): Promise<ShellResult> {
     const r = await this.run(script, opts);
     if (r.code !== 0) throw remoteFailed(what, r);
     return r;
   }
 
-  asRemote(): RemoteRunner {
-    return this as unknown as RemoteRunner;
+  asRemote(): RemoteShell {
+    return this as unknown as RemoteShell;
   }
 }
