@@ -12,11 +12,12 @@ import { pathToFileURL } from 'node:url';
 import { Client as SshClient } from 'ssh2';
 import { Inventory } from '../src/servers/inventory.js';
 import type { JobContext } from '../src/jobs/handler.js';
+import { JobFiles } from '../src/jobs/files.js';
 import { jobDir, JobLogWriter } from '../src/jobs/job-log.js';
 import { createJob, newJobId } from '../src/jobs/types.js';
 import { generateHostKeyPair, HetznerProvider, md5Fingerprint, renderCloudInit } from '../src/providers/index.js';
 import { ensureDeckhandKey } from '../src/provisioning/deckhand-key.js';
-import { SetupServerJob } from '../src/setup/handler.js';
+import { SetupServerHandler } from '../src/setup/handler.js';
 import { SshPool } from '../src/ssh/pool.js';
 import { sha256Fingerprint } from '../src/ssh/host-keys.js';
 import { startFakeCloud } from '../tests/helpers/fake-cloud.js';
@@ -219,7 +220,7 @@ async function benchSetup(rows: Row[], runs: number): Promise<void> {
     // In-process: the handler itself, with every script it sends recorded under its step.
     let current = '';
     const scripts = new Map<string, string[]>();
-    const job = new SetupServerJob({
+    const job = new SetupServerHandler({
       inventory: new Inventory(home.dir),
       pool,
       traefikImage: LOCAL_IMAGES.traefik,
@@ -247,6 +248,7 @@ async function benchSetup(rows: Row[], runs: number): Promise<void> {
         signal: new AbortController().signal,
         stopReason: () => undefined,
         log,
+        files: new JobFiles(home.dir).forJob(id),
         note: (text) => {
           const m = /^\[\d+\/\d+\] ([a-z-]+): started$/.exec(text);
           if (m) current = m[1] ?? '';

@@ -1,26 +1,14 @@
 import fs from 'node:fs';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { createAppsFeature } from './apps/index.js';
 import type { Config } from './config.js';
-import { Inventory } from './servers/inventory.js';
-import { JobEngine } from './jobs/engine.js';
-import { LowdbJobStore } from './jobs/store.js';
+import { createJobKernel, type Feature, type JobKernel } from './jobs/kernel.js';
 import type { Logger } from './logger.js';
-import { JobFeed } from './jobs/changes.js';
-import { LiveFeatures } from './mcp/live.js';
-import { createDeployFeature } from './apps/index.js';
-import { JobService } from './remote-bash/service.js';
-import { CreateServerJob } from './provisioning/create-handler.js';
-import { DeleteServerJob } from './provisioning/delete-handler.js';
-import { hetznerFactory } from './provisioning/provider.js';
-import { ProvisioningService } from './provisioning/service.js';
-import { RemoteBashJob } from './remote-bash/handler.js';
-import { ServerService } from './servers/service.js';
-import { SetupServerJob } from './setup/handler.js';
-import { SetupService } from './setup/service.js';
-import { SshPool } from './ssh/pool.js';
 import type { ToolDeps } from './mcp/tools/shared/deps.js';
-import { registerTools } from './mcp/tools/index.js';
-import { packageVersion } from './version.js';
+import { createProvisioningFeature } from './provisioning/index.js';
+import { createRemoteBashFeature } from './remote-bash/index.js';
+import { createServersFeature } from './servers/index.js';
+import { createSetupFeature } from './setup/index.js';
+import { SshPool } from './ssh/pool.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -28,90 +16,60 @@ export interface AppDeps {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export interface App {
-  /** A new MCP server bound to the shared services: one per stdio process or per HTTP session. */
-  createServer(): McpServer;
-  readonly deps: ToolDeps;
-  readonly engine: JobEngine;
+/** deckhand's running parts, as the transports and the CLI use them. */
+export interface Deckhand {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** The services MCP sessions are built on (mcp/server.ts). */
+  readonly services: ToolDeps;
+  readonly kernel: JobKernel;
   readonly pool: SshPool;
-  /** Starts the job engine (lease, recovery, queue). */
+  /** Starts the job engine (recovery, then the queue). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
 
-const INSTRUCTIONS =
-  'deckhand runs commands on registered Linux servers over SSH. Start with list-servers; register a server with add-server. ' +
-  'remote-bash runs a command: short ones answer at once, long ones become jobs that keep running on the server; follow them with ' +
-  'get-job-status (pass next_cursor back as cursor, use wait_s to long-poll) and stop them with cancel-job. list-jobs shows recent jobs.';
-
-/** Builds the application from its collaborators. No side effects beyond creating DECKHAND_HOME. */
-export function createApp({ config, logger, env }: AppDeps): App {
+/**
+ * The composition root: the leaves (SSH pool), the job kernel, then each feature built by its own index.ts, its job
+ * handlers registered with the engine. No side effects beyond creating DECKHAND_HOME.
+ */
+export function createApp({ config, logger, env }: AppDeps): Deckhand {
   fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
-  const inventory = new Inventory(config.home);
   const pool = new SshPool({
     connectTimeoutMs: config.connectTimeoutMs,
     keepaliveIntervalMs: config.keepaliveIntervalMs,
     env,
     onEvent: (e) => logger.debug(e, 'ssh pool'),
   });
-  const provider = hetznerFactory(config.provisioning);
-  const store = new LowdbJobStore(config.home, {
-    keepFinished: config.jobs.retainFinished,
-    keepDays: config.jobs.retainDays,
-    archiveDays: config.jobs.archiveDays,
-  });
-  const apps = createDeployFeature({ config, inventory, pool, store });
-  const engine = new JobEngine({
-    home: config.home,
-    store,
-    config: config.jobs,
-    handlers: {
-      'remote-bash': new RemoteBashJob({
-        home: config.home,
-        inventory,
-        pool,
-        keepFailedMinutes: config.jobs.remoteKeepFailedHours * 60,
-      }),
-      'create-server': new CreateServerJob({ home: config.home, inventory, pool, provider }),
-      'delete-server': new DeleteServerJob({ inventory, pool, provider }),
-      'setup-server': new SetupServerJob({ inventory, pool, traefikImage: config.provisioning.traefikImage }),
-      ...apps.handlers,
-    },
-    onError: (err, context) => logger.error({ err, context }, 'job engine error'),
-  });
-  engine.events.on('job', (j) => logger.debug({ job: j.id, status: j.status }, 'job update'));
-  const feed = new JobFeed({ engine, home: config.home, onError: (err, context) => logger.debug({ err }, context) });
-  const deps: ToolDeps = {
+  const kernel = createJobKernel({ config, logger });
+  const servers = createServersFeature({ config, pool });
+  const shared = { config, kernel, inventory: servers.inventory, pool };
+  const remoteBash = createRemoteBashFeature(shared);
+  const provisioning = createProvisioningFeature(shared);
+  const setup = createSetupFeature(shared);
+  const apps = createAppsFeature(shared);
+  const features: Feature<unknown>[] = [servers, remoteBash, provisioning, setup, apps];
+  for (const f of features)
+    for (const [type, handler] of Object.entries(f.handlers)) kernel.engine.register(type, handler);
+  const services: ToolDeps = {
+    config,
+    changes: kernel.changes,
+    jobs: kernel.jobs,
+    remoteBash: remoteBash.service,
+    servers: servers.service,
+    provisioning: provisioning.service,
+    setup: setup.service,
+    apps: apps.service,
+  };
+  return {
     config,
     logger,
-    feed,
-    servers: new ServerService(inventory, pool),
-    jobs: new JobService(engine, inventory, config, async (server, signal) => {
-      const lease = await pool.acquire(server, signal);
-      lease.release();
-    }),
-    provisioning: new ProvisioningService(config, engine, inventory, provider),
-    setup: new SetupService(engine, inventory),
-    apps: apps.service(engine),
-  };
-  const live = new LiveFeatures({ jobs: deps.jobs, engine, feed, logger, tasks: config.tasks });
-  return {
-    deps,
-    engine,
+    services,
+    kernel,
     pool,
-    start: () => engine.start(),
-    createServer() {
-      const server = new McpServer(
-        { name: 'deckhand', version: packageVersion(), title: 'deckhand' },
-        { ...live.serverOptions(), instructions: INSTRUCTIONS },
-      );
-      registerTools(server, deps);
-      live.attach(server);
-      return server;
-    },
+    start: () => kernel.start(),
     async close() {
-      feed.close();
-      await engine.close();
+      await kernel.close();
       await pool.close();
     },
   };

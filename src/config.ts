@@ -144,7 +144,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment; every problem names the variable, the value and what was expected. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, homeDir = os.homedir()): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Config {
   // An empty variable means "not set" (MCP client configs often carry `"KEY": ""`): z.coerce would read it as 0,
   // silently turning e.g. DECKHAND_OUTPUT_HEAD_LINES="" into "keep no head lines".
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));

@@ -1,38 +1,33 @@
-// deploy-app, undeploy-app and list-apps: the job handlers and the service the tools call, built from the app's parts.
-import { loadCatalogue } from './render/index.js';
+// deploy-app, undeploy-app and list-apps: the catalogue and renderer (pure, catalogue/ and render/), the deploy and
+// undeploy job handlers (deploy/), and the service the tools call.
 import type { Config } from '../config.js';
-import type { Inventory } from '../servers/inventory.js';
-import type { JobEngine } from '../jobs/engine.js';
-import type { JobHandler } from '../jobs/handler.js';
-import type { JobStore } from '../jobs/store.js';
+import type { Feature, JobKernel } from '../jobs/kernel.js';
+import type { Inventory } from '../servers/index.js';
 import type { SshPool } from '../ssh/pool.js';
-import { AppService } from './service.js';
-import { DeployAppJob } from './deploy/deploy-handler.js';
+import { DeployAppHandler } from './deploy/deploy-handler.js';
 import { StackStateStore } from './deploy/state.js';
-import { UndeployAppJob } from './deploy/undeploy-handler.js';
+import { UndeployAppHandler } from './deploy/undeploy-handler.js';
+import { loadCatalogue } from './render/index.js';
+import { AppService } from './service.js';
 
 export { AppService } from './service.js';
+export * from './render/index.js';
 
-export interface DeployFeature {
-  readonly handlers: { readonly 'deploy-app': JobHandler; readonly 'undeploy-app': JobHandler };
-  service(engine: JobEngine): AppService;
-}
-
-export function createDeployFeature(o: {
+export function createAppsFeature(o: {
   config: Config;
+  kernel: JobKernel;
   inventory: Inventory;
   pool: SshPool;
-  store: JobStore;
-}): DeployFeature {
+}): Feature<AppService> {
+  const { config, kernel, inventory, pool } = o;
   const catalogue = loadCatalogue();
-  const states = new StackStateStore(o.config.home);
-  const common = { home: o.config.home, inventory: o.inventory, pool: o.pool, store: o.store, deploy: o.config.deploy };
+  const states = new StackStateStore(config.home);
+  const common = { home: config.home, inventory, pool, store: kernel.engine.store, deploy: config.deploy };
   return {
     handlers: {
-      'deploy-app': new DeployAppJob({ ...common, catalogue, states }),
-      'undeploy-app': new UndeployAppJob({ ...common, states }),
+      'deploy-app': new DeployAppHandler({ ...common, catalogue, states }),
+      'undeploy-app': new UndeployAppHandler({ ...common, states }),
     },
-    service: (engine) =>
-      new AppService({ config: o.config, engine, inventory: o.inventory, pool: o.pool, catalogue, states }),
+    service: new AppService({ config, engine: kernel.engine, files: kernel.files, inventory, pool, catalogue, states }),
   };
 }

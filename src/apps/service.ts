@@ -4,10 +4,11 @@ import type { Config } from '../config.js';
 import { DeckhandError, errorMessage } from '../errors.js';
 import type { Inventory } from '../servers/inventory.js';
 import type { JobEngine } from '../jobs/engine.js';
+import type { JobFiles } from '../jobs/files.js';
+import type { DeployInput } from './deploy/types.js';
 import type { Job } from '../jobs/types.js';
 import type { SshPool } from '../ssh/pool.js';
 import { waitBriefly } from '../jobs/kit/waits.js';
-import { writeDeployInput } from './deploy/job-common.js';
 import { listDeployed, type DeployedApp } from './deploy/list.js';
 import { assertStackName, preview, stackOf, type DeployRequest } from './deploy/preview.js';
 import { deployShell } from './deploy/remote.js';
@@ -37,6 +38,7 @@ export interface DryRunResult {
 export interface AppServiceOptions {
   readonly config: Config;
   readonly engine: JobEngine;
+  readonly files: JobFiles;
   readonly inventory: Inventory;
   readonly pool: SshPool;
   readonly catalogue: Catalogue;
@@ -113,12 +115,14 @@ export class AppService {
       ...(req.route ? { route: req.route } : {}),
       ...(req.compose !== undefined ? { compose_sha256: createHash('sha256').update(req.compose).digest('hex') } : {}),
     };
+    const id = this.o.engine.newId();
+    await this.o.files.putSecret(id, 'deploy-input', { env: req.env, compose: req.compose } satisfies DeployInput);
     return this.o.engine.submit({
+      id,
       type: 'deploy-app',
       server: server.name,
       params: { ...params },
       timeout_s: Math.max(this.o.config.jobs.defaultTimeoutS, this.o.config.deploy.waitS * 3),
-      prepare: (id) => writeDeployInput(this.o.config.home, id, { env: req.env, compose: req.compose }),
     });
   }
 

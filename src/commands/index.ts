@@ -1,37 +1,46 @@
-import type { Writable } from 'node:stream';
-import type { Config } from '../config.js';
 import { errorMessage } from '../errors.js';
-import { Inventory } from '../servers/inventory.js';
-import { CliError, CliOutput, UsageError } from './io.js';
-import { runJobsCommand } from './jobs.js';
+import { CliError, UsageError } from './io.js';
+import { jobsCancel, CANCEL_USAGE } from './jobs-cancel.js';
+import { jobsList, LIST_USAGE } from './jobs-list.js';
+import { jobsLogs, LOGS_USAGE } from './jobs-logs.js';
+import { jobsShow, SHOW_USAGE } from './jobs-show.js';
+import { serversList, SERVERS_LIST_USAGE } from './servers-list.js';
+import type { CliContext, CommandSpec } from './table.js';
 
-/** Human CLI commands that read the same DECKHAND_HOME as a running server. */
-export async function runCliCommand(config: Config, argv: string[], out: Writable, err: Writable): Promise<number> {
-  const io = new CliOutput(out, err);
-  const [group, sub] = argv;
+export { CliOutput, UsageError } from './io.js';
+export { parseCommand } from './args.js';
+export { findCommand, usageText, type CliContext, type CommandSpec } from './table.js';
+
+/** The human CLI's commands (cli.ts adds serve and the global flags). */
+export const CLI_COMMANDS: readonly CommandSpec<CliContext>[] = [
+  { words: ['servers', 'list'], usage: SERVERS_LIST_USAGE, summary: 'list registered servers', run: serversList },
+  { words: ['jobs', 'list'], usage: LIST_USAGE, summary: 'recent jobs, newest first', run: jobsList },
+  { words: ['jobs', 'show'], usage: SHOW_USAGE, summary: "one job's record", run: jobsShow },
+  {
+    words: ['jobs', 'logs'],
+    usage: LOGS_USAGE,
+    summary: "a job's output; -f follows it until the job ends (exit 0 completed, 1 failed or lost, 130 cancelled)",
+    run: jobsLogs,
+  },
+  {
+    words: ['jobs', 'cancel'],
+    usage: CANCEL_USAGE,
+    summary: 'cancel a job (waits up to S seconds, default 15)',
+    run: jobsCancel,
+  },
+];
+
+/** Runs one command and turns its errors into the exit codes people and scripts expect (2: usage, 1: failure). */
+export async function runCliCommand(spec: CommandSpec<CliContext>, args: string[], ctx: CliContext): Promise<number> {
   try {
-    if (group === 'servers' && (sub === 'list' || sub === undefined)) {
-      const servers = await new Inventory(config.home).list();
-      if (servers.length === 0) await io.print('No servers registered.\n');
-      for (const s of servers) await io.print(`${s.name}\t${s.user}@${s.host}:${s.port}\t${s.host_key_fingerprint}\n`);
-      return 0;
-    }
-    if (group === 'jobs') return await runJobsCommand(config, argv.slice(1), io);
-    throw new UsageError(`Unknown command: deckhand ${argv.join(' ')}. See deckhand --help.`);
+    return await spec.run(args, ctx);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.warn(`deckhand: ${e.message}`);
-      if (e.usage) io.warn(`Usage:\n${indent(e.usage)}`);
+      ctx.io.warn(`deckhand: ${e.message}`);
+      ctx.io.warn(`Usage:\n  ${e.usage ?? spec.usage}`);
       return 2;
     }
-    io.warn(`deckhand: ${errorMessage(e)}`);
+    ctx.io.warn(`deckhand: ${errorMessage(e)}`);
     return e instanceof CliError ? e.exitCode : 1;
   }
-}
-
-function indent(s: string): string {
-  return s
-    .split('\n')
-    .map((l) => `  ${l}`)
-    .join('\n');
 }

@@ -1,13 +1,11 @@
-import type { Config } from '../config.js';
 import { JOB_STATUSES } from '../jobs/types.js';
 import { intOption, oneOf, parseCommand, stringOption } from './args.js';
 import { describeWork, formatTime, jobDuration, oneLine, statusLabel, table } from './format.js';
-import type { CliOutput } from './io.js';
-import { openJobStore } from './jobs-context.js';
+import type { CliContext } from './table.js';
 
 export const LIST_USAGE = 'deckhand jobs list [--status S] [--server NAME] [--type T] [--limit N]';
 
-export async function jobsList(config: Config, args: string[], io: CliOutput): Promise<number> {
+export async function jobsList(args: string[], { jobs, io }: CliContext): Promise<number> {
   const { values } = parseCommand(
     args,
     { status: { type: 'string' }, server: { type: 'string' }, type: { type: 'string' }, limit: { type: 'string' } },
@@ -17,7 +15,7 @@ export async function jobsList(config: Config, args: string[], io: CliOutput): P
   const status = oneOf(values, 'status', JOB_STATUSES, LIST_USAGE);
   const limit = intOption(values, 'limit', 1, 10_000, LIST_USAGE) ?? 20;
   const filter = { status, server: stringOption(values, 'server'), type: stringOption(values, 'type') };
-  const page = await openJobStore(config).list(filter, limit);
+  const page = await jobs.list(filter, limit);
   if (page.jobs.length === 0) {
     const filtered = Object.values(filter).some((v) => v !== undefined);
     await io.print(filtered ? 'No jobs match.\n' : 'No jobs yet.\n');

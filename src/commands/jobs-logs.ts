@@ -1,12 +1,10 @@
-import type { Config } from '../config.js';
-import { jobDir } from '../jobs/job-log.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LogLine } from '../jobs/log-format.js';
-import { readLog, type ReadOptions } from '../jobs/log-reader.js';
-import { readRemoval, removalText } from '../jobs/log-removal.js';
+import { removalText } from '../jobs/log-removal.js';
 import { isTerminal, type Job } from '../jobs/types.js';
 import { intOption, jobIdArgument, oneOf, parseCommand, stringOption } from './args.js';
-import { CliError, UsageError, type CliOutput } from './io.js';
-import { getJobOrFail, openJobStore, sleep } from './jobs-context.js';
+import { UsageError, type CliOutput } from './io.js';
+import type { CliContext } from './table.js';
 
 export const LOGS_USAGE = 'deckhand jobs logs ID [--tail N] [-f|--follow] [--stream stdout|stderr] [--grep RE]';
 
@@ -21,7 +19,8 @@ export interface LogsOptions {
  * Prints a job's log in order; with --follow keeps printing what the executing deckhand appends until the job
  * ends, and exits with a code that reflects how it ended (0 completed, 1 failed or lost, 130 cancelled).
  */
-export async function jobsLogs(config: Config, args: string[], io: CliOutput, opts: LogsOptions = {}): Promise<number> {
+export async function jobsLogs(args: string[], ctx: CliContext, opts: LogsOptions = {}): Promise<number> {
+  const { jobs, io } = ctx;
   const { values, positionals } = parseCommand(
     args,
     {
@@ -37,12 +36,9 @@ export async function jobsLogs(config: Config, args: string[], io: CliOutput, op
   const tail = intOption(values, 'tail', 0, 1_000_000, LOGS_USAGE);
   const stream = oneOf(values, 'stream', ['stdout', 'stderr'] as const, LOGS_USAGE);
   const grep = compileGrep(stringOption(values, 'grep'));
-  const store = openJobStore(config);
-  let job = await getJobOrFail(store, id);
-
-  const dir = jobDir(config.home, id);
+  let job = await jobs.get(id);
   const printer = new LinePrinter(io, stream === undefined && grep === undefined);
-  const read = (o: Pick<ReadOptions, 'cursor' | 'limit'>) => readLog(dir, { ...o, stream: stream ?? 'all', grep });
+  const read = (o: { cursor?: number; limit: number }) => jobs.read(id, { ...o, stream: stream ?? 'all', grep });
   /** Prints every line after `cursor`, page by page; returns the cursor after the last line read. */
   const drain = async (cursor: number): Promise<number> => {
     for (;;) {
@@ -53,7 +49,7 @@ export async function jobsLogs(config: Config, args: string[], io: CliOutput, op
     }
   };
 
-  const removed = readRemoval(dir);
+  const removed = read({ limit: 0 }).removed;
   if (removed) {
     io.warn(`deckhand: ${removalText(removed)}`);
     return values.follow ? outcomeExitCode(job) : 0;
@@ -71,9 +67,7 @@ export async function jobsLogs(config: Config, args: string[], io: CliOutput, op
   for (;;) {
     // The state first, then the lines: the executor writes its last lines before it records the end,
     // so a job seen finished here has nothing left to print after this drain.
-    const now = await store.get(id);
-    if (!now) throw new CliError(`Job ${id} disappeared from ${store.file} while following it.`);
-    job = now;
+    job = await jobs.get(id);
     cursor = await drain(cursor);
     if (io.closed) return 0;
     if (isTerminal(job.status)) break;

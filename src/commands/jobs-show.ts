@@ -1,25 +1,21 @@
-import type { Config } from '../config.js';
-import { jobDir } from '../jobs/job-log.js';
-import { readLog } from '../jobs/log-reader.js';
 import { removalText, type LogRemoval } from '../jobs/log-removal.js';
 import type { Job } from '../jobs/types.js';
 import { formatBytes } from '../format.js';
 import { jobIdArgument, parseCommand } from './args.js';
 import { describeWork, formatTime, jobDuration, oneLine, statusLabel } from './format.js';
-import type { CliOutput } from './io.js';
-import { getJobOrFail, openJobStore } from './jobs-context.js';
+import type { CliContext } from './table.js';
 
 export const SHOW_USAGE = 'deckhand jobs show ID [--json]';
 
-export async function jobsShow(config: Config, args: string[], io: CliOutput): Promise<number> {
+export async function jobsShow(args: string[], { jobs, io }: CliContext): Promise<number> {
   const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } }, SHOW_USAGE, 1);
   const id = jobIdArgument(positionals, SHOW_USAGE);
-  const job = await getJobOrFail(openJobStore(config), id);
+  const job = await jobs.get(id);
   if (values.json) {
     await io.print(JSON.stringify(job, null, 2) + '\n');
     return 0;
   }
-  const log = readLog(jobDir(config.home, id), { limit: 0 });
+  const log = jobs.read(id, { limit: 0 });
   await io.print(describeJob(job, { lines: log.total_lines, bytes: log.log_bytes, removed: log.removed }));
   return 0;
 }

@@ -8,14 +8,14 @@ import { isTerminal, type Job } from './types.js';
 /** The steps of a job's life that MCP clients hear about (logging.ts). */
 export type JobLifecycle = 'queued' | 'started' | 'promoted' | 'finished' | 'cancelled' | 'lost';
 
-export interface JobFeedEvents {
+export interface JobChangesEvents {
   /** A job record changed; `lifecycle` is set when the change is one of the lifecycle steps. */
   job: [job: Job, lifecycle: JobLifecycle | undefined];
   /** New lines were logged for a job. */
   lines: [jobId: string];
 }
 
-export interface JobFeedOptions {
+export interface JobChangesOptions {
   readonly engine: JobEngine;
   readonly home: string;
   /** How often the store (and the logs being watched) are checked for changes made by other processes. */
@@ -43,8 +43,8 @@ const ENDED_MEMORY = 1000;
  * engine's events at once; jobs executed (or created, or cancelled) by another deckhand process sharing
  * DECKHAND_HOME only show in the store and the log files, so those are polled while anyone listens.
  */
-export class JobFeed {
-  readonly events = new EventEmitter<JobFeedEvents>();
+export class JobChanges {
+  readonly events = new EventEmitter<JobChangesEvents>();
   private readonly seen = new Map<string, Seen>();
   private readonly ended = new Set<string>();
   private readonly logs = new Map<string, LogWatch>();
@@ -53,7 +53,7 @@ export class JobFeed {
   private polling = false;
   private primed = false;
 
-  constructor(private readonly opts: JobFeedOptions) {
+  constructor(private readonly opts: JobChangesOptions) {
     this.events.setMaxListeners(0);
   }
 
@@ -162,7 +162,7 @@ export class JobFeed {
         w.localLines = false;
       }
     } catch (err) {
-      this.opts.onError?.(err, 'job feed poll');
+      this.opts.onError?.(err, 'job changes poll');
     } finally {
       this.polling = false;
     }

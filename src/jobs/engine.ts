@@ -5,6 +5,7 @@ import { DeckhandError } from '../errors.js';
 import type { JobContext, JobHandler, HandlerOutcome, StopReason } from './handler.js';
 import { jobDir, JobLogWriter } from './job-log.js';
 import { EngineLease } from './lease.js';
+import type { JobFiles } from './files.js';
 import { Housekeeper } from './housekeeping.js';
 import { applyOutcome, outcomeLine } from './outcome.js';
 import type { JobStore } from './store.js';
@@ -20,7 +21,7 @@ export interface EngineOptions {
   readonly home: string;
   readonly store: JobStore;
   readonly config: JobsConfig;
-  readonly handlers: Readonly<Record<string, JobHandler>>;
+  readonly files: JobFiles;
   readonly onError?: (err: unknown, context: string) => void;
   /** How often the store is checked for work created, or cancels requested, by other processes. */
   readonly pollMs?: number;
@@ -47,6 +48,7 @@ interface Running {
 export class JobEngine {
   readonly events = new EventEmitter<EngineEvents>();
   private readonly running = new Map<string, Running>();
+  private readonly handlers = new Map<string, JobHandler>();
   private readonly cleanups = new Set<Promise<void>>();
   private readonly lease: EngineLease;
   private poller: NodeJS.Timeout | undefined;
@@ -64,8 +66,19 @@ export class JobEngine {
     this.housekeeper = new Housekeeper({ ...opts, everyMs: opts.logSweepMs });
   }
 
+  /** Says which handler runs jobs of a type; every feature registers its own before start(). */
+  register(type: string, handler: JobHandler): void {
+    if (this.handlers.has(type)) throw new Error(`A handler for job type "${type}" is already registered.`);
+    this.handlers.set(type, handler);
+  }
+
   get store(): JobStore {
     return this.opts.store;
+  }
+
+  /** Whether some process (this one or another) holds the lease and so executes jobs. */
+  executorAlive(): boolean {
+    return this.lease.held || EngineLease.isHeld(this.opts.home);
   }
 
   get isOwner(): boolean {
@@ -79,13 +92,17 @@ export class JobEngine {
     this.poller.unref();
   }
 
-  /** Queues a job; `prepare` runs first with its id (e.g. to put secrets beside it) so no runner sees it half-made. */
-  async submit(spec: NewJob & { prepare?: (id: string) => void }): Promise<Job> {
+  /** A new job id, for a caller that puts the job's secrets in place (JobFiles) before it submits the job. */
+  newId(): string {
+    return `job_${this.ulid(Date.now())}`;
+  }
+
+  /** Queues a job (under `id` when the caller made one with newId) and starts it at once when a slot is free. */
+  async submit(spec: NewJob & { id?: string }): Promise<Job> {
     if (this.stopped) throw new DeckhandError('shutting_down', 'deckhand is shutting down.');
-    const { prepare, ...rest } = spec;
+    const { id: given, ...rest } = spec;
     const now = new Date();
-    const id = `job_${this.ulid(now.getTime())}`;
-    prepare?.(id);
+    const id = given ?? `job_${this.ulid(now.getTime())}`;
     if (!this.lease.held) {
       // Another process executes jobs: it picks this one up from the store.
       const job = await this.opts.store.create(rest, now, id);
@@ -111,11 +128,7 @@ export class JobEngine {
   /** Cancels a queued job at once; asks the executing process to stop a running one. */
   async cancel(id: string): Promise<Job | undefined> {
     const now = new Date();
-    const job = await this.opts.store.update(id, (j) => {
-      if (T.isTerminal(j.status)) return undefined;
-      if (j.status === 'queued') return T.cancelJob(j, now, 'Cancelled before it started.');
-      return T.requestCancel(j, now);
-    });
+    const job = await this.opts.store.update(id, (j) => T.cancelOrRequest(j, now));
     if (job) this.events.emit('job', job);
     const r = this.running.get(id);
     if (r) this.stopRun(r, 'cancel');
@@ -231,7 +244,7 @@ export class JobEngine {
     // A job claimed by a tick is already 'running' in the store before the tick launches it, so a reconcile (or two
     // overlapping ones) can reach here for a job that is, or is about to be, running here: run it once.
     if (this.running.has(job.id)) return;
-    const handler = this.opts.handlers[job.type];
+    const handler = this.handlers.get(job.type);
     const controller = new AbortController();
     const entry: Running = { controller, reason: undefined, timer: undefined, done: Promise.resolve() };
     this.running.set(job.id, entry);
@@ -258,6 +271,7 @@ export class JobEngine {
       signal: controller.signal,
       stopReason: () => entry.reason,
       log,
+      files: this.opts.files.forJob(job.id),
       note: (text) => {
         log.add('system', text);
         log.flush();

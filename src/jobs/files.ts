@@ -1,49 +1,70 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { jobDir } from './job-log.js';
-
-// Files a remote-bash job keeps beside its log: secret env values until the start, and how far the launch got.
-
-/** Secret env values wait here (0600) until the remote side has them, so job records never hold them. */
-export function writeSecretEnv(home: string, jobId: string, env: Record<string, string> | undefined): void {
-  if (!env || Object.keys(env).length === 0) return;
-  const dir = jobDir(home, jobId);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(dir, 'env.json'), JSON.stringify(env), { mode: 0o600 });
-}
-
-export function dropSecretEnv(home: string, jobId: string): void {
-  fs.rmSync(path.join(jobDir(home, jobId), 'env.json'), { force: true });
-}
+import { isJobId } from './types.js';
 
 /**
- * Local markers of how far a job's launch got, beside its log: `start-sent` before the start script goes out,
- * `launched` (the runner's pid) once the server confirms it. Files, not store writes: they are on every command's
- * path, and a store write costs a lock and a rewrite of the document.
+ * What a job keeps beside its record, by name: secret inputs that job records must never hold (a command's env
+ * values, a deploy's env and compose text, the host key a new server gets), each 0600 and dropped once the work
+ * has it; and launch marks, how far a remote start got. One owner for the per-job directory instead of three
+ * copies of "a 0600 file beside the job".
  */
-export function mark(home: string, jobId: string, name: 'start-sent' | 'launched', text: string): void {
-  fs.writeFileSync(path.join(jobDir(home, jobId), name), text, { mode: 0o600 });
-}
+export type JobSecretName = 'env' | 'deploy-input' | 'host-key';
 
 /**
- * proven: the runner's pid was seen, so a missing remote directory means the job's state was lost.
- * sent: a start went out and may have launched the command, so stopping it needs the server.
- * Jobs from older versions recorded the same in their runtime fields.
+ * Launch marks: `start-sent` before a remote start goes out, `launched` (the runner's pid) once the server
+ * confirms it. Files, not store writes: they sit on every command's path.
  */
-export function launchState(
-  home: string,
-  job: { id: string; runtime: Record<string, unknown> },
-): 'proven' | 'sent' | 'no' {
-  const dir = jobDir(home, job.id);
-  if (typeof job.runtime.runner_pid === 'number' || fs.existsSync(path.join(dir, 'launched'))) return 'proven';
-  if (typeof job.runtime.launched_at === 'string' || fs.existsSync(path.join(dir, 'start-sent'))) return 'sent';
-  return 'no';
+export type JobMark = 'start-sent' | 'launched';
+
+/** The files of one job, as its handler sees them (`ctx.files`). */
+export interface JobFilesView {
+  readonly jobId: string;
+  readSecret<T>(name: JobSecretName): Promise<T | undefined>;
+  /** Kept only until the work has it: a re-run after a crash (before the drop) reads the same value. */
+  putSecret(name: JobSecretName, value: unknown): Promise<void>;
+  dropSecret(name: JobSecretName): Promise<void>;
+  mark(name: JobMark, text: string): void;
+  marked(name: JobMark): boolean;
 }
 
-export function readSecretEnv(home: string, jobId: string): Record<string, string> | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(jobDir(home, jobId), 'env.json'), 'utf8')) as Record<string, string>;
-  } catch {
-    return undefined;
+export class JobFiles {
+  constructor(private readonly home: string) {}
+
+  /** Where a job's local files live; the id is validated before it ever becomes a path. */
+  dir(id: string): string {
+    if (!isJobId(id)) throw new Error(`invalid job id ${JSON.stringify(id)}`);
+    return path.join(this.home, 'jobs', id);
+  }
+
+  /** Written before the job is created, so no runner ever sees a job whose secrets are missing. */
+  async putSecret(id: string, name: JobSecretName, value: unknown): Promise<void> {
+    const dir = this.dir(id);
+    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, `${name}.json`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.promises.writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
+    await fs.promises.rename(tmp, file);
+  }
+
+  forJob(id: string): JobFilesView {
+    const dir = this.dir(id);
+    const secretFile = (name: JobSecretName) => path.join(dir, `${name}.json`);
+    return {
+      jobId: id,
+      readSecret: async <T>(name: JobSecretName) => {
+        try {
+          return JSON.parse(await fs.promises.readFile(secretFile(name), 'utf8')) as T;
+        } catch {
+          return undefined;
+        }
+      },
+      putSecret: (name, value) => this.putSecret(id, name, value),
+      dropSecret: (name) => fs.promises.rm(secretFile(name), { force: true }),
+      mark: (name, text) => {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+      },
+      marked: (name) => fs.existsSync(path.join(dir, name)),
+    };
   }
 }

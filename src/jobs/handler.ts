@@ -1,3 +1,4 @@
+import type { JobFilesView } from './files.js';
 import type { JobLogWriter } from './job-log.js';
 import type { Job, JobError, JobProgress } from './types.js';
 
@@ -11,6 +12,8 @@ export interface JobContext {
   readonly signal: AbortSignal;
   stopReason(): StopReason | undefined;
   readonly log: JobLogWriter;
+  /** The job's secret inputs and launch marks. */
+  readonly files: JobFilesView;
   /** Adds a system line to the log (flushed at once). */
   note(text: string): void;
   progress(p: JobProgress): void;

@@ -23,6 +23,15 @@ export class EngineLease {
     this.ownerFile = path.join(home, 'engine.owner');
   }
 
+  /** Whether a process holds the lease on this home now: its lock exists and is being refreshed. */
+  static isHeld(home: string, staleMs = 10_000): boolean {
+    try {
+      return Date.now() - fs.statSync(path.join(home, 'engine.lock')).mtimeMs < staleMs;
+    } catch {
+      return false;
+    }
+  }
+
   get held(): boolean {
     return this.release !== undefined;
   }

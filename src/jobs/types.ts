@@ -183,6 +183,16 @@ export function loseJob(job: Job, now: Date, message: string): Job {
   return finish(job, 'lost', now, { error: { code: 'lost', message } });
 }
 
+/**
+ * What cancelling does to a job, wherever it is asked (the engine, the CLI, another instance): a queued job is
+ * cancelled at once; a running one gets a cancel request its owner acts on; an ended one is left as it is.
+ */
+export function cancelOrRequest(job: Job, now: Date): Job | undefined {
+  if (isTerminal(job.status)) return undefined;
+  if (job.status === 'queued') return cancelJob(job, now, 'Cancelled before it started.');
+  return requestCancel(job, now);
+}
+
 export function requestCancel(job: Job, now: Date): Job {
   if (isTerminal(job.status)) return job;
   return { ...job, cancel_requested_at: job.cancel_requested_at ?? now.toISOString() };

@@ -1,17 +1,17 @@
 import type { ServerOptions } from '@modelcontextprotocol/sdk/server/index.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { JobEngine } from '../jobs/engine.js';
+import type { JobChanges } from '../jobs/changes.js';
+import type { JobService } from '../jobs/service.js';
 import type { Logger } from '../logger.js';
-import type { JobService } from '../remote-bash/service.js';
-import type { JobFeed } from '../jobs/changes.js';
+import type { RemoteBashService } from '../remote-bash/index.js';
 import { attachJobLogging } from './logging.js';
 import { registerJobResources } from './resources.js';
 import { installTaskSupport, JobTaskStore, taskServerOptions } from './tasks.js';
 
 export interface LiveDeps {
   readonly jobs: JobService;
-  readonly engine: JobEngine;
-  readonly feed: JobFeed;
+  readonly remoteBash: RemoteBashService;
+  readonly changes: JobChanges;
   readonly logger: Logger;
   /** MCP Tasks for remote-bash (DECKHAND_TASKS). */
   readonly tasks: boolean;
@@ -42,10 +42,10 @@ export class LiveFeatures {
     const { logger } = this.deps;
     const dropResources = registerJobResources(server, {
       jobs: this.deps.jobs,
-      feed: this.deps.feed,
+      changes: this.deps.changes,
       onError: (err, context) => logger.debug({ err }, context),
     });
-    const dropLogging = attachJobLogging(server, this.deps.feed, (err) =>
+    const dropLogging = attachJobLogging(server, this.deps.changes, (err) =>
       logger.debug({ err }, 'job logging notification'),
     );
     if (this.taskStore) installTaskSupport(server, this.deps);

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { Job } from '../jobs/types.js';
-import type { JobFeed, JobLifecycle } from '../jobs/changes.js';
+import type { JobChanges, JobLifecycle } from '../jobs/changes.js';
 import { jobLogUri } from './links.js';
 
 export const JOB_LOGGER = 'deckhand.jobs';
@@ -45,7 +45,7 @@ export function lifecycleData(step: JobLifecycle, job: Job): Record<string, unkn
  * Sends job lifecycle events to one session as `notifications/message`, through Server.sendLoggingMessage so the
  * level the client chose with logging/setLevel applies. Returns the function that stops it (on session close).
  */
-export function attachJobLogging(server: McpServer, feed: JobFeed, onError?: (err: unknown) => void): () => void {
+export function attachJobLogging(server: McpServer, changes: JobChanges, onError?: (err: unknown) => void): () => void {
   const inner = server.server;
   const onJob = (job: Job, step: JobLifecycle | undefined) => {
     // Nothing before the client has initialized, nothing for changes that are not lifecycle steps.
@@ -57,10 +57,10 @@ export function attachJobLogging(server: McpServer, feed: JobFeed, onError?: (er
       )
       .catch((err: unknown) => onError?.(err));
   };
-  feed.events.on('job', onJob);
-  const release = feed.retain();
+  changes.events.on('job', onJob);
+  const release = changes.retain();
   return () => {
-    feed.events.off('job', onJob);
+    changes.events.off('job', onJob);
     release();
   };
 }

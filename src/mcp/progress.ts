@@ -1,5 +1,6 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { JobChanges } from '../jobs/changes.js';
 import type { Job } from '../jobs/types.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -81,4 +82,75 @@ function messageFor(job: Job, line: string | undefined, elapsedMs: number): stri
   const head = `${job.id} ${job.status}${step} ${Math.round(elapsedMs / 1000)} s`;
   const text = line ? `${head}: ${line.trim()}` : head;
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
+}
+
+export interface JobProgressDeps {
+  readonly changes: JobChanges;
+  readonly jobs: {
+    get(id: string): Promise<Job>;
+    read(id: string, opts: { limit: number }): { lines: readonly { text: string }[] };
+  };
+}
+
+/**
+ * Progress notifications for a tool call that waits on a job by its own means (create-server, deploy-app and
+ * the like): the job's changes and new log lines are followed through the changes, heartbeats fill the gaps.
+ *
+ *   const progress = followJobProgress(extra, deps, job.id);
+ *   try { job = await svc.wait(job, ms, extra.signal); } finally { await progress.stop(); }
+ */
+export function followJobProgress(
+  extra: ToolExtra,
+  deps: JobProgressDeps,
+  jobId: string,
+  opts?: WaitProgressOptions,
+): WaitProgress {
+  const progress = waitProgress(extra, opts);
+  if (extra._meta?.progressToken === undefined) return progress;
+  const lastLine = () => deps.jobs.read(jobId, { limit: 1 }).lines[0]?.text;
+  const refresh = () => {
+    deps.jobs
+      .get(jobId)
+      .then((job) => progress.tick(job, lastLine()))
+      .catch(() => undefined);
+  };
+  const onJob = (job: Job) => {
+    if (job.id === jobId) progress.tick(job, lastLine());
+  };
+  const onLines = (id: string) => {
+    if (id === jobId) refresh();
+  };
+  deps.changes.events.on('job', onJob);
+  deps.changes.events.on('lines', onLines);
+  const release = deps.changes.retain();
+  const unwatch = deps.changes.watchLog(jobId);
+  refresh();
+  return {
+    tick: progress.tick,
+    async stop() {
+      deps.changes.events.off('job', onJob);
+      deps.changes.events.off('lines', onLines);
+      unwatch();
+      release();
+      await progress.stop();
+    },
+  };
+}
+
+/**
+ * Waits on a job with progress notifications for the call (its steps, its newest log line, heartbeats), so a
+ * client that resets its timeout on progress keeps waiting through a long command, create, setup or deploy.
+ */
+export async function waitWithProgress<T>(
+  deps: JobProgressDeps,
+  extra: ToolExtra,
+  job: Job,
+  wait: (job: Job) => Promise<T>,
+): Promise<T> {
+  const progress = followJobProgress(extra, deps, job.id);
+  try {
+    return await wait(job);
+  } finally {
+    await progress.stop();
+  }
 }

@@ -8,10 +8,10 @@ import {
 import { errorMessage } from '../errors.js';
 import type { LogLine } from '../jobs/log-format.js';
 import type { Job } from '../jobs/types.js';
-import type { JobService } from '../remote-bash/service.js';
+import type { JobService } from '../jobs/service.js';
 import { formatLines, publicJob } from './tools/shared/job-shapes.js';
 import { formatBytes, formatCount } from '../format.js';
-import type { JobFeed, JobLifecycle } from '../jobs/changes.js';
+import type { JobChanges, JobLifecycle } from '../jobs/changes.js';
 import { JOB_LOG_URI_TEMPLATE, JOB_URI_TEMPLATE, jobLogUri, jobUri, parseJobUri } from './links.js';
 import { removalText } from '../jobs/log-removal.js';
 import { ResourceSubscriptions } from './subscriptions.js';
@@ -25,7 +25,7 @@ const LISTED_JOBS = 25;
 
 export interface JobResourcesDeps {
   readonly jobs: JobService;
-  readonly feed: JobFeed;
+  readonly changes: JobChanges;
   readonly onError?: (err: unknown, context: string) => void;
 }
 
@@ -68,7 +68,7 @@ export function registerJobResources(server: McpServer, deps: JobResourcesDeps):
   );
 
   const subs = new ResourceSubscriptions({
-    feed: deps.feed,
+    changes: deps.changes,
     send: (uri) => server.server.sendResourceUpdated({ uri }),
     onError: (err) => deps.onError?.(err, 'resource update'),
   });
@@ -88,10 +88,10 @@ export function registerJobResources(server: McpServer, deps: JobResourcesDeps):
     if (step !== 'queued' || !server.server.getClientCapabilities()) return;
     server.server.sendResourceListChanged().catch((err: unknown) => deps.onError?.(err, 'resource list changed'));
   };
-  deps.feed.events.on('job', onJob);
-  const release = deps.feed.retain();
+  deps.changes.events.on('job', onJob);
+  const release = deps.changes.retain();
   return () => {
-    deps.feed.events.off('job', onJob);
+    deps.changes.events.off('job', onJob);
     release();
     subs.close();
   };

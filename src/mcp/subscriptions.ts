@@ -1,9 +1,9 @@
 import type { Job } from '../jobs/types.js';
-import type { JobFeed } from '../jobs/changes.js';
+import type { JobChanges } from '../jobs/changes.js';
 import { parseJobUri, type JobResourceKind } from './links.js';
 
 export interface SubscriptionOptions {
-  readonly feed: JobFeed;
+  readonly changes: JobChanges;
   /** Sends notifications/resources/updated for one URI to the session. */
   readonly send: (uri: string) => Promise<void>;
   /** Closest two updates of one resource may follow each other (default 500 ms). */
@@ -27,7 +27,7 @@ interface Subscription {
  */
 export class ResourceSubscriptions {
   private readonly subs = new Map<string, Subscription>();
-  private releaseFeed: (() => void) | undefined;
+  private releaseChanges: (() => void) | undefined;
   private closed = false;
 
   constructor(private readonly opts: SubscriptionOptions) {}
@@ -43,10 +43,10 @@ export class ResourceSubscriptions {
       kind: parsed?.kind,
       lastSent: 0,
       timer: undefined,
-      releaseLog: jobId && parsed?.kind === 'log' ? this.opts.feed.watchLog(jobId) : undefined,
+      releaseLog: jobId && parsed?.kind === 'log' ? this.opts.changes.watchLog(jobId) : undefined,
     };
     this.subs.set(uri, sub);
-    if (jobId && !this.releaseFeed) this.attach();
+    if (jobId && !this.releaseChanges) this.attach();
   }
 
   unsubscribe(uri: string): void {
@@ -76,16 +76,16 @@ export class ResourceSubscriptions {
   private readonly onLines = (jobId: string) => this.changed(jobId, ['log']);
 
   private attach(): void {
-    this.opts.feed.events.on('job', this.onJob);
-    this.opts.feed.events.on('lines', this.onLines);
-    this.releaseFeed = this.opts.feed.retain();
+    this.opts.changes.events.on('job', this.onJob);
+    this.opts.changes.events.on('lines', this.onLines);
+    this.releaseChanges = this.opts.changes.retain();
   }
 
   private detach(): void {
-    this.opts.feed.events.off('job', this.onJob);
-    this.opts.feed.events.off('lines', this.onLines);
-    this.releaseFeed?.();
-    this.releaseFeed = undefined;
+    this.opts.changes.events.off('job', this.onJob);
+    this.opts.changes.events.off('lines', this.onLines);
+    this.releaseChanges?.();
+    this.releaseChanges = undefined;
   }
 
   private drop(sub: Subscription): void {

@@ -22,9 +22,9 @@ import {
   type Task,
 } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage, NotFoundError, ValidationError } from '../errors.js';
-import type { JobEngine } from '../jobs/engine.js';
+import type { JobService } from '../jobs/service.js';
 import { isTerminal, type Job } from '../jobs/types.js';
-import type { JobService } from '../remote-bash/service.js';
+import type { RemoteBashService } from '../remote-bash/index.js';
 import { jobSummary, publicJob } from './tools/shared/job-shapes.js';
 import { formatOutcome, remoteBashInput, toStructured } from './tools/remote-bash.js';
 import { ok } from './tools/shared/results.js';
@@ -33,7 +33,7 @@ import type { ToolExtra } from './progress.js';
 
 export interface TaskDeps {
   readonly jobs: JobService;
-  readonly engine: Pick<JobEngine, 'wait'>;
+  readonly remoteBash: RemoteBashService;
 }
 
 /** How often clients are asked to poll tasks/get; also the wait between checks of a blocking tasks/result. */
@@ -66,9 +66,9 @@ export function taskOf(job: Job): Task {
 }
 
 /** The tools/call result a finished job stands for: what remote-bash itself would have answered. */
-export function taskResult(jobs: JobService, job: Job): CallToolResult {
+export function taskResult(remoteBash: RemoteBashService, job: Job): CallToolResult {
   if (job.type === 'remote-bash' && isTerminal(job.status)) {
-    const outcome = { kind: 'finished' as const, job, result: jobs.result(job) };
+    const outcome = { kind: 'finished' as const, job, result: remoteBash.result(job) };
     return withJobLink(ok(toStructured(outcome), formatOutcome(outcome)), job);
   }
   return withJobLink(ok({ job: publicJob(job) }, jobSummary(job)), job);
@@ -95,8 +95,8 @@ export class JobTaskStore implements TaskStore {
     let job = await this.find(taskId);
     if (!job) throw new McpError(ErrorCode.InvalidParams, `Task not found: ${taskId}`);
     // Asked once the task looks terminal; a job being cancelled may still need a moment to record its end.
-    if (!isTerminal(job.status)) job = (await this.deps.engine.wait(job.id, 30_000)) ?? job;
-    return taskResult(this.deps.jobs, job);
+    if (!isTerminal(job.status)) job = await this.deps.jobs.wait(job.id, 30_000);
+    return taskResult(this.deps.remoteBash, job);
   }
 
   async updateTaskStatus(taskId: string, status: Task['status']): Promise<void> {
@@ -172,8 +172,8 @@ async function createRemoteBashTask(req: CallToolRequest, extra: ToolExtra, deps
   const args = parsed.data;
   try {
     // The task outlives this request: the job runs in the background whatever mode was asked for.
-    const outcome = await deps.jobs.remoteBash({ ...args, mode: 'background', signal: extra.signal });
-    return { task: taskOf(outcome.job) };
+    const job = await deps.remoteBash.start({ ...args, mode: 'background', signal: extra.signal });
+    return { task: taskOf(job) };
   } catch (err) {
     if (err instanceof McpError) throw err;
     const invalid = err instanceof ValidationError || err instanceof NotFoundError;

@@ -12,7 +12,7 @@ import type { SshPool } from '../ssh/pool.js';
 import { DeckhandError } from '../errors.js';
 import { loginKeyFor } from './deckhand-key.js';
 import { decodeHostKeyLabel, encodeHostKeyLabel, HOST_KEY_LABEL } from './host-key-label.js';
-import { dropHostKey, loadOrCreateHostKey } from './host-key-store.js';
+import { loadOrCreateHostKey } from './host-key-store.js';
 import { missingProviderError, type ProviderFactory } from './provider.js';
 import { StepTracker, stepsOutcome } from '../jobs/kit/steps.js';
 import { pause, verifyHostKey, waitForSshBanner } from './wait-ssh.js';
@@ -35,7 +35,7 @@ export const CREATE_STEPS = [
   'add-to-inventory',
 ] as const;
 
-export interface CreateServerJobOptions {
+export interface CreateServerHandlerOptions {
   readonly home: string;
   readonly inventory: Inventory;
   readonly pool: SshPool;
@@ -48,8 +48,8 @@ export interface CreateServerJobOptions {
 type Trust = 'injected' | 'pinned' | 'first-use';
 
 /** create-server as a job: each step adopts what an earlier run (or an earlier call) already did. */
-export class CreateServerJob implements JobHandler {
-  constructor(private readonly o: CreateServerJobOptions) {}
+export class CreateServerHandler implements JobHandler {
+  constructor(private readonly o: CreateServerHandlerOptions) {}
 
   async run(ctx: JobContext): Promise<HandlerOutcome> {
     const p = ctx.job.params as unknown as CreateServerParams;
@@ -83,7 +83,7 @@ export class CreateServerJob implements JobHandler {
             },
           );
         }
-        const hostKey = loadOrCreateHostKey(this.o.home, ctx.job.id);
+        const hostKey = await loadOrCreateHostKey(ctx.files);
         const r = await createOrAdoptServer(
           provider,
           {
@@ -97,7 +97,7 @@ export class CreateServerJob implements JobHandler {
           },
           { signal },
         );
-        dropHostKey(this.o.home, ctx.job.id);
+        await ctx.files.dropSecret('host-key');
         const expected = expectedKey(r.server, r.adopted ? undefined : hostKey.fingerprint, known);
         Object.assign(result, { provider_id: r.server.id, adopted: r.adopted });
         const detail = r.adopted

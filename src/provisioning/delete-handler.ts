@@ -15,7 +15,7 @@ export interface DeleteServerParams {
 
 export const DELETE_STEPS = ['find-server', 'delete-at-provider', 'wait-for-action', 'forget-server'] as const;
 
-export interface DeleteServerJobOptions {
+export interface DeleteServerHandlerOptions {
   readonly inventory: Inventory;
   readonly pool: SshPool;
   readonly provider: ProviderFactory | undefined;
@@ -38,8 +38,8 @@ export function refuseUnmanaged(s: ProviderServer): void {
  * delete-server as a job. Idempotent: a server already gone (not_found) or already being deleted counts as
  * deleted, and the inventory entry and its pinned key are removed either way.
  */
-export class DeleteServerJob implements JobHandler {
-  constructor(private readonly o: DeleteServerJobOptions) {}
+export class DeleteServerHandler implements JobHandler {
+  constructor(private readonly o: DeleteServerHandlerOptions) {}
 
   async run(ctx: JobContext): Promise<HandlerOutcome> {
     const p = ctx.job.params as unknown as DeleteServerParams;

@@ -6,7 +6,6 @@ import { openExec, run } from '../ssh/exec.js';
 import { FrameParser, OffsetLineSplitter, type FrameEvent } from './frames.js';
 import type { SshPool } from '../ssh/pool.js';
 import { cleanupCommand, followCommand, killCommand, startCommand, startPayload } from './protocol.js';
-import { dropSecretEnv, launchState, mark, readSecretEnv } from '../jobs/files.js';
 
 export interface RemoteBashParams {
   readonly command: string;
@@ -32,8 +31,7 @@ const SWEEP_EVERY_MS = 10 * 60_000;
 /** Seconds between TERM and KILL when a job's process group is stopped. */
 const KILL_GRACE_S = 2;
 
-export interface RemoteBashJobOptions {
-  readonly home: string;
+export interface RemoteBashHandlerOptions {
   readonly inventory: Inventory;
   readonly pool: SshPool;
   readonly keepFailedMinutes: number;
@@ -49,19 +47,19 @@ type Follow =
  * Runs a command detached on the remote host (see remote-scripts.ts) and follows its output into the job log.
  * A dropped connection or a restart of deckhand resumes from the offsets stored with the last logged line.
  */
-export class RemoteBashJob implements JobHandler {
+export class RemoteBashHandler implements JobHandler {
   /** Jobs whose runner this process saw start (its pid frame), so their command has run. */
   private readonly started = new Set<string>();
   /** When each server's leftover job directories were last swept. */
   private readonly lastSweep = new Map<string, number>();
 
-  constructor(private readonly o: RemoteBashJobOptions) {}
+  constructor(private readonly o: RemoteBashHandlerOptions) {}
 
   async run(ctx: JobContext): Promise<HandlerOutcome> {
     try {
       const outcome = await this.attempt(ctx);
       // A requeued job needs its env values for the next start, and an abandoned one may be requeued by the next owner.
-      if (outcome.kind !== 'requeue' && outcome.kind !== 'abandon') dropSecretEnv(this.o.home, ctx.job.id);
+      if (outcome.kind !== 'requeue' && outcome.kind !== 'abandon') await ctx.files.dropSecret('env');
       return outcome;
     } finally {
       this.started.delete(ctx.job.id);
@@ -71,7 +69,7 @@ export class RemoteBashJob implements JobHandler {
   private async attempt(ctx: JobContext): Promise<HandlerOutcome> {
     const params = ctx.job.params as unknown as RemoteBashParams;
     const id = ctx.job.id;
-    const state = () => (this.started.has(id) ? 'proven' : launchState(this.o.home, ctx.job));
+    const state = () => (this.started.has(id) ? 'proven' : launchState(ctx));
     let delay = 500;
     for (;;) {
       const reason = ctx.stopReason();
@@ -104,9 +102,9 @@ export class RemoteBashJob implements JobHandler {
         let channel: ClientChannel;
         if (state() !== 'proven') {
           // Safe to send again after a crash or a drop: the start launches only if no earlier start did.
-          mark(this.o.home, id, 'start-sent', new Date().toISOString());
+          ctx.files.mark('start-sent', new Date().toISOString());
           channel = await openExec(lease.client, startCommand(id));
-          const env = readSecretEnv(this.o.home, id);
+          const env = await ctx.files.readSecret<Record<string, string>>('env');
           const spec = { jobId: id, command: params.command, cwd: params.cwd, env };
           channel.end(startPayload(spec, ctx.log.offsets.out, ctx.log.offsets.err));
         } else {
@@ -127,7 +125,7 @@ export class RemoteBashJob implements JobHandler {
           // directory back. A job marked launched by an older version may also have no directory. Nothing ran.
           const neverRan =
             f.reason === 'not-started' ||
-            (f.reason === 'no-dir' && !this.started.has(id) && launchState(this.o.home, ctx.job) !== 'proven');
+            (f.reason === 'no-dir' && !this.started.has(id) && launchState(ctx) !== 'proven');
           if (neverRan && ctx.job.attempt < MAX_STARTS)
             return { kind: 'requeue', message: 'the command never started on the server; it is queued again' };
           if (neverRan)
@@ -248,9 +246,11 @@ export class RemoteBashJob implements JobHandler {
           settle({ kind: 'lost', reason: e.reason });
         } else if (e.type === 'pid') {
           this.started.add(ctx.job.id);
-          mark(this.o.home, ctx.job.id, 'launched', `${e.pid}\n`);
+          ctx.files.mark('launched', `${e.pid}\n`);
           // The env values are now in the runner's hands on the server: drop our copy.
-          dropSecretEnv(this.o.home, ctx.job.id);
+          ctx.files
+            .dropSecret('env')
+            .catch((err: unknown) => ctx.note(`could not remove the env file: ${String(err)}`));
         }
       };
       const parser = new FrameParser(onFrame);
@@ -293,4 +293,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * proven: the runner's pid was seen, so a missing remote directory means the job's state was lost.
+ * sent: a start went out and may have launched the command, so stopping it needs the server.
+ */
+function launchState(ctx: JobContext): 'proven' | 'sent' | 'no' {
+  if (ctx.files.marked('launched')) return 'proven';
+  if (ctx.files.marked('start-sent')) return 'sent';
+  return 'no';
 }

@@ -6,7 +6,7 @@ import { RemoteShell } from '../ssh/remote-shell.js';
 import { SETUP_STEPS } from './steps.js';
 import type { Component, SetupParams, SetupStep, StepContext } from './types.js';
 
-export interface SetupServerJobOptions {
+export interface SetupServerHandlerOptions {
   readonly inventory: Inventory;
   readonly pool: SshPool;
   /** DECKHAND_TRAEFIK_IMAGE: a mirror of the pinned image, or a local stand-in in tests. */
@@ -19,8 +19,8 @@ export interface SetupServerJobOptions {
  * setup-server as a job: every step checks first, so a second run changes nothing, a dry run only checks, and a
  * run after a failure (or after deckhand restarted mid-way) passes quickly over what is done and resumes.
  */
-export class SetupServerJob implements JobHandler {
-  constructor(private readonly o: SetupServerJobOptions) {}
+export class SetupServerHandler implements JobHandler {
+  constructor(private readonly o: SetupServerHandlerOptions) {}
 
   async run(ctx: JobContext): Promise<HandlerOutcome> {
     const params = ctx.job.params as unknown as SetupParams;

@@ -1,4 +1,4 @@
-import { PUBLIC_NETWORK } from '../apps/render/index.js';
+import { PUBLIC_NETWORK } from '../apps/index.js';
 import { DeckhandError } from '../errors.js';
 import { shQuote } from '../ssh/shell.js';
 import type { SetupStep } from './types.js';

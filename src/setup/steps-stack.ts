@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { COMPOSE_FILE_NAME, renderTraefikStack, RenderError, TRAEFIK_STACK_NAME } from '../apps/render/index.js';
+import { COMPOSE_FILE_NAME, renderTraefikStack, RenderError, TRAEFIK_STACK_NAME } from '../apps/index.js';
 import { DeckhandError } from '../errors.js';
 import { shQuote } from '../ssh/shell.js';
 import { pause } from '../provisioning/wait-ssh.js';

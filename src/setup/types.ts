@@ -4,9 +4,7 @@ export const COMPONENTS = ['docker', 'swarm', 'traefik'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 /** Where setup-server keeps things on the server; deploy-app reads the same places. */
-export const SETUP_RECORD_PATH = '/etc/deckhand/setup.json';
-export const DECKHAND_DIR = '/opt/deckhand';
-export const STACKS_DIR = '/opt/deckhand/stacks';
+export { DECKHAND_DIR, SETUP_RECORD_PATH, STACKS_DIR } from '../apps/index.js';
 
 export interface SetupParams {
   readonly components: readonly Component[];

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EngineEvents, JobEngine } from '../../src/jobs/engine.js';
 import { jobDir, JobLogWriter } from '../../src/jobs/job-log.js';
 import { createJob, type Job } from '../../src/jobs/types.js';
-import { JobFeed, type JobLifecycle } from '../../src/jobs/changes.js';
+import { JobChanges, type JobLifecycle } from '../../src/jobs/changes.js';
 import { ResourceSubscriptions } from '../../src/mcp/subscriptions.js';
 
 /** An engine stand-in: its events are the local ones; `stored` is what another process left in the store. */
@@ -41,16 +41,16 @@ afterEach(() => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-function record(feed: JobFeed) {
+function record(feed: JobChanges) {
   const seen: [string, Job['status'], JobLifecycle | undefined][] = [];
   feed.events.on('job', (j, l) => seen.push([j.id, j.status, l]));
   return seen;
 }
 
-describe('JobFeed', () => {
+describe('JobChanges', () => {
   it('turns local engine events into lifecycle steps, once each', async () => {
     const { engine, events } = fakeEngine();
-    const feed = new JobFeed({ engine, home, pollMs: 500 });
+    const feed = new JobChanges({ engine, home, pollMs: 500 });
     const seen = record(feed);
     const release = feed.retain();
     await vi.advanceTimersByTimeAsync(0);
@@ -75,7 +75,7 @@ describe('JobFeed', () => {
   it('sees jobs run by another process through the store, without replaying what was there before', async () => {
     const { engine, stored } = fakeEngine();
     stored.set(OTHER, at(OTHER, 'running'));
-    const feed = new JobFeed({ engine, home, pollMs: 500 });
+    const feed = new JobChanges({ engine, home, pollMs: 500 });
     const seen = record(feed);
     const release = feed.retain();
     await vi.advanceTimersByTimeAsync(0);
@@ -99,7 +99,7 @@ describe('JobFeed', () => {
 
   it('ignores a stale store snapshot that is older than what the engine already said', async () => {
     const { engine, events, stored } = fakeEngine();
-    const feed = new JobFeed({ engine, home, pollMs: 500 });
+    const feed = new JobChanges({ engine, home, pollMs: 500 });
     const seen = record(feed);
     const release = feed.retain();
     await vi.advanceTimersByTimeAsync(0);
@@ -115,7 +115,7 @@ describe('JobFeed', () => {
 
   it('reports lines written by another process to a watched log, and stops watching when released', async () => {
     const { engine } = fakeEngine();
-    const feed = new JobFeed({ engine, home, pollMs: 500 });
+    const feed = new JobChanges({ engine, home, pollMs: 500 });
     const lines: string[] = [];
     feed.events.on('lines', (id) => lines.push(id));
     const release = feed.retain();
@@ -143,10 +143,10 @@ describe('ResourceSubscriptions', () => {
 
   function setup() {
     const { engine, events } = fakeEngine();
-    const feed = new JobFeed({ engine, home, pollMs: 500 });
+    const feed = new JobChanges({ engine, home, pollMs: 500 });
     const sent: { at: number; uri: string }[] = [];
     const subs = new ResourceSubscriptions({
-      feed,
+      changes: feed,
       send: async (uri) => {
         sent.push({ at: Date.now(), uri });
       },

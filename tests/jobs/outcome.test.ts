@@ -40,6 +40,8 @@ describe('job outcomes', () => {
     expect(outcomeLine({ kind: 'timeout', message: 'Reached its time limit.' })).toBe(
       'job timed out: Reached its time limit.',
     );
-    expect(outcomeLine({ kind: 'failed', error: { code: 'internal_error', message: 'boom' } })).toBe('job failed: boom');
+    expect(outcomeLine({ kind: 'failed', error: { code: 'internal_error', message: 'boom' } })).toBe(
+      'job failed: boom',
+    );
   });
 });

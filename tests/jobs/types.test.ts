@@ -36,7 +36,11 @@ const TRANSITIONS: Record<string, { to: JobStatus; from: JobStatus[]; apply: (j:
   'exitJob(0)': { to: 'completed', from: ['running'], apply: (j) => exitJob(j, 0, T1) },
   'exitJob(2)': { to: 'failed', from: ['running'], apply: (j) => exitJob(j, 2, T1) },
   completeJob: { to: 'completed', from: ['running'], apply: (j) => completeJob(j, T1, { ok: true }) },
-  failJob: { to: 'failed', from: ['running'], apply: (j) => failJob(j, { code: 'internal_error', message: 'it broke' }, T1) },
+  failJob: {
+    to: 'failed',
+    from: ['running'],
+    apply: (j) => failJob(j, { code: 'internal_error', message: 'it broke' }, T1),
+  },
   timeoutJob: { to: 'failed', from: ['running'], apply: (j) => timeoutJob(j, T1, 'ran out of time') },
   cancelJob: { to: 'cancelled', from: ['queued', 'running'], apply: (j) => cancelJob(j, T1, 'stopped by user') },
   loseJob: { to: 'lost', from: ['running'], apply: (j) => loseJob(j, T1, 'no process, no exit record') },

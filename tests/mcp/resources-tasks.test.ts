@@ -11,22 +11,23 @@ import {
   type LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type Deckhand } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { jobDir, JobLogWriter } from '../../src/jobs/job-log.js';
 import { createJob, type Job } from '../../src/jobs/types.js';
 import { silentLogger } from '../../src/logger.js';
+import { mcpServerFactory } from '../../src/mcp/server.js';
 import { taskOf } from '../../src/mcp/tasks.js';
 
 let home: string;
-let app: App;
+let app: Deckhand;
 let client: Client;
 let logs: LoggingMessageNotification['params'][];
 let listChanged = 0;
 
 async function connect(env: Record<string, string> = {}): Promise<void> {
   app = createApp({ config: loadConfig({ DECKHAND_HOME: home, ...env }), logger: silentLogger(), env: {} });
-  const server = app.createServer();
+  const server = mcpServerFactory(app.services, silentLogger())();
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   client = new Client({ name: 'in-process', version: '1' });
@@ -42,7 +43,7 @@ async function connect(env: Record<string, string> = {}): Promise<void> {
 }
 
 async function job(lines: number, text: (i: number) => string = (i) => `line ${i}`): Promise<Job> {
-  const j = await app.engine.store.create({
+  const j = await app.kernel.engine.store.create({
     type: 'remote-bash',
     server: 'box',
     params: { command: 'x' },
@@ -144,21 +145,21 @@ describe('job resources', () => {
   });
 
   it('follows jobs only while a session is open: closing it stops the feed', async () => {
-    expect(app.deps.feed?.listening).toBe(true);
+    expect(app.services.changes.listening).toBe(true);
     await client.subscribeResource({ uri: `deckhand://jobs/${(await job(1)).id}/log` });
     await client.close();
-    expect(app.deps.feed?.listening).toBe(false);
+    expect(app.services.changes.listening).toBe(false);
     await connect();
   });
 });
 
 describe('job lifecycle logging', () => {
   it('sends lifecycle steps at their level, filtered by logging/setLevel', async () => {
-    const j = await app.engine.store.create({ type: 'remote-bash', server: 'box', params: {}, timeout_s: 60 });
-    app.engine.events.emit('job', j);
-    app.engine.events.emit('job', { ...j, status: 'running', attempt: 1 });
+    const j = await app.kernel.engine.store.create({ type: 'remote-bash', server: 'box', params: {}, timeout_s: 60 });
+    app.kernel.engine.events.emit('job', j);
+    app.kernel.engine.events.emit('job', { ...j, status: 'running', attempt: 1 });
     await client.setLoggingLevel('notice');
-    app.engine.events.emit('job', { ...j, status: 'lost', attempt: 1 });
+    app.kernel.engine.events.emit('job', { ...j, status: 'lost', attempt: 1 });
     await client.ping();
     expect(logs.map((l) => [l.level, (l.data as { event: string }).event])).toEqual([
       ['debug', 'queued'],
@@ -198,7 +199,7 @@ describe('tasks as a view over jobs', () => {
     });
     const listed = await client.experimental.tasks.listTasks();
     expect(listed.tasks.map((t) => t.taskId)).toEqual([j.id]);
-    await app.engine.store.update(j.id, (x) => ({
+    await app.kernel.engine.store.update(j.id, (x) => ({
       ...x,
       status: 'failed',
       exit_code: 1,

@@ -7,14 +7,7 @@ import {
 } from '../render/index.js';
 import { DeckhandError } from '../../errors.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../../jobs/handler.js';
-import {
-  deployContext,
-  dropDeployInput,
-  errorOutcome,
-  readDeployInput,
-  withServer,
-  type DeployJobOptions,
-} from './job-common.js';
+import { deployContext, errorOutcome, withServer, type DeployJobOptions } from './job-common.js';
 import { preflight } from './preflight.js';
 import { exemptWords, Redactor } from './redact.js';
 import { catalogueRelease, composeRelease, overriddenImage, runtimesFor } from './release.js';
@@ -34,14 +27,14 @@ export interface DeployResult extends StackOutcome {
  * The deploy-app job: dependencies first (deploying the missing ones), then the app, each through deployStack.
  * Re-run from the start after a restart of deckhand: every step is idempotent and the job adopts its own locks.
  */
-export class DeployAppJob implements JobHandler {
+export class DeployAppHandler implements JobHandler {
   constructor(
     private readonly o: DeployJobOptions & { readonly catalogue: Catalogue; readonly states: StackStateStore },
   ) {}
 
   async run(ctx: JobContext): Promise<HandlerOutcome> {
     const params = ctx.job.params as unknown as DeployParams;
-    const input = readDeployInput(this.o.home, ctx.job.id);
+    const input = (await ctx.files.readSecret<DeployInput>('deploy-input')) ?? {};
     const redactor = new Redactor(Object.values(input.env ?? {}), exemptWords(this.o.catalogue, params.stack));
     const note = (text: string) => ctx.note(redactor.text(text));
     const started = Date.now();
@@ -63,11 +56,11 @@ export class DeployAppJob implements JobHandler {
         percent: 100,
         message: final.changed ? `release ${final.release} is live` : 'nothing changed',
       });
-      dropDeployInput(this.o.home, ctx.job.id);
+      await ctx.files.dropSecret('deploy-input');
       return { kind: 'completed', result: redactor.value(final) };
     } catch (err) {
       const out = errorOutcome(err, ctx, redactor);
-      if (out.kind !== 'abandon') dropDeployInput(this.o.home, ctx.job.id);
+      if (out.kind !== 'abandon') await ctx.files.dropSecret('deploy-input');
       return out;
     }
   }

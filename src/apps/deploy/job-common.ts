@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DeployConfig } from '../../config.js';
 import { DeckhandError, errorMessage } from '../../errors.js';
 import type { Inventory } from '../../servers/inventory.js';
 import type { HandlerOutcome, JobContext } from '../../jobs/handler.js';
-import { jobDir } from '../../jobs/job-log.js';
 import type { JobStore } from '../../jobs/store.js';
 import { isTerminal } from '../../jobs/types.js';
 import type { SshPool } from '../../ssh/pool.js';
@@ -14,7 +12,6 @@ import type { DeployContext } from './stack-deploy.js';
 import type { Redactor } from './redact.js';
 import { deployShell } from './remote.js';
 import type { RemoteShell } from '../../ssh/remote-shell.js';
-import type { DeployInput } from './types.js';
 
 export interface DeployJobOptions {
   readonly home: string;
@@ -32,27 +29,6 @@ export function homeId(home: string): string {
     .update(`${os.hostname()}:${path.resolve(home)}`)
     .digest('hex')
     .slice(0, 16);
-}
-
-const INPUT_FILE = 'deploy-input.json';
-
-/** env values and compose text wait here (0600) until the job ends, so job records never hold them. */
-export function writeDeployInput(home: string, jobId: string, input: DeployInput): void {
-  const dir = jobDir(home, jobId);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(dir, INPUT_FILE), JSON.stringify(input), { mode: 0o600 });
-}
-
-export function readDeployInput(home: string, jobId: string): DeployInput {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(jobDir(home, jobId), INPUT_FILE), 'utf8')) as DeployInput;
-  } catch {
-    return {};
-  }
-}
-
-export function dropDeployInput(home: string, jobId: string): void {
-  fs.rmSync(path.join(jobDir(home, jobId), INPUT_FILE), { force: true });
 }
 
 export interface Connected {

@@ -5,7 +5,7 @@
  */
 import { COMPOSE_FILE_NAME, ENV_FILE_NAME, exportEnvFileScript, PUBLIC_NETWORK } from '../render/index.js';
 import { shQuote } from '../../ssh/shell.js';
-import { SETUP_RECORD_PATH } from '../../setup/steps-index.js';
+import { SETUP_RECORD_PATH } from '../render/constants.js';
 import { APPS_DIR } from './types.js';
 
 const NS_LABEL = 'com.docker.stack.namespace';

@@ -20,7 +20,7 @@ export interface UndeployResult {
 }
 
 /** The undeploy-app job: docker stack rm, wait until its tasks and networks are gone, volumes only when asked. */
-export class UndeployAppJob implements JobHandler {
+export class UndeployAppHandler implements JobHandler {
   constructor(private readonly o: DeployJobOptions & { readonly states: StackStateStore }) {}
 
   async run(ctx: JobContext): Promise<HandlerOutcome> {

@@ -18,3 +18,8 @@ export const COMPOSE_VERSION = '3.8';
 export const LABEL_APP = 'deckhand.app';
 export const LABEL_APP_VERSION = 'deckhand.app-version';
 export const LABEL_STACK = 'deckhand.stack';
+
+// Where deckhand keeps things on a server: setup-server writes its record and the Traefik stack, deploy-app its apps.
+export const SETUP_RECORD_PATH = '/etc/deckhand/setup.json';
+export const DECKHAND_DIR = '/opt/deckhand';
+export const STACKS_DIR = '/opt/deckhand/stacks';

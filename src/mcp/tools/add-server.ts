@@ -5,7 +5,7 @@ import type { ToolDeps } from './shared/deps.js';
 import { guarded, ok } from './shared/results.js';
 import { envName, hostName, labels, publicServerShape, serverName } from './shared/schemas.js';
 
-export function registerAddServerTool(server: McpServer, deps: ToolDeps): void {
+export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 'servers'>): void {
   server.registerTool(
     'add-server',
     {

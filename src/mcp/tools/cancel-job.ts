@@ -5,7 +5,7 @@ import type { ToolDeps } from './shared/deps.js';
 import { jobIdArg, jobShape, jobSummary, publicJob } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
 
-export function registerCancelJobTool(server: McpServer, deps: ToolDeps): void {
+export function registerCancelJobTool(server: McpServer, deps: Pick<ToolDeps, 'jobs'>): void {
   server.registerTool(
     'cancel-job',
     {

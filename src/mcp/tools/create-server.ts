@@ -8,7 +8,7 @@ import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
 import { guarded, ok } from './shared/results.js';
 import { serverName } from './shared/schemas.js';
-import { waitWithProgress } from './shared/wait-progress.js';
+import { waitWithProgress } from '../progress.js';
 
 // Hetzner's label rules: keys with an optional DNS prefix, values of at most 63 characters.
 const LABEL_KEY =
@@ -64,7 +64,10 @@ function planText(p: CreatePlan): string {
   );
 }
 
-export function registerCreateServerTool(server: McpServer, deps: ToolDeps): void {
+export function registerCreateServerTool(
+  server: McpServer,
+  deps: Pick<ToolDeps, 'config' | 'provisioning' | 'changes' | 'jobs'>,
+): void {
   server.registerTool(
     'create-server',
     {

@@ -7,9 +7,12 @@ import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
 import { guarded, ok } from './shared/results.js';
 import { serverName } from './shared/schemas.js';
-import { waitWithProgress } from './shared/wait-progress.js';
+import { waitWithProgress } from '../progress.js';
 
-export function registerDeleteServerTool(server: McpServer, deps: ToolDeps): void {
+export function registerDeleteServerTool(
+  server: McpServer,
+  deps: Pick<ToolDeps, 'config' | 'provisioning' | 'changes' | 'jobs'>,
+): void {
   server.registerTool(
     'delete-server',
     {

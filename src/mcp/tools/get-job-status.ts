@@ -6,7 +6,7 @@ import { formatLines, jobIdArg, jobShape, jobSummary, logLineShape, publicJob } 
 import { removalText } from '../../jobs/log-removal.js';
 import { guarded, ok } from './shared/results.js';
 
-export function registerGetJobStatusTool(server: McpServer, deps: ToolDeps): void {
+export function registerGetJobStatusTool(server: McpServer, deps: Pick<ToolDeps, 'jobs'>): void {
   server.registerTool(
     'get-job-status',
     {

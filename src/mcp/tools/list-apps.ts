@@ -25,7 +25,7 @@ const deployedShape = z.object({
   depends_on: z.array(z.string()),
 });
 
-export function registerListAppsTool(server: McpServer, deps: ToolDeps): void {
+export function registerListAppsTool(server: McpServer, deps: Pick<ToolDeps, 'apps'>): void {
   server.registerTool(
     'list-apps',
     {

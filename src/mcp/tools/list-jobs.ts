@@ -6,7 +6,7 @@ import { jobShape, jobSummary, publicJob } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
 import { serverName } from './shared/schemas.js';
 
-export function registerListJobsTool(server: McpServer, deps: ToolDeps): void {
+export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jobs'>): void {
   server.registerTool(
     'list-jobs',
     {

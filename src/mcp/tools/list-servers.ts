@@ -6,7 +6,7 @@ import { guarded, ok } from './shared/results.js';
 import { publicServerShape } from './shared/schemas.js';
 import { providerServers, providerServerShape } from './shared/provider-servers.js';
 
-export function registerListServersTool(server: McpServer, deps: ToolDeps): void {
+export function registerListServersTool(server: McpServer, deps: Pick<ToolDeps, 'provisioning' | 'servers'>): void {
   server.registerTool(
     'list-servers',
     {

@@ -1,8 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { withJobLink } from '../links.js';
-import { waitProgress } from '../progress.js';
-import type { CommandResult, RemoteBashOutcome } from '../../remote-bash/service.js';
+import { waitWithProgress } from '../progress.js';
+import type { CommandResult, RemoteBashOutcome } from '../../remote-bash/index.js';
 import type { ToolDeps } from './shared/deps.js';
 import { formatLines, logLineShape } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
@@ -56,7 +56,10 @@ export const remoteBashInput = z
   })
   .strict();
 
-export function registerRemoteBashTool(server: McpServer, deps: ToolDeps): void {
+export function registerRemoteBashTool(
+  server: McpServer,
+  deps: Pick<ToolDeps, 'remoteBash' | 'changes' | 'jobs'>,
+): void {
   server.registerTool(
     'remote-bash',
     {
@@ -73,24 +76,20 @@ export function registerRemoteBashTool(server: McpServer, deps: ToolDeps): void 
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
     guarded(async (args, extra) => {
-      const progress = waitProgress(extra);
-      try {
-        const outcome = await deps.jobs.remoteBash({
-          server: args.server,
-          command: args.command,
-          timeout_s: args.timeout_s,
-          cwd: args.cwd,
-          env: args.env,
-          mode: args.mode,
-          sync_wait_s: args.sync_wait_s,
-          signal: extra.signal,
-          onWaitTick: progress.tick,
-        });
-        if (outcome.kind === 'running' && args.mode !== 'background') deps.feed?.promoted(outcome.job);
-        return withJobLink(ok(toStructured(outcome), formatOutcome(outcome)), outcome.job);
-      } finally {
-        await progress.stop();
-      }
+      const job = await deps.remoteBash.start({
+        server: args.server,
+        command: args.command,
+        timeout_s: args.timeout_s,
+        cwd: args.cwd,
+        env: args.env,
+        mode: args.mode,
+        signal: extra.signal,
+      });
+      const settle = () =>
+        deps.remoteBash.settle(job, { mode: args.mode, sync_wait_s: args.sync_wait_s, signal: extra.signal });
+      const outcome = args.mode === 'background' ? await settle() : await waitWithProgress(deps, extra, job, settle);
+      if (outcome.kind === 'running' && args.mode !== 'background') deps.changes.promoted(outcome.job);
+      return withJobLink(ok(toStructured(outcome), formatOutcome(outcome)), outcome.job);
     }),
   );
 }

@@ -5,7 +5,7 @@ import type { ToolDeps } from './shared/deps.js';
 import { guarded, ok } from './shared/results.js';
 import { publicServerShape, serverName } from './shared/schemas.js';
 
-export function registerRemoveServerTool(server: McpServer, deps: ToolDeps): void {
+export function registerRemoveServerTool(server: McpServer, deps: Pick<ToolDeps, 'servers'>): void {
   server.registerTool(
     'remove-server',
     {

@@ -6,9 +6,9 @@ import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
 import { guarded, ok } from './shared/results.js';
 import { serverName } from './shared/schemas.js';
-import { waitWithProgress } from './shared/wait-progress.js';
+import { waitWithProgress } from '../progress.js';
 
-export function registerSetupServerTool(server: McpServer, deps: ToolDeps): void {
+export function registerSetupServerTool(server: McpServer, deps: Pick<ToolDeps, 'setup' | 'changes' | 'jobs'>): void {
   server.registerTool(
     'setup-server',
     {

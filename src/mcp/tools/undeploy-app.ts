@@ -8,9 +8,12 @@ import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
 import { guarded, ok } from './shared/results.js';
 import { serverName } from './shared/schemas.js';
-import { waitWithProgress } from './shared/wait-progress.js';
+import { waitWithProgress } from '../progress.js';
 
-export function registerUndeployAppTool(server: McpServer, deps: ToolDeps): void {
+export function registerUndeployAppTool(
+  server: McpServer,
+  deps: Pick<ToolDeps, 'apps' | 'config' | 'changes' | 'jobs'>,
+): void {
   server.registerTool(
     'undeploy-app',
     {

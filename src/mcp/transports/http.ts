@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { App } from '../../app.js';
+import type { ServerFactory } from '../server.js';
 import { ConfigError } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import { allowedHostsFor, checkBearer, checkHostAndOrigin, isLoopbackHost, type GuardVerdict } from './http-guards.js';
@@ -39,7 +39,7 @@ interface Session {
 export class HttpConfigError extends ConfigError {}
 
 /** Streamable HTTP at /mcp with stateful sessions: one McpServer per client session, freed when it closes. */
-export async function serveHttp(app: App, logger: Logger, opts: HttpOptions): Promise<HttpHandle> {
+export async function serveHttp(createServer: ServerFactory, logger: Logger, opts: HttpOptions): Promise<HttpHandle> {
   if (!isLoopbackHost(opts.host) && !opts.token) {
     throw new HttpConfigError(
       `Refusing to serve HTTP on non-loopback host ${opts.host} without a token: set DECKHAND_HTTP_TOKEN (16+ characters) or bind to 127.0.0.1.`,
@@ -92,7 +92,7 @@ export async function serveHttp(app: App, logger: Logger, opts: HttpOptions): Pr
         message: 'No session: the first request must be a POST initialize without Mcp-Session-Id.',
       });
     }
-    const server = app.createServer();
+    const server = createServer();
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {

@@ -1,16 +1,16 @@
 import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { App } from '../../app.js';
 import type { Logger } from '../../logger.js';
+import type { ServerFactory } from '../server.js';
 import { jsonRpcGate } from './jsonrpc-gate.js';
 
 /** Serves one MCP client over stdin/stdout; resolves when the client goes away. */
 export async function serveStdio(
-  app: App,
+  createServer: ServerFactory,
   logger: Logger,
-  io: { stdin: Readable; stdout: Writable } = { stdin: process.stdin, stdout: process.stdout },
+  io: { stdin: Readable; stdout: Writable },
 ): Promise<void> {
-  const server = app.createServer();
+  const server = createServer();
   // Malformed lines are answered here; only valid JSON-RPC reaches the SDK transport.
   const gate = jsonRpcGate((answer) => {
     logger.warn({ code: answer.error.code, id: answer.id }, 'answered a malformed JSON-RPC line');

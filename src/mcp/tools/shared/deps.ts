@@ -1,20 +1,23 @@
-import type { Config } from '../../../config.js';
-import type { Logger } from '../../../logger.js';
-import type { JobFeed } from '../../../jobs/changes.js';
 import type { AppService } from '../../../apps/index.js';
-import type { JobService } from '../../../remote-bash/service.js';
-import type { ProvisioningService } from '../../../provisioning/service.js';
-import type { ServerService } from '../../../servers/service.js';
-import type { SetupService } from '../../../setup/service.js';
+import type { Config } from '../../../config.js';
+import type { JobChanges } from '../../../jobs/changes.js';
+import type { JobService } from '../../../jobs/service.js';
+import type { ProvisioningService } from '../../../provisioning/index.js';
+import type { RemoteBashService } from '../../../remote-bash/index.js';
+import type { ServerService } from '../../../servers/index.js';
+import type { SetupService } from '../../../setup/index.js';
 
-/** What tool handlers may use: services only, never the SSH pool or the stores directly. */
+/**
+ * Everything tool handlers may use: feature services and the kernel's job service, never the SSH pool or a store.
+ * Each tool takes only the part it uses (`Pick<ToolDeps, ...>`).
+ */
 export interface ToolDeps {
   readonly config: Config;
-  readonly logger: Logger;
-  /** Job events for MCP sessions (logging, resource updates); tools report what only they know, e.g. promotion. */
-  readonly feed?: JobFeed;
-  readonly servers: ServerService;
+  /** Job changes for MCP sessions (logging, resource updates, progress); tools report what only they know, e.g. promotion. */
+  readonly changes: JobChanges;
   readonly jobs: JobService;
+  readonly remoteBash: RemoteBashService;
+  readonly servers: ServerService;
   readonly provisioning: ProvisioningService;
   readonly setup: SetupService;
   readonly apps: AppService;

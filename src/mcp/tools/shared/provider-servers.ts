@@ -16,7 +16,7 @@ export const providerServerShape = z.object({
 
 /** list-servers' provider part: a failing provider is reported beside the inventory, never instead of it. */
 export async function providerServers(
-  deps: ToolDeps,
+  deps: Pick<ToolDeps, 'provisioning'>,
   signal: AbortSignal,
 ): Promise<{ structured: Record<string, unknown>; text: string }> {
   try {

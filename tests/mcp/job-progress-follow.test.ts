@@ -5,8 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EngineEvents, JobEngine } from '../../src/jobs/engine.js';
 import { createJob, type Job } from '../../src/jobs/types.js';
-import { JobFeed } from '../../src/jobs/changes.js';
-import { followJobProgress } from '../../src/mcp/job-progress.js';
+import { JobChanges } from '../../src/jobs/changes.js';
+import { followJobProgress } from '../../src/mcp/progress.js';
 import type { ToolExtra } from '../../src/mcp/progress.js';
 
 let home: string;
@@ -23,7 +23,7 @@ describe('followJobProgress', () => {
   it('reports the job and its newest line as they change, and lets go of everything on stop', async () => {
     const events = new EventEmitter<EngineEvents>();
     const engine = { events, store: { active: async () => [], get: async () => undefined } } as unknown as JobEngine;
-    const feed = new JobFeed({ engine, home });
+    const feed = new JobChanges({ engine, home });
     let job: Job = {
       ...createJob({ type: 'create-server', server: 'web-1', params: {}, timeout_s: 600 }, new Date()),
       status: 'running',
@@ -38,7 +38,7 @@ describe('followJobProgress', () => {
       },
     } as unknown as ToolExtra;
 
-    const progress = followJobProgress(extra, { feed, jobs }, job.id);
+    const progress = followJobProgress(extra, { changes: feed, jobs }, job.id);
     await vi.advanceTimersByTimeAsync(0);
     expect(messages.at(-1)).toMatch(/running 0 s: ordering the server$/);
     line = 'waiting for SSH';

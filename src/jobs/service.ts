@@ -1,0 +1,119 @@
+import type { Config } from '../config.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import type { JobEngine } from './engine.js';
+import type { JobFiles } from './files.js';
+import { readLog, type ReadResult } from './log-reader.js';
+import type { JobFilter, JobPage } from './store.js';
+import { isJobId, isTerminal, type Job } from './types.js';
+
+export interface StatusInput {
+  job_id: string;
+  tail_logs: number;
+  cursor?: number | undefined;
+  wait_s: number;
+  stream: 'all' | 'stdout' | 'stderr';
+  grep?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ReadInput {
+  cursor?: number | undefined;
+  limit: number;
+  stream?: 'all' | 'stdout' | 'stderr';
+  grep?: RegExp | undefined;
+}
+
+/**
+ * What the MCP tools and the CLI ask of jobs of any type: a job's record and log (with a long-poll), lists, cancel.
+ * The kernel's one facade for readers; features start their own jobs through the engine.
+ */
+export class JobService {
+  constructor(
+    private readonly o: { readonly engine: JobEngine; readonly files: JobFiles; readonly config: Pick<Config, 'home'> },
+  ) {}
+
+  async get(id: string): Promise<Job> {
+    if (!isJobId(id)) {
+      throw new ValidationError(
+        `"${id.slice(0, 80)}" is not a job id.`,
+        'Job ids look like job_01JD3Q8X5K2M7N4P6R8S0T2V4W; list-jobs shows them.',
+      );
+    }
+    const job = await this.o.engine.store.get(id);
+    if (!job)
+      throw new NotFoundError(
+        'unknown_job',
+        `No job ${id}.`,
+        'It may have been pruned by retention; list-jobs shows the known ones.',
+      );
+    return job;
+  }
+
+  /** The job and a page of its log; with wait_s, waits for new lines (after the cursor) or the job's end. */
+  async status(input: StatusInput): Promise<{ job: Job; log: ReadResult }> {
+    let grep: RegExp | undefined;
+    if (input.grep !== undefined) {
+      try {
+        grep = new RegExp(input.grep);
+      } catch (err) {
+        throw new ValidationError(
+          `grep is not a valid regular expression: ${(err as Error).message}.`,
+          'Use JavaScript regular expression syntax, e.g. "error|warn".',
+        );
+      }
+    }
+    let job = await this.get(input.job_id);
+    const read = () => this.read(job.id, { cursor: input.cursor, limit: input.tail_logs, stream: input.stream, grep });
+    let log = read();
+    if (input.wait_s > 0 && !isTerminal(job.status) && (input.cursor === undefined || log.lines.length === 0)) {
+      const deadline = Date.now() + input.wait_s * 1000;
+      const startTotal = log.total_lines;
+      while (Date.now() < deadline && !input.signal?.aborted) {
+        await this.o.engine.nextEvent(job.id, Math.min(250, deadline - Date.now()), input.signal);
+        job = await this.get(job.id);
+        log = read();
+        if (
+          isTerminal(job.status) ||
+          (input.cursor !== undefined ? log.lines.length > 0 : log.total_lines > startTotal)
+        )
+          break;
+      }
+    }
+    return { job, log };
+  }
+
+  read(id: string, opts: ReadInput): ReadResult {
+    return readLog(this.o.files.dir(id), opts);
+  }
+
+  async list(filter: JobFilter, limit: number, cursor?: string): Promise<JobPage> {
+    if (cursor !== undefined && !isJobId(cursor))
+      throw new ValidationError('cursor is not a job id.', 'Pass back next_cursor from the previous page.');
+    return this.o.engine.store.list(filter, limit, cursor);
+  }
+
+  /** The job once it ended, or as it is after `timeoutMs`. */
+  async wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<Job> {
+    return (await this.o.engine.wait(id, timeoutMs, signal)) ?? (await this.get(id));
+  }
+
+  /** Asks for a cancel and answers at once: the job as the request left it (the owner then stops it). */
+  async requestCancel(id: string): Promise<Job> {
+    await this.get(id);
+    return (await this.o.engine.cancel(id)) ?? (await this.get(id));
+  }
+
+  /** Whether some deckhand process executes jobs on this home now (a hint for people: a request waits for one). */
+  executorAlive(): boolean {
+    return this.o.engine.executorAlive();
+  }
+
+  async cancel(id: string): Promise<{ job: Job; already: boolean }> {
+    const before = await this.get(id);
+    if (isTerminal(before.status)) return { job: before, already: true };
+    await this.o.engine.cancel(id);
+    // Wait for the executing process to confirm the kill (it records the outcome).
+    const after = (await this.o.engine.wait(id, 15_000)) ?? before;
+    return { job: after, already: false };
+  }
+}

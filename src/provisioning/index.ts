@@ -1,0 +1,28 @@
+// create-server and delete-server at a cloud provider, as jobs; the provider itself is a leaf (src/providers).
+import type { Config } from '../config.js';
+import type { Feature, JobKernel } from '../jobs/kernel.js';
+import type { Inventory } from '../servers/index.js';
+import type { SshPool } from '../ssh/pool.js';
+import { CreateServerHandler } from './create-handler.js';
+import { DeleteServerHandler } from './delete-handler.js';
+import { hetznerFactory } from './provider.js';
+import { ProvisioningService } from './service.js';
+
+export { ProvisioningService } from './service.js';
+
+export function createProvisioningFeature(o: {
+  config: Config;
+  kernel: JobKernel;
+  inventory: Inventory;
+  pool: SshPool;
+}): Feature<ProvisioningService> {
+  const { config, inventory, pool } = o;
+  const provider = hetznerFactory(config.provisioning);
+  return {
+    handlers: {
+      'create-server': new CreateServerHandler({ home: config.home, inventory, pool, provider }),
+      'delete-server': new DeleteServerHandler({ inventory, pool, provider }),
+    },
+    service: new ProvisioningService(config, o.kernel.engine, inventory, provider),
+  };
+}

@@ -1,0 +1,35 @@
+// remote-bash: a command run detached on a server as a durable job (handler.ts), started and waited for by service.ts.
+import type { Config } from '../config.js';
+import type { Feature, JobKernel } from '../jobs/kernel.js';
+import type { Inventory } from '../servers/index.js';
+import type { SshPool } from '../ssh/pool.js';
+import { RemoteBashHandler } from './handler.js';
+import { RemoteBashService } from './service.js';
+
+export { RemoteBashService, type CommandResult, type RemoteBashOutcome, type RunMode } from './service.js';
+
+export function createRemoteBashFeature(o: {
+  config: Config;
+  kernel: JobKernel;
+  inventory: Inventory;
+  pool: SshPool;
+}): Feature<RemoteBashService> {
+  const { config, kernel, inventory, pool } = o;
+  return {
+    handlers: {
+      'remote-bash': new RemoteBashHandler({
+        inventory,
+        pool,
+        keepFailedMinutes: config.jobs.remoteKeepFailedHours * 60,
+      }),
+    },
+    service: new RemoteBashService({
+      engine: kernel.engine,
+      jobs: kernel.jobs,
+      files: kernel.files,
+      inventory,
+      pool,
+      config,
+    }),
+  };
+}
