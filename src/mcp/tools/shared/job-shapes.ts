@@ -23,7 +23,13 @@ export const jobShape = z.object({
   result: z.unknown(),
   timeout_s: z.number(),
   cancel_requested_at: z.string().nullable(),
+  owner: z.object({ instance: z.string(), host: z.string(), pid: z.number() }).optional(),
+  parent_id: z.string().optional(),
+  priority: z.enum(['high', 'normal', 'low']).optional(),
+  not_before: z.string().optional(),
 });
+
+const PRIORITY = ['high', 'normal', 'low'] as const;
 
 export const logLineShape = z.object({
   seq: z.number(),
@@ -38,9 +44,29 @@ export const jobIdArg = z
   .describe('A job id as returned by remote-bash or list-jobs, e.g. "job_01JD3Q8X5K2M7N4P6R8S0T2V4W".');
 
 /** The record as tools show it: the runtime block is executor bookkeeping, not for users. */
+/** The record as tools show it: executor state left out, scheduling fields only where they say something. */
 export function publicJob(j: Job): z.infer<typeof jobShape> {
-  const { runtime: _runtime, ...rest } = j;
-  return rest as z.infer<typeof jobShape>;
+  return {
+    id: j.id,
+    type: j.type,
+    server: j.server,
+    params: { ...j.params },
+    status: j.status,
+    progress: { ...j.progress },
+    created_at: j.created_at,
+    started_at: j.started_at,
+    finished_at: j.finished_at,
+    attempt: j.attempt,
+    exit_code: j.exit_code,
+    error: j.error,
+    result: j.result,
+    timeout_s: j.timeout_s,
+    cancel_requested_at: j.cancel_requested_at,
+    ...(j.owner ? { owner: { ...j.owner } } : {}),
+    ...(j.parent_id ? { parent_id: j.parent_id } : {}),
+    ...(j.priority !== 1 ? { priority: PRIORITY[j.priority] ?? 'normal' } : {}),
+    ...(j.not_before ? { not_before: j.not_before } : {}),
+  };
 }
 
 export function formatLines(lines: readonly LogLine[]): string {
