@@ -130,11 +130,12 @@ export interface ParseOptions {
 export function parseScheduleSpec(input: unknown, options: ParseOptions = {}): ScheduleSpec {
   const parsed = scheduleSpecSchema.safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(formatIssue);
+    // Each problem is a sentence that may end in a period; they are joined into one sentence here.
+    const problems = parsed.error.issues.map((issue) => formatIssue(issue).replace(/\.$/, ''));
     throw new ValidationError(
       `Invalid schedule: ${problems.join('; ')}.`,
-      'A schedule takes exactly one of cron, every or at, plus optional tz, concurrency_policy, starting_deadline_s, ' +
-        'catch_up, catch_up_limit, jitter_s and suspend.',
+      'Fix the fields named; a schedule takes exactly one of cron, every or at, plus optional tz, concurrency_policy, ' +
+        'starting_deadline_s, catch_up, catch_up_limit, jitter_s and suspend.',
     );
   }
   const spec = parsed.data;
