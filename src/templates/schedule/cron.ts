@@ -39,8 +39,9 @@ export function buildCron(expression: string, zone: string): Cron {
 /**
  * Validates a cron expression and returns it normalized (single spaces, macros in lower case), or says what is
  * wrong and how to write it. `probeFrom` is where to look for a first slot, to refuse expressions that never fire.
+ * Whether some date matches does not depend on the zone, so the check runs in UTC, the fast path.
  */
-export function normalizeCron(text: string, zone: string, probeFrom: Date): CronResult {
+export function normalizeCron(text: string, probeFrom: Date): CronResult {
   const expression = text.trim().replace(/\s+/g, ' ');
   const example = `e.g. "30 2 * * *" (02:30 every day) or "@hourly"`;
   if (expression.startsWith('@')) {
@@ -63,7 +64,7 @@ export function normalizeCron(text: string, zone: string, probeFrom: Date): Cron
   }
   let cron: Cron;
   try {
-    cron = buildCron(expression, zone);
+    cron = buildCron(expression, 'UTC');
   } catch (err) {
     const detail = (err instanceof Error ? err.message : String(err)).replace(/^CronPattern:\s*/, '');
     return {

@@ -107,9 +107,15 @@ export function decide(input: DecideInput): ScheduleDecision {
   const first = source.after(start);
   if (first === null || first.getTime() > now.getTime()) return idle(first, false);
 
-  // Only the most recent pending slots can run; older ones are at most counted.
+  // The usual tick finds exactly one pending slot: two forward steps tell, and give the next due time too, which
+  // keeps the common case at two cron computations. Otherwise only the most recent pending slots can run; older
+  // ones are at most counted.
+  const second = source.after(first);
+  const single = second === null || second.getTime() > now.getTime();
   const want = spec.catch_up === 'all' ? (spec.catch_up_limit ?? 1) : 1;
-  const recent = source.latest(start, now, want);
+  const looked = single ? [first] : source.latest(start, now, want);
+  // Stepping back and forth agree (tested across DST); should they ever not, handling `first` alone still moves on.
+  const recent = looked.length > 0 ? looked : [first];
   const latest = recent[recent.length - 1] as Date;
   const deadlineMs = spec.starting_deadline_s === undefined ? Infinity : spec.starting_deadline_s * 1000;
   const age = (slot: Date) => now.getTime() - slot.getTime();
@@ -152,7 +158,7 @@ export function decide(input: DecideInput): ScheduleDecision {
     );
   }
 
-  const nextDueAt = source.after(latest);
+  const nextDueAt = single ? second : source.after(latest);
   return Object.freeze({
     fire: Object.freeze(fire),
     skipped: Object.freeze(skipped),

@@ -61,7 +61,7 @@ export function checkSpec(raw: RawSpec): CheckResult {
 
   let cron: string | undefined;
   if (raw.cron !== undefined) {
-    const r = normalizeCron(raw.cron, tz, CRON_PROBE_FROM);
+    const r = normalizeCron(raw.cron, CRON_PROBE_FROM);
     if (r.ok) cron = r.expression;
     else fail('cron', r.problem);
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   compileSchedule,
+  decide,
   nextSlots,
   parseScheduleSpec,
   slotsBetween,
@@ -124,5 +125,47 @@ describe('a wall-clock `at` on a changeover day', () => {
     expect(show(gap.once as Date)).toBe('2026-03-29T03:30:00+02:00');
     const repeated = compileSchedule(parseScheduleSpec({ at: '2026-10-25T02:30', tz: 'Europe/Berlin' }));
     expect(show(repeated.once as Date)).toBe('2026-10-25T02:30:00+02:00');
+  });
+});
+
+describe('catch-up across a changeover counts each slot once', () => {
+  it('a fixed-time slot over the Berlin autumn changeover: four days down, four runs with catch_up all', () => {
+    const spec = parseScheduleSpec({
+      cron: '30 2 * * *',
+      tz: 'Europe/Berlin',
+      catch_up: 'all',
+      concurrency_policy: 'Allow',
+    });
+    const d = decide({
+      scheduleId: 'tpl_dst',
+      schedule: spec,
+      state: { cursor: new Date('2026-10-23T00:30:00Z'), since: new Date('2026-01-01T00:00:00Z') },
+      now: new Date('2026-10-27T12:00:00Z'),
+      activeRun: false,
+    });
+    expect(d.fire.map((r) => r.slot).map(zonedIsoFormatter('Europe/Berlin'))).toEqual([
+      '2026-10-24T02:30:00+02:00',
+      '2026-10-25T02:30:00+02:00',
+      '2026-10-26T02:30:00+01:00',
+      '2026-10-27T02:30:00+01:00',
+    ]);
+    expect(d.missed).toBeNull();
+  });
+
+  it('an hourly slot over the New York autumn changeover: 25 pending in the 25-hour day, one run, 24 listed as missed', () => {
+    const d = decide({
+      scheduleId: 'tpl_dst',
+      schedule: parseScheduleSpec({ cron: '0 * * * *', tz: 'America/New_York' }),
+      state: { cursor: new Date('2026-11-01T03:00:00Z'), since: new Date('2026-01-01T00:00:00Z') },
+      now: new Date('2026-11-02T04:10:00Z'),
+      activeRun: false,
+    });
+    expect(d.fire.map((r) => r.slot.toISOString())).toEqual(['2026-11-02T04:00:00.000Z']);
+    expect(d.missed).toMatchObject({ count: 24, exact: true });
+    const local = d.missed?.slots.map((s) => zonedIsoFormatter('America/New_York')(s.slot)) ?? [];
+    expect(local.filter((s) => s.startsWith('2026-11-01T01:00'))).toEqual([
+      '2026-11-01T01:00:00-04:00',
+      '2026-11-01T01:00:00-05:00',
+    ]);
   });
 });
