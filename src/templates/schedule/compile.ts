@@ -25,7 +25,7 @@ export interface CompiledSchedule {
 export type ScheduleLike = ScheduleSpec | CompiledSchedule;
 
 /** Default `every` anchor: the Unix epoch, so "every 15m" falls on :00, :15, :30, :45 on every instance. */
-const EPOCH = new Date(0);
+const EPOCH_MS = 0;
 
 /**
  * Compiles a validated spec (from parseScheduleSpec). Throws only if the spec did not come from there, since
@@ -38,7 +38,7 @@ export function compileSchedule(spec: ScheduleSpec): CompiledSchedule {
   if (spec.every !== undefined) {
     const period = parseEvery(spec.every);
     if (!period.ok) throw new TypeError(`compileSchedule: unvalidated every: ${period.problem}`);
-    const anchor = spec.anchor === undefined ? EPOCH : instantOrThrow(spec.anchor, spec.tz);
+    const anchor = spec.anchor === undefined ? new Date(EPOCH_MS) : instantOrThrow(spec.anchor, spec.tz);
     const periodMs = period.seconds * 1000;
     return Object.freeze({ spec, kind: 'every', source: intervalSource(anchor.getTime(), periodMs), periodMs, anchor });
   }

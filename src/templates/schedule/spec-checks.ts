@@ -33,7 +33,7 @@ export type CheckResult = { ok: true; spec: ScheduleSpec } | { ok: false; issues
 
 // Where to look for a first slot when refusing cron expressions that never fire; any fixed instant works, and a
 // fixed one keeps validation independent of the clock.
-const CRON_PROBE_FROM = new Date(Date.UTC(2000, 0, 1));
+const CRON_PROBE_FROM_MS = Date.UTC(2000, 0, 1);
 
 export function checkSpec(raw: RawSpec): CheckResult {
   const issues: SpecIssue[] = [];
@@ -61,7 +61,7 @@ export function checkSpec(raw: RawSpec): CheckResult {
 
   let cron: string | undefined;
   if (raw.cron !== undefined) {
-    const r = normalizeCron(raw.cron, CRON_PROBE_FROM);
+    const r = normalizeCron(raw.cron, new Date(CRON_PROBE_FROM_MS));
     if (r.ok) cron = r.expression;
     else fail('cron', r.problem);
   }
