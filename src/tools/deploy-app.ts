@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { Job } from '../jobs/types.js';
+import { byteLimitedString } from '../mcp/tools/byte-limit.js';
 import type { DeployResult } from '../services/deploy/deploy-job.js';
 import type { ToolDeps } from './deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './job-answer.js';
@@ -27,12 +28,11 @@ export function registerDeployAppTool(server: McpServer, deps: ToolDeps): void {
         .object({
           server: serverName.describe('Name of a registered server (see list-servers).'),
           app: z.string().max(64).optional().describe('A catalogue app, e.g. "whoami", "n8n" (list-apps).'),
-          compose: z
-            .string()
-            .min(1)
-            .max(256 * 1024)
+          compose: byteLimitedString(256 * 1024, { minChars: 1 })
             .optional()
-            .describe('Your own compose file (YAML) instead of app: prebuilt, pinned images only (build: is refused).'),
+            .describe(
+              'Your own compose file (YAML, up to 256 KiB of UTF-8) instead of app: prebuilt, pinned images only (build: is refused).',
+            ),
           name: z
             .string()
             .max(50)

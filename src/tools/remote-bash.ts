@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { withJobLink } from '../mcp/links.js';
+import { byteLimitedString } from '../mcp/tools/byte-limit.js';
 import { waitProgress } from '../mcp/progress.js';
 import type { CommandResult, RemoteBashOutcome } from '../services/jobs.js';
 import type { ToolDeps } from './deps.js';
@@ -25,11 +26,9 @@ const outputShape = {
 export const remoteBashInput = z
   .object({
     server: serverName.describe('Name of a registered server (see list-servers).'),
-    command: z
-      .string()
-      .min(1, 'must not be empty')
-      .max(256 * 1024)
-      .describe('The command line, run by bash.'),
+    command: byteLimitedString(256 * 1024, { minChars: 1 }).describe(
+      'The command line, run by bash (up to 256 KiB of UTF-8).',
+    ),
     timeout_s: z
       .number()
       .int()
