@@ -5,6 +5,7 @@ import { Inventory } from './inventory/inventory.js';
 import { JobEngine } from './jobs/engine.js';
 import { LowdbJobStore } from './jobs/store.js';
 import type { Logger } from './logger.js';
+import { installArgumentValidation } from './mcp/argument-validation.js';
 import { JobFeed } from './mcp/job-feed.js';
 import { LiveFeatures } from './mcp/live.js';
 import { createDeployFeature } from './services/deploy/index.js';
@@ -106,6 +107,7 @@ export function createApp({ config, logger, env }: AppDeps): App {
         { ...live.serverOptions(), instructions: INSTRUCTIONS },
       );
       registerTools(server, deps);
+      installArgumentValidation(server);
       live.attach(server);
       return server;
     },
