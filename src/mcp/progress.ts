@@ -38,17 +38,22 @@ export function waitProgress(extra: ToolExtra, opts: WaitProgressOptions = {}): 
   let job: Job | undefined;
   let line: string | undefined;
   let sentKey: string | undefined;
+  let sentStep: string | undefined;
   let lastSent = 0;
   let count = 0;
   let stopped = false;
   let inflight: Promise<void> = Promise.resolve();
 
-  const key = () => (job ? `${job.status}\u0000${job.progress.step ?? ''}\u0000${line ?? ''}` : undefined);
+  const key = () =>
+    job
+      ? `${job.status}\u0000${job.progress.step ?? ''}\u0000${job.progress.message ?? ''}\u0000${line ?? ''}`
+      : undefined;
   const send = () => {
     if (stopped || !job) return;
     count += 1;
     lastSent = now();
     sentKey = key();
+    sentStep = job.progress.step;
     const params = { progressToken: token, progress: count, message: messageFor(job, line, lastSent - started) };
     inflight = inflight
       .then(() => extra.sendNotification({ method: 'notifications/progress', params }))
@@ -67,7 +72,9 @@ export function waitProgress(extra: ToolExtra, opts: WaitProgressOptions = {}): 
     tick: (j, l) => {
       job = j;
       if (l !== undefined) line = l;
-      if (key() !== sentKey && now() - lastSent >= minIntervalMs) send();
+      // A new step goes out at once, so a quick one (lock, upload) is not folded into the next; a job has few.
+      const newStep = j.progress.step !== undefined && j.progress.step !== sentStep;
+      if (key() !== sentKey && (newStep || now() - lastSent >= minIntervalMs)) send();
     },
     async stop() {
       stopped = true;
@@ -77,10 +84,13 @@ export function waitProgress(extra: ToolExtra, opts: WaitProgressOptions = {}): 
   };
 }
 
+/** `<job> <status> [<step>: <step message>] <s> s: <newest line>`: the step says where a job is, the line what it did last. */
 function messageFor(job: Job, line: string | undefined, elapsedMs: number): string {
-  const step = job.progress.step ? ` [${job.progress.step}]` : '';
+  const { step: name, message } = job.progress;
+  const step = name ? ` [${name}${message ? `: ${message}` : ''}]` : message ? ` [${message}]` : '';
   const head = `${job.id} ${job.status}${step} ${Math.round(elapsedMs / 1000)} s`;
-  const text = line ? `${head}: ${line.trim()}` : head;
+  const last = line?.trim();
+  const text = last && last !== message ? `${head}: ${last}` : head;
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text;
 }
 

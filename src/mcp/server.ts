@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Logger } from '../logger.js';
 import { packageVersion } from '../version.js';
+import { installArgumentValidation } from './argument-validation.js';
 import { LiveFeatures } from './live.js';
 import { registerTools } from './tools/index.js';
 import type { ToolDeps } from './tools/shared/deps.js';
@@ -31,6 +32,8 @@ export function mcpServerFactory(services: ToolDeps, logger: Logger): ServerFact
       { ...live.serverOptions(), instructions: INSTRUCTIONS },
     );
     registerTools(server, services);
+    // After the tools (it checks their schemas) and before task support (which wraps tools/call in turn).
+    installArgumentValidation(server);
     live.attach(server);
     return server;
   };

@@ -29,6 +29,8 @@ import { jobSummary, publicJob } from './tools/shared/job-shapes.js';
 import { formatOutcome, remoteBashInput, toStructured } from './tools/remote-bash.js';
 import { ok } from './tools/shared/results.js';
 import { withJobLink } from './links.js';
+import { describeArgumentErrors } from './argument-errors.js';
+import { installedHandler } from './installed-handler.js';
 import type { ToolExtra } from './progress.js';
 
 export interface TaskDeps {
@@ -120,24 +122,12 @@ export class JobTaskStore implements TaskStore {
   }
 }
 
-type Handler = (request: unknown, extra: ToolExtra) => Promise<unknown>;
-
-/**
- * The request handler McpServer installed for `method`. McpServer sends every non-task call of an "optional"
- * task tool through its own polling path (it would lose auto mode and progress), so deckhand wraps tools/list and
- * tools/call instead; the SDK offers no public getter for an installed handler, hence this one private read.
- */
-function installedHandler(server: McpServer, method: string): Handler {
-  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, Handler> })._requestHandlers;
-  const handler = handlers?.get(method);
-  if (!handler) throw new Error(`No ${method} handler to wrap: register the tools before installing task support.`);
-  return handler;
-}
-
 /**
  * Makes remote-bash task-capable on this server: tools/list shows execution.taskSupport "optional", and a
  * tools/call carrying `task` starts the job in the background and answers CreateTaskResult. Everything else
- * goes to the handlers McpServer installed. Call after the tools are registered.
+ * goes to the handlers installed before. McpServer sends every non-task call of an "optional" task tool through
+ * its own polling path (it would lose auto mode and progress), so deckhand wraps tools/list and tools/call instead.
+ * Call after the tools are registered.
  */
 export function installTaskSupport(server: McpServer, deps: TaskDeps): void {
   const listTools = installedHandler(server, 'tools/list');
@@ -166,8 +156,14 @@ export function installTaskSupport(server: McpServer, deps: TaskDeps): void {
 async function createRemoteBashTask(req: CallToolRequest, extra: ToolExtra, deps: TaskDeps): Promise<CreateTaskResult> {
   const parsed = remoteBashInput.safeParse(req.params.arguments ?? {});
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');
-    throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for tool remote-bash: ${issues}`);
+    // A task request cannot be answered with a tool result: the same words travel as a protocol error.
+    const e = describeArgumentErrors(
+      'remote-bash',
+      req.params.arguments,
+      parsed.error.issues,
+      Object.keys(remoteBashInput.shape),
+    );
+    throw new McpError(ErrorCode.InvalidParams, `invalid_argument: ${e.message}${e.hint}`);
   }
   const args = parsed.data;
   try {

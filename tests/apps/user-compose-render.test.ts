@@ -67,6 +67,41 @@ describe('renderUserCompose', () => {
     expect(out.plan.volumes).toEqual(['shop_dbdata']);
   });
 
+  it('stops first where two tasks cannot run at once: host-mode ports, global services, one replica per node', () => {
+    const orderOf = (service: string) => {
+      const r = renderUserCompose(
+        validateUserCompose(`services:\n  web:\n    image: ghcr.io/acme/web:1.0.0\n${service}`),
+        {
+          stackName: 'one',
+        },
+      );
+      const web = (parse(r.compose) as { services: Record<string, Service> }).services.web!;
+      expect(r.plan.services[0]?.updateOrder).toBe(web.deploy.update_config.order);
+      return { order: web.deploy.update_config.order, warnings: r.plan.warnings };
+    };
+    const hostPort = '    ports:\n      - {target: 80, published: 8080, mode: host}\n';
+    expect(orderOf(hostPort).order).toBe('stop-first');
+    expect(orderOf('    ports:\n      - "8080:80"\n').order).toBe('start-first'); // ingress: a VIP in front of both
+    expect(orderOf('    ports:\n      - {target: 80, mode: host}\n').order).toBe('start-first'); // a port Swarm picks
+    expect(orderOf('    deploy:\n      mode: global\n').order).toBe('stop-first');
+    const perNode = '    deploy:\n      placement:\n        max_replicas_per_node: 1\n';
+    expect(orderOf(perNode).order).toBe('stop-first');
+    expect(orderOf(perNode.replace('deploy:\n', 'deploy:\n      replicas: 1\n')).order).toBe('stop-first');
+    expect(orderOf('    deploy:\n      placement:\n        max_replicas_per_node: 3\n').order).toBe('start-first');
+    expect(orderOf('').order).toBe('start-first');
+    // The user's own order is kept; where it cannot work, the release says why.
+    const own = (order: string) => `    deploy:\n      update_config:\n        order: ${order}\n`;
+    expect(orderOf(own('stop-first'))).toEqual({ order: 'stop-first', warnings: [] });
+    expect(orderOf(own('start-first'))).toEqual({ order: 'start-first', warnings: [] });
+    const forced = orderOf(`${hostPort}${own('start-first')}`);
+    expect(forced.order).toBe('start-first');
+    expect(forced.warnings).toEqual([
+      'service web: update_config.order start-first cannot work: it publishes host-mode port 8080, which only one task ' +
+        'can hold, so the new task would wait for a node forever and the deploy fails and rolls back; remove the order ' +
+        '(deckhand then uses stop-first)',
+    ]);
+  });
+
   it('keeps values in .env only and lists their keys, not their values', () => {
     expect(out.compose).not.toContain(secret);
     expect(out.compose).toContain('${DB_PASSWORD}');

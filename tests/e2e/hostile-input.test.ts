@@ -38,6 +38,35 @@ function isErrorResponse(r: JsonRpcResponse): boolean {
   return r.error !== undefined || r.result?.isError === true;
 }
 
+const KNOWN_TOOLS = new Set(['add-server', 'list-servers', 'remove-server', 'remote-bash']);
+
+/**
+ * An argument that fails validation answers deckhand's invalid_argument: a tool result, never the SDK's wording,
+ * with a line for the field saying what was wrong and what was given, and a hint. Arguments that are not an object
+ * at all fail the SDK's parse of the request before any handler: a protocol error naming "arguments" (the SDK
+ * answers -32603 there).
+ */
+function invalidAnswerProblems(c: Case, field: string, r: JsonRpcResponse): string[] {
+  const text = textOfResponse(r);
+  const cut = text.slice(0, 300);
+  if (r.error !== undefined) {
+    return field === 'arguments' && text.includes('arguments')
+      ? []
+      : [`${c.label}: expected an invalid_argument result, got protocol error ${r.error.code}: ${cut}`];
+  }
+  const problems: string[] = [];
+  if (!/^Error \(invalid_argument\): \S+ refused (an argument|\d+ arguments):\n/.test(text))
+    problems.push(`${c.label}: expected "Error (invalid_argument): <tool> refused ...", got ${cut}`);
+  if (/MCP error|-32602|Input validation error/.test(text))
+    problems.push(`${c.label}: the SDK's wording leaked: ${cut}`);
+  if (!new RegExp(`\\n- ${field}[^\\n]*: [^\\n]+; given [^\\n]+`).test(text))
+    problems.push(`${c.label}: no line names "${field}" with what was given: ${cut}`);
+  if (!/\nFix (it|them) and call \S+ again; tools\/list gives each parameter's type and limits\.$/.test(text))
+    problems.push(`${c.label}: no hint: ${cut}`);
+  if (text.length > 4000) problems.push(`${c.label}: the answer is ${text.length} characters long (not cut)`);
+  return problems;
+}
+
 describe('hostile and malformed input over one stdio session', () => {
   let sshd: SshdHandle;
   let home: { dir: string; cleanup(): void };
@@ -365,10 +394,9 @@ describe('hostile and malformed input over one stdio session', () => {
         const text = textOfResponse(r);
         if (c.expect.kind === 'any') return;
         if (!isErrorResponse(r)) failures.push(`${c.label}: expected an error, got ${text.slice(0, 200)}`);
-        else if (c.expect.kind === 'invalid' && !(r.error !== undefined || /Input validation error/.test(text)))
-          failures.push(`${c.label}: expected a validation error, got ${text.slice(0, 300)}`);
-        else if (c.expect.kind === 'invalid' && !text.includes(c.expect.field))
-          failures.push(`${c.label}: the error does not name "${c.expect.field}": ${text.slice(0, 300)}`);
+        else if (c.expect.kind === 'invalid') failures.push(...invalidAnswerProblems(c, c.expect.field, r));
+        else if (!KNOWN_TOOLS.has(c.tool) && r.error?.code !== -32602)
+          failures.push(`${c.label}: an unknown tool must be a -32602 protocol error, got ${text.slice(0, 200)}`);
       });
     }
     expect(failures).toEqual([]);

@@ -101,6 +101,28 @@ describe('waitProgress', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("says the job's step message as it changes, and the newest line when it says something else", async () => {
+    const { extra, sent } = fakeExtra('t');
+    const p = waitProgress(extra);
+    const at = (step: string, message: string): Job => ({ ...job('running'), progress: { step, message } });
+    p.tick(at('preflight web', 'checking Docker'), 'preflight: swarm active');
+    // Steps that follow each other within the 200 ms are each sent: none is folded into the next.
+    p.tick(at('upload web', 'release abc'), undefined);
+    p.tick(at('deploy web', 'docker stack deploy'), undefined);
+    await vi.advanceTimersByTimeAsync(250);
+    p.tick(at('wait web', 'web 0/1 → 1/1 (task starting)'), undefined);
+    await vi.advanceTimersByTimeAsync(250);
+    p.tick(at('wait web', 'web 1/1'), 'web 1/1');
+    await p.stop();
+    expect(sent.map((s) => s.message.replace(/^job_\w+ /, '').replace(/\] \d+ s/, '] N s'))).toEqual([
+      'running [preflight web: checking Docker] N s: preflight: swarm active',
+      'running [upload web: release abc] N s: preflight: swarm active',
+      'running [deploy web: docker stack deploy] N s: preflight: swarm active',
+      'running [wait web: web 0/1 → 1/1 (task starting)] N s: preflight: swarm active',
+      'running [wait web: web 1/1] N s',
+    ]);
+  });
+
   it('cuts long lines to 200 characters', async () => {
     const { extra, sent } = fakeExtra('t');
     const p = waitProgress(extra);

@@ -2,6 +2,7 @@
  * Reading a stack's state from `docker service inspect` and task inspect lines (see stackStatusScript), and judging
  * whether each service has converged on the release just deployed. Pure: tests feed it recorded states.
  */
+import { blockedTask } from './blocked-tasks.js';
 
 export interface ServiceState {
   readonly id: string;
@@ -47,8 +48,12 @@ export interface ServiceVerdict {
   readonly image: string;
   /** Why it is pending or failed, for the log. */
   readonly detail: string;
-  /** The newest task errors, newest first ("failed: task: non-zero exit (1)"). */
+  /** The newest task errors of this deploy's tasks, newest first ("failed: task: non-zero exit (1)"). */
   readonly taskErrors: readonly string[];
+  /** Set when a task of this deploy waits for a node that will never come: Swarm's update then never ends. */
+  readonly unschedulable?: boolean;
+  /** The newest task's state ("preparing", "starting" while its health check runs), for progress. */
+  readonly newestTask?: string;
 }
 
 const FAILED_UPDATE = new Set(['paused', 'rollback_started', 'rollback_paused', 'rollback_completed']);
@@ -93,6 +98,8 @@ export interface JudgeOptions {
   readonly updateGraceS: number;
   /** New tasks that failed since the deploy before the service counts as failing (fresh services have no rollback). */
   readonly maxFailedTasks: number;
+  /** How long a new task may wait for a node before the deploy fails (see blockedTask). */
+  readonly blockedGraceS?: number;
 }
 
 export function judgeService(
@@ -106,16 +113,19 @@ export function judgeService(
   const active = own.filter((t) => t.desired === 'running');
   const running = active.filter((t) => t.state === 'running').length;
   const desired = s.replicas ?? active.length;
-  const taskErrors = own
+  // Only this deploy's tasks speak for it: an earlier release's failures (rolled back since) are not its errors.
+  const mine = own.filter((t) => Date.parse(t.created) / 1000 >= o.deployedAt - 1);
+  const taskErrors = mine
     .filter((t) => t.err || FAILED_TASK.has(t.state))
     .slice(0, 5)
     .map((t) => `${t.state}: ${t.err || t.message}${t.exit !== null && t.exit !== 0 ? ` (exit ${t.exit})` : ''}`);
-  const failedSince = own.filter(
-    (t) => FAILED_TASK.has(t.state) && Date.parse(t.created) / 1000 >= o.deployedAt - 1,
-  ).length;
-  const base = { name: s.name, running, desired, image: s.image, taskErrors };
+  const failedSince = mine.filter((t) => FAILED_TASK.has(t.state)).length;
+  const newestTask = (active[0] ?? own[0])?.state;
+  const base = { name: s.name, running, desired, image: s.image, taskErrors, ...(newestTask ? { newestTask } : {}) };
   const settled = running === desired && active.every((t) => t.state === 'running');
 
+  const blocked = blockedTask(mine, now, o.blockedGraceS);
+  if (blocked) return { ...base, verdict: 'failed', detail: blocked.detail, unschedulable: blocked.pending };
   const fresh = s.update?.StartedAt !== undefined && s.update.StartedAt !== before?.updateStartedAt;
   const state = s.update?.State ?? '';
   if (fresh && FAILED_UPDATE.has(state)) {

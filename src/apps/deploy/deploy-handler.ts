@@ -8,6 +8,7 @@ import {
 import { DeckhandError } from '../../errors.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../../jobs/handler.js';
 import { deployContext, errorOutcome, withServer, type DeployJobOptions } from './job-common.js';
+import { stackProgress } from './deploy-progress.js';
 import { preflight } from './preflight.js';
 import { exemptWords, Redactor } from './redact.js';
 import { catalogueRelease, composeRelease, overriddenImage, runtimesFor } from './release.js';
@@ -83,8 +84,8 @@ export class DeployAppHandler implements JobHandler {
           },
         );
       }
-      ctx.progress({ step: `deploy ${params.stack}`, percent: 20, steps_total: 1 });
-      const out = await deployStack(c, this.composeTask(server, params, input, redactor));
+      const progress = stackProgress((p) => ctx.progress(p), params.stack, 10, 95, 1);
+      const out = await deployStack(c, this.composeTask(server, params, input, redactor), progress);
       return { ...out, server, dependencies: [] };
     }
     const order = this.o.catalogue.dependencyOrder(params.app);
@@ -93,12 +94,8 @@ export class DeployAppHandler implements JobHandler {
     for (const [i, app] of order.entries()) {
       const main = i === order.length - 1;
       const stack = main ? params.stack : app.name;
-      ctx.progress({
-        step: `deploy ${stack}`,
-        percent: Math.round(10 + (80 * i) / order.length),
-        steps_total: order.length,
-        message: main ? `deploying ${stack}` : `dependency ${stack}`,
-      });
+      const share = (k: number) => 10 + (85 * k) / order.length;
+      const progress = stackProgress((p) => ctx.progress(p), stack, share(i), share(i + 1), order.length);
       const mine = runtimesFor(app, runtimes);
       if (!main) {
         const existing = await this.existingDependency(c, server, app, mine, redactor);
@@ -118,7 +115,7 @@ export class DeployAppHandler implements JobHandler {
         mine,
         redactor,
       );
-      const out = await deployStack(c, task);
+      const out = await deployStack(c, task, progress);
       if (!main) {
         deps.push(out);
         runtimes[app.name] = this.runtimeOf(server, app, stack, mine);

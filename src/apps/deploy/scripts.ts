@@ -123,8 +123,10 @@ export function stackStatusScript(stack: string): string {
   ].join('\n');
 }
 
-export function serviceLogsScript(fullName: string, lines: number): string {
-  return `docker service logs --tail ${lines} --no-task-ids --timestamps ${shQuote(fullName)} 2>&1 | tail -c 16000`;
+/** The last lines a service logged, only since `sinceEpochS` (server clock) when given: one release's, not an earlier one's. */
+export function serviceLogsScript(fullName: string, lines: number, sinceEpochS?: number): string {
+  const since = sinceEpochS === undefined ? '' : ` --since ${Math.floor(sinceEpochS)}`;
+  return `docker service logs --tail ${lines}${since} --no-task-ids --timestamps ${shQuote(fullName)} 2>&1 | tail -c 16000`;
 }
 
 /** Runs an idempotent command in a running task of a service (e.g. create a database before n8n starts). */

@@ -1,5 +1,6 @@
 import { DeckhandError } from '../../errors.js';
 import { snapshot, type ServiceVerdict } from './converge.js';
+import { convergeMessage, NO_PROGRESS, waitPhase, type StackProgress } from './deploy-progress.js';
 import { acquireLock, pause, releaseLock, type LockOptions } from './lock.js';
 import type { RemoteShell } from '../../ssh/remote-shell.js';
 import {
@@ -20,6 +21,7 @@ import {
   verdictsNow,
   waitConverged,
   waitSettled,
+  type CurrentRelease,
   type StackWatch,
 } from './stack-status.js';
 import type { ReleaseRecord, ReleaseSpec, StackOutcome } from './types.js';
@@ -55,8 +57,13 @@ const short = (h: string) => h.slice(0, 12);
  * record → unlock. A failure rolls back (see rollback) and throws `deploy_failed` naming the service, its task
  * errors and its last log lines.
  */
-export async function deployStack(c: DeployContext, task: StackTask): Promise<StackOutcome> {
+export async function deployStack(
+  c: DeployContext,
+  task: StackTask,
+  progress: StackProgress = NO_PROGRESS,
+): Promise<StackOutcome> {
   const w: StackWatch = { runner: c.runner, signal: c.signal, note: c.note, pollMs: c.pollMs };
+  progress.phase('lock', `taking the deploy lock of ${task.stack}`);
   await acquireLock(task.stack, { ...c.lock, runner: c.runner, signal: c.signal, jobId: c.jobId, note: c.note });
   try {
     const spec = task.prepare();
@@ -72,11 +79,13 @@ export async function deployStack(c: DeployContext, task: StackTask): Promise<St
     if (current.record?.hash === spec.hash)
       c.note(`${spec.stack}: release ${short(spec.hash)} is recorded but not healthy: deploying it again`);
     for (const hook of spec.hooks) {
+      progress.phase('hooks', hook.description);
       c.note(`${spec.stack}: ${hook.description} (in ${hook.serviceFullName})`);
       await c.runner.must(hookScript(hook.serviceFullName, hook.command), hook.description, { timeoutMs: 180_000 });
     }
     const dir = releaseDir(spec.stack, spec.hash);
     c.note(`${spec.stack}: uploading release ${short(spec.hash)} to ${dir} (.env mode 0600)`);
+    progress.phase('upload', `release ${short(spec.hash)} to ${dir}`);
     await c.runner.must(uploadScript(spec.stack, spec.hash), 'uploading the release', {
       stdin: uploadPayload(spec.compose, spec.envFile),
     });
@@ -85,6 +94,7 @@ export async function deployStack(c: DeployContext, task: StackTask): Promise<St
       : state;
     const before = snapshot(settled);
     c.note(`${spec.stack}: docker stack deploy --resolve-image ${c.resolveImage}`);
+    progress.phase('deploy', `docker stack deploy --resolve-image ${c.resolveImage}`);
     const out = await c.runner.must(
       stackDeployScript(spec.stack, dir, c.resolveImage, spec.interpolatesEnv),
       'docker stack deploy',
@@ -97,27 +107,31 @@ export async function deployStack(c: DeployContext, task: StackTask): Promise<St
       .split('\n')
       .filter((x) => x && !/detach/.test(x)))
       c.note(l);
-    const res = await waitConverged(w, spec.stack, names, before, settled.now, c.waitS);
+    const deployedAt = settled.now;
+    const waiting: StackWatch = {
+      ...w,
+      onVerdicts: (v) => progress.phase(waitPhase(v), convergeMessage(spec.stack, v)),
+    };
+    const res = await waitConverged(waiting, spec.stack, names, before, deployedAt, c.waitS);
+    const failing = { c, w, spec, current, deployedAt, progress };
     if (!res.ok) {
       const why = res.timedOut
         ? `service ${res.failed.name} did not converge within ${c.waitS} s (${res.failed.detail})`
         : `service ${res.failed.name} failed (${res.failed.detail})`;
-      return await fail(c, w, spec, current, res.failed, why);
+      return await fail(failing, res.failed, why);
     }
     const warnings = [...spec.warnings];
     if (spec.directProbe) {
       const p = spec.directProbe;
       const url = `http://tasks.${p.fullName}:${p.port}${p.path}`;
       c.note(`${spec.stack}: probing ${url} from a container on the shared network`);
+      progress.phase('probe', url);
       const r = await c.runner.run(directProbeScript(c.probeImage, url, 15), { timeoutMs: 240_000 });
       if (!r.stdout.includes('probe-ok')) {
         const v = res.verdicts.find((x) => x.name === p.fullName) as ServiceVerdict;
         const tail = r.stdout.trim().split('\n').slice(-3).join(' | ');
         return await fail(
-          c,
-          w,
-          spec,
-          current,
+          failing,
           { ...v, detail: `HTTP probe of ${url} failed: ${tail}` },
           `${p.fullName} does not answer HTTP on ${p.path}`,
         );
@@ -125,6 +139,7 @@ export async function deployStack(c: DeployContext, task: StackTask): Promise<St
       c.note(`${spec.stack}: ${url} answers`);
     }
     if (spec.routeProbe) {
+      progress.phase('probe', `https://${spec.routeProbe.host}${spec.routeProbe.path} through Traefik`);
       const warning = await probeRoute(c, spec.routeProbe.host, spec.routeProbe.path);
       if (warning) warnings.push(warning);
     }
@@ -147,6 +162,7 @@ export async function deployStack(c: DeployContext, task: StackTask): Promise<St
           : (current.record?.previous ?? null),
       interpolates_env: spec.interpolatesEnv,
     };
+    progress.phase('record', `release ${short(spec.hash)}`);
     await c.runner.must(promoteScript(spec.stack, spec.hash), 'recording the release', {
       stdin: `${JSON.stringify(record)}\n`,
     });
@@ -158,17 +174,30 @@ export async function deployStack(c: DeployContext, task: StackTask): Promise<St
   }
 }
 
+interface Failing {
+  readonly c: DeployContext;
+  readonly w: StackWatch;
+  readonly spec: ReleaseSpec;
+  readonly current: CurrentRelease;
+  /** Server epoch seconds of this deploy's `docker stack deploy`: what happened before is not this release's. */
+  readonly deployedAt: number;
+  readonly progress: StackProgress;
+}
+
 async function fail(
-  c: DeployContext,
-  w: StackWatch,
-  spec: ReleaseSpec,
-  current: Awaited<ReturnType<typeof readCurrent>>,
+  { c, w, spec, current, deployedAt, progress }: Failing,
   v: ServiceVerdict,
   why: string,
 ): Promise<never> {
   c.note(`${spec.stack}: deploy failed: ${why}`);
-  const diag = await diagnose(w, v);
-  const back = await rollback(w, spec, current, { resolveImage: c.resolveImage, limitS: Math.min(c.waitS, 600) });
+  progress.phase('rollback', why);
+  const diag = await diagnose(w, v, deployedAt);
+  const back = await rollback(w, spec, current, {
+    resolveImage: c.resolveImage,
+    limitS: Math.min(c.waitS, 600),
+    settleS: v.unschedulable ? 0 : 180,
+    progress: (message) => progress.phase('rollback', message),
+  });
   throw new DeckhandError('deploy_failed', `Deploying ${spec.stack} failed: ${why}; ${diag}. ${back}`, {
     hint: 'Fix the cause (get-job-status shows the whole log) and deploy again.',
   });

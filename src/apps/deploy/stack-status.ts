@@ -17,6 +17,8 @@ export interface StackWatch {
   readonly signal: AbortSignal;
   readonly note: (text: string) => void;
   readonly pollMs: number;
+  /** Each poll's verdicts while waiting for convergence, for progress. */
+  readonly onVerdicts?: (verdicts: readonly ServiceVerdict[]) => void;
 }
 
 export interface CurrentRelease {
@@ -91,6 +93,7 @@ export async function waitConverged(
       if (said.get(v.name) !== line) w.note(line);
       said.set(v.name, line);
     }
+    w.onVerdicts?.(verdicts);
     const failed = verdicts.find((v) => v.verdict === 'failed');
     if (failed) return { ok: false, failed, timedOut: false };
     if (verdicts.every((v) => v.verdict === 'converged')) return { ok: true, verdicts };

@@ -3,7 +3,8 @@ import { COMPOSE_FILE_NAME, ENV_FILE_NAME, LABEL_APP, LABEL_STACK, PUBLIC_NETWOR
 import { RenderError } from '../errors.js';
 import type { PlannedRoute } from './plan.js';
 import { DOMAIN_NAME, STACK_NAME } from './render.js';
-import { deployBlock, traefikLabels } from './service.js';
+import { deployBlock, traefikLabels, type UpdateOrder } from './service.js';
+import { chooseUpdateOrder } from './update-order.js';
 import type { UserCompose } from './user-compose.js';
 
 export interface UserRenderOptions {
@@ -20,7 +21,7 @@ export interface UserReleasePlan {
   readonly network: string;
   readonly composeFile: string;
   readonly envFile: string;
-  readonly services: readonly { name: string; fullName: string; image: string }[];
+  readonly services: readonly { name: string; fullName: string; image: string; updateOrder: UpdateOrder }[];
   readonly volumes: readonly string[];
   readonly route: PlannedRoute | null;
   /** Keys only: a user's values may be secrets. */
@@ -36,7 +37,7 @@ const USER_ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Turns a validated user compose file into a release: the routed service joins the shared network and
  * gets Traefik labels, every service gets deckhand labels, and update/restart policies that fail closed
- * where the file sets none. Values stay in .env and reach the file through its own ${VAR} references.
+ * where the file sets none, in an order two of its tasks can follow (see chooseUpdateOrder). Values stay in .env and reach the file through its own ${VAR} references.
  */
 export function renderUserCompose(
   user: UserCompose,
@@ -91,20 +92,23 @@ export function renderUserCompose(
   if (issues.length > 0) throw new RenderError(stackName, [...new Set(issues)]);
 
   const services = structuredClone(user.compose.services) as Record<string, Record<string, unknown>>;
+  const orders: Record<string, UpdateOrder> = {};
   for (const [name, service] of Object.entries(services)) {
     const routed = domain !== undefined && options.route?.service === name;
     if (routed) service.networks = withPublicNetwork(service.networks);
     const deploy = { ...(isRecord(service.deploy) ? service.deploy : {}) };
     const labels = { ...labelMap(deploy.labels), [LABEL_APP]: stackName, [LABEL_STACK]: stackName };
     if (routed && options.route) Object.assign(labels, traefikLabels(stackName, domain, options.route.port));
-    // Services with volumes may hold data two tasks must not share, so they stop before they start.
-    const order = service.volumes === undefined ? 'start-first' : 'stop-first';
+    const { order, warning } = chooseUpdateOrder(name, service);
+    if (warning) warnings.push(warning);
+    orders[name] = order;
     const defaults = deployBlock(1, order, {});
     service.deploy = {
       ...deploy,
       update_config: {
         ...(defaults.update_config as object),
         ...(isRecord(deploy.update_config) ? deploy.update_config : {}),
+        order,
       },
       restart_policy: deploy.restart_policy ?? defaults.restart_policy,
       labels: sortedRecord(labels),
@@ -134,7 +138,12 @@ export function renderUserCompose(
       network: PUBLIC_NETWORK,
       composeFile: COMPOSE_FILE_NAME,
       envFile: ENV_FILE_NAME,
-      services: user.services.map((s) => ({ name: s.name, fullName: `${stackName}_${s.name}`, image: s.image })),
+      services: user.services.map((s) => ({
+        name: s.name,
+        fullName: `${stackName}_${s.name}`,
+        image: s.image,
+        updateOrder: orders[s.name] ?? 'start-first',
+      })),
       volumes,
       route:
         domain !== undefined && options.route

@@ -7,6 +7,7 @@ import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-an
 import { guarded, ok } from './shared/results.js';
 import { envMap, serverName } from './shared/schemas.js';
 import { waitWithProgress } from '../progress.js';
+import { byteLimitedString } from './shared/byte-limit.js';
 
 export function registerDeployAppTool(server: McpServer, deps: Pick<ToolDeps, 'apps' | 'changes' | 'jobs'>): void {
   server.registerTool(
@@ -27,12 +28,11 @@ export function registerDeployAppTool(server: McpServer, deps: Pick<ToolDeps, 'a
         .object({
           server: serverName.describe('Name of a registered server (see list-servers).'),
           app: z.string().max(64).optional().describe('A catalogue app, e.g. "whoami", "n8n" (list-apps).'),
-          compose: z
-            .string()
-            .min(1)
-            .max(256 * 1024)
+          compose: byteLimitedString(256 * 1024, { minChars: 1 })
             .optional()
-            .describe('Your own compose file (YAML) instead of app: prebuilt, pinned images only (build: is refused).'),
+            .describe(
+              'Your own compose file (YAML, up to 256 KiB of UTF-8) instead of app: prebuilt, pinned images only (build: is refused).',
+            ),
           name: z
             .string()
             .max(50)

@@ -7,6 +7,7 @@ import type { ToolDeps } from './shared/deps.js';
 import { formatLines, logLineShape } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
 import { envMap, serverName } from './shared/schemas.js';
+import { byteLimitedString } from './shared/byte-limit.js';
 
 const outputShape = {
   status: z.enum(['completed', 'failed', 'cancelled', 'lost', 'queued', 'running']),
@@ -25,11 +26,9 @@ const outputShape = {
 export const remoteBashInput = z
   .object({
     server: serverName.describe('Name of a registered server (see list-servers).'),
-    command: z
-      .string()
-      .min(1, 'must not be empty')
-      .max(256 * 1024)
-      .describe('The command line, run by bash.'),
+    command: byteLimitedString(256 * 1024, { minChars: 1 }).describe(
+      'The command line, run by bash (up to 256 KiB of UTF-8).',
+    ),
     timeout_s: z
       .number()
       .int()

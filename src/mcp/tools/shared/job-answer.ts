@@ -13,6 +13,8 @@ export const jobAnswerShape = {
     'dry_run',
     'declined',
     'confirmation_required',
+    // The call was refused before any job (invalid_argument): error says why.
+    'rejected',
   ]),
   job_id: z.string().optional(),
   /** True when the call joined a job that an earlier call had started for the same server. */
@@ -25,7 +27,14 @@ export const jobAnswerShape = {
       message: z.string().optional(),
     })
     .optional(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  error: z
+    .object({
+      code: z.string(),
+      message: z.string(),
+      hint: z.string().optional(),
+      fields: z.array(z.object({ field: z.string(), problem: z.string(), given: z.string() })).optional(),
+    })
+    .optional(),
   result: z.record(z.unknown()).optional(),
 };
 

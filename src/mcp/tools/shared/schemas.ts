@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ENV_NAME_RE } from '../../../ssh/shell.js';
+import { byteLimitedString } from './byte-limit.js';
 
 export const serverName = z
   .string()
@@ -23,7 +24,7 @@ export const envName = z
   .regex(ENV_NAME_RE, 'must be an environment variable name like MY_VAR');
 
 export const envMap = z
-  .record(envName, z.string().max(32_768, 'values are at most 32 KiB'))
+  .record(envName, byteLimitedString(32 * 1024))
   .refine((r) => Object.keys(r).length <= 200, 'at most 200 variables');
 
 export const publicServerShape = {
