@@ -25,7 +25,7 @@ type Outcome =
   | { kind: 'completed'; result?: unknown }
   | { kind: 'failed'; error: JobError; exit_code?: number | null; result?: unknown }
   | { kind: 'cancelled'; message: string; exit_code?: number | null; result?: unknown }
-  | { kind: 'timeout'; message: string; result?: unknown }
+  | { kind: 'timeout'; message: string; exit_code?: number | null; result?: unknown }
   | { kind: 'lost'; message: string }
   /** The work provably never started: put the job back in the queue. */
   | { kind: 'requeue'; message: string }

@@ -34,7 +34,7 @@ export function applyOutcome(j: Job, o: Settled, now: Date): Job | undefined {
     case 'cancelled':
       return T.cancelJob(j, now, o.message, { exit_code: o.exit_code ?? null, result: o.result });
     case 'timeout':
-      return { ...T.timeoutJob(j, now, o.message), result: o.result ?? null };
+      return { ...T.timeoutJob(j, now, o.message), exit_code: o.exit_code ?? null, result: o.result ?? null };
     case 'lost':
       return T.loseJob(j, now, o.message);
     case 'requeue':

@@ -133,13 +133,14 @@ export function requeueJob(job: Job): Job {
   return { ...job, status: 'queued', started_at: null, runtime: {} };
 }
 
-export interface Outcome {
+/** The fields a job's end records, besides its state. */
+export interface EndFields {
   readonly exit_code?: number | null;
   readonly error?: JobError | null;
   readonly result?: unknown;
 }
 
-function finish(job: Job, to: JobStatus, now: Date, o: Outcome): Job {
+function finish(job: Job, to: JobStatus, now: Date, o: EndFields): Job {
   if (isTerminal(job.status)) throw new InvalidTransitionError(job.id, job.status, to);
   if (to !== 'cancelled' && job.status !== 'running') throw new InvalidTransitionError(job.id, job.status, to);
   return {
@@ -166,7 +167,7 @@ export function completeJob(job: Job, now: Date, result?: unknown): Job {
   return finish(job, 'completed', now, { result, exit_code: job.exit_code });
 }
 
-export function failJob(job: Job, error: JobError, now: Date, extra: Outcome = {}): Job {
+export function failJob(job: Job, error: JobError, now: Date, extra: EndFields = {}): Job {
   return finish(job, 'failed', now, { ...extra, error });
 }
 
@@ -175,7 +176,7 @@ export function timeoutJob(job: Job, now: Date, message: string): Job {
 }
 
 /** Queued or running → cancelled. */
-export function cancelJob(job: Job, now: Date, message: string, extra: Outcome = {}): Job {
+export function cancelJob(job: Job, now: Date, message: string, extra: EndFields = {}): Job {
   return finish(job, 'cancelled', now, { ...extra, error: { code: 'cancelled', message } });
 }
 

@@ -15,7 +15,8 @@ import { decodeHostKeyLabel, encodeHostKeyLabel, HOST_KEY_LABEL } from './host-k
 import { loadOrCreateHostKey } from './host-key-store.js';
 import { missingProviderError, type ProviderFactory } from './provider.js';
 import { StepTracker, stepsOutcome } from '../jobs/kit/steps.js';
-import { pause, verifyHostKey, waitForSshBanner } from './wait-ssh.js';
+import { verifyHostKey, waitForSshBanner } from './wait-ssh.js';
+import { pause } from '../timing.js';
 
 export interface CreateServerParams {
   readonly name: string;
@@ -224,6 +225,7 @@ export class CreateServerHandler implements JobHandler {
       }
       ctx.progress({ message: `server is ${s.status}` });
       await pause(1000, ctx.signal);
+      ctx.signal.throwIfAborted();
     }
   }
 }

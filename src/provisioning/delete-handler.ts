@@ -5,7 +5,7 @@ import { isManagedByDeckhand, isProviderError, MANAGED_BY_LABEL, type ProviderSe
 import type { SshPool } from '../ssh/pool.js';
 import { missingProviderError, type ProviderFactory } from './provider.js';
 import { StepTracker, stepsOutcome } from '../jobs/kit/steps.js';
-import { pause } from './wait-ssh.js';
+import { pause } from '../timing.js';
 
 export interface DeleteServerParams {
   readonly name: string;
@@ -126,6 +126,7 @@ export class DeleteServerHandler implements JobHandler {
         });
       }
       await pause(1000, ctx.signal);
+      ctx.signal.throwIfAborted();
     }
   }
 }

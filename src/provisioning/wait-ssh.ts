@@ -2,6 +2,7 @@ import net from 'node:net';
 import { DeckhandError } from '../errors.js';
 import type { ServerRecord } from '../servers/types.js';
 import type { ProbeResult, SshPool } from '../ssh/pool.js';
+import { pause } from '../timing.js';
 
 export interface WaitOptions {
   readonly signal: AbortSignal;
@@ -32,6 +33,7 @@ export async function waitForSshBanner(host: string, port: number, o: WaitOption
     }
     o.onRetry?.(r.reason, attempt);
     await pause(delay, o.signal);
+    o.signal.throwIfAborted();
     // A freshly booted machine answers within moments of its actions finishing: poll briskly at first, so the
     // step ends close to when SSH comes up, then back off for a slow boot.
     if (Date.now() - started > 2000) delay = Math.min(delay * 2, 5000);
@@ -115,22 +117,8 @@ export async function verifyHostKey(
       if (Date.now() + delay > deadline) throw err;
       o.onRetry?.(err.code === 'host_key_mismatch' ? 'unexpected host key' : err.code, attempt);
       await pause(mismatches > 0 ? Math.max(delay, 3000) : delay, o.signal);
+      o.signal.throwIfAborted();
       delay = Math.min(delay * 2, 5000);
     }
   }
-}
-
-/** A pause that ends early, rejecting, when the signal aborts. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

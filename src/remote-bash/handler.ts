@@ -6,6 +6,7 @@ import { openExec, run } from '../ssh/exec.js';
 import { FrameParser, OffsetLineSplitter, type FrameEvent } from './frames.js';
 import type { SshPool } from '../ssh/pool.js';
 import { cleanupCommand, followCommand, killCommand, startCommand, startPayload } from './protocol.js';
+import { backoff, pause } from '../timing.js';
 
 export interface RemoteBashParams {
   readonly command: string;
@@ -27,6 +28,8 @@ const FATAL = new Set([
 const MAX_STARTS = 5;
 
 const SWEEP_EVERY_MS = 10 * 60_000;
+
+const RECONNECT = { base: 500, max: 30_000 };
 
 /** Seconds between TERM and KILL when a job's process group is stopped. */
 const KILL_GRACE_S = 2;
@@ -70,7 +73,9 @@ export class RemoteBashHandler implements JobHandler {
     const params = ctx.job.params as unknown as RemoteBashParams;
     const id = ctx.job.id;
     const state = () => (this.started.has(id) ? 'proven' : launchState(ctx));
-    let delay = 500;
+    // Reconnects back off from 0.5 s to 30 s; a command that ran to its end resets them.
+    let retries = 0;
+    const delay = () => backoff(retries + 1, RECONNECT);
     for (;;) {
       const reason = ctx.stopReason();
       if (reason === 'shutdown') return { kind: 'abandon' };
@@ -87,10 +92,10 @@ export class RemoteBashHandler implements JobHandler {
           return { kind: 'failed', error: { code: err.code, message: err.userMessage } };
         if (reason) return this.stopOutcome(reason, false, 'the server could not be reached to kill the command');
         ctx.note(
-          `cannot reach the server (${err instanceof Error ? err.message : String(err)}); retrying in ${Math.round(delay / 1000)} s`,
+          `cannot reach the server (${err instanceof Error ? err.message : String(err)}); retrying in ${Math.round(delay() / 1000)} s`,
         );
-        await sleep(delay, ctx.signal);
-        delay = Math.min(delay * 2, 30_000);
+        await pause(delay(), ctx.signal);
+        retries++;
         continue;
       }
       try {
@@ -108,13 +113,13 @@ export class RemoteBashHandler implements JobHandler {
           const spec = { jobId: id, command: params.command, cwd: params.cwd, env };
           channel.end(startPayload(spec, ctx.log.offsets.out, ctx.log.offsets.err));
         } else {
-          if (ctx.recovering && delay === 500) ctx.note('deckhand restarted: reattaching to the running command');
+          if (ctx.recovering && retries === 0) ctx.note('deckhand restarted: reattaching to the running command');
           channel = await openExec(lease.client, followCommand(id, ctx.log.offsets.out, ctx.log.offsets.err));
           channel.end();
         }
         const f = await this.follow(ctx, channel);
         if (f.kind === 'exit') {
-          delay = 500;
+          retries = 0;
           const r = ctx.stopReason();
           const cleanup = this.cleanupFor(ctx, f.status === 0 || r === 'cancel');
           if (r === 'cancel' || r === 'timeout') return { ...this.stopOutcome(r, true, ''), cleanup };
@@ -153,10 +158,11 @@ export class RemoteBashHandler implements JobHandler {
             killed ? 'the remote process group was terminated' : 'could not confirm the remote process group is gone',
           );
           const after = await this.follow(ctx, await openFollow(lease.client, id, ctx), 10_000);
+          // The status the killed command left (143 after a TERM) is kept: it says how it ended.
           return {
             ...this.stopOutcome(r ?? 'cancel', killed, ''),
+            ...(after.kind === 'exit' ? { exit_code: after.status } : {}),
             cleanup: this.cleanupFor(ctx, true),
-            ...(after.kind === 'exit' ? {} : {}),
           };
         }
         ctx.note('connection to the server lost; reconnecting and resuming from the last line received');
@@ -167,8 +173,8 @@ export class RemoteBashHandler implements JobHandler {
       } finally {
         lease.release();
       }
-      await sleep(delay, ctx.signal);
-      delay = Math.min(delay * 2, 30_000);
+      await pause(delay(), ctx.signal);
+      retries++;
     }
   }
 
@@ -281,18 +287,6 @@ async function openFollow(client: import('ssh2').Client, id: string, ctx: JobCon
   const ch = await openExec(client, followCommand(id, ctx.log.offsets.out, ctx.log.offsets.err));
   ch.end();
   return ch;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { COMPOSE_FILE_NAME, renderTraefikStack, RenderError, TRAEFIK_STACK_NAME } from '../apps/index.js';
 import { DeckhandError } from '../errors.js';
 import { shQuote } from '../ssh/shell.js';
-import { pause } from '../provisioning/wait-ssh.js';
 import { lastLines } from '../ssh/remote-shell.js';
 import { DECKHAND_DIR, STACKS_DIR, type StepContext, type SetupStep } from './types.js';
+import { pause } from '../timing.js';
 
 export const TRAEFIK_VOLUME = `${TRAEFIK_STACK_NAME}_letsencrypt`;
 
@@ -122,6 +122,7 @@ export const traefikStep: SetupStep = {
       }
       c.progress(`${SERVICE} ${rep || '0/1'}, waiting for 1/1`);
       await pause(1000, c.signal);
+      c.signal.throwIfAborted();
     }
     return { detail: `deployed ${r.plan.image} (compose ${r.sha.slice(0, 12)}), ${SERVICE} 1/1` };
   },

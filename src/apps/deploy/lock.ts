@@ -1,6 +1,7 @@
 import { DeckhandError } from '../../errors.js';
 import type { RemoteShell } from '../../ssh/remote-shell.js';
 import { breakLockScript, lockScript, unlockScript } from './scripts.js';
+import { pause } from '../../timing.js';
 
 export interface LockOwner {
   readonly job?: string;
@@ -83,17 +84,4 @@ export async function acquireLock(stack: string, o: LockOptions): Promise<void> 
 
 export async function releaseLock(runner: RemoteShell, stack: string, jobId: string): Promise<void> {
   await runner.run(unlockScript(stack, jobId), { timeoutMs: 30_000 });
-}
-
-/** Waits `ms`, or less when `signal` aborts (the caller checks it). */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,7 +1,7 @@
 import { DeckhandError } from '../../errors.js';
 import { snapshot, type ServiceVerdict } from './converge.js';
 import { convergeMessage, NO_PROGRESS, waitPhase, type StackProgress } from './deploy-progress.js';
-import { acquireLock, pause, releaseLock, type LockOptions } from './lock.js';
+import { acquireLock, releaseLock, type LockOptions } from './lock.js';
 import type { RemoteShell } from '../../ssh/remote-shell.js';
 import {
   directProbeScript,
@@ -25,6 +25,7 @@ import {
   type StackWatch,
 } from './stack-status.js';
 import type { ReleaseRecord, ReleaseSpec, StackOutcome } from './types.js';
+import { pause } from '../../timing.js';
 
 export interface DeployContext {
   readonly runner: RemoteShell;

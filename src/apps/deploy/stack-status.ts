@@ -6,10 +6,10 @@ import {
   type ServiceVerdict,
   type StackState,
 } from './converge.js';
-import { pause } from './lock.js';
 import type { RemoteShell } from '../../ssh/remote-shell.js';
 import { readReleaseScript, stackDir, stackLeftoversScript, stackStatusScript } from './scripts.js';
 import type { ReleaseRecord } from './types.js';
+import { pause } from '../../timing.js';
 
 /** What the converge loop and the recovery steps share. */
 export interface StackWatch {

@@ -2,13 +2,14 @@ import { DeckhandError } from '../../errors.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../../jobs/handler.js';
 import { deployContext, errorOutcome, withServer, type DeployJobOptions } from './job-common.js';
 import { listDeployed } from './list.js';
-import { acquireLock, pause, releaseLock } from './lock.js';
+import { acquireLock, releaseLock } from './lock.js';
 import { assertStackName } from './preview.js';
 import { Redactor } from './redact.js';
 import { removeStackDirScript, removeVolumesScript, stackRemoveScript } from './scripts.js';
 import { leftovers, readCurrent, waitStackGone, type StackWatch } from './stack-status.js';
 import type { StackStateStore } from './state.js';
 import type { UndeployParams } from './types.js';
+import { pause } from '../../timing.js';
 
 export interface UndeployResult {
   readonly server: string;

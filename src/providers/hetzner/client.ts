@@ -4,6 +4,7 @@ import { abortableSleep } from '../sleep.js';
 import type { ProviderEventListener } from '../types.js';
 import { apiError, invalidResponseError, malformedTokenError, missingTokenError, networkError } from './errors.js';
 import { errorBodySchema, metaSchema } from './schemas.js';
+import { backoff } from '../../timing.js';
 
 export const DEFAULT_HETZNER_ENDPOINT = 'https://api.hetzner.cloud/v1';
 
@@ -132,9 +133,8 @@ export class HetznerClient {
 
   #delayFor(attempt: number, waitMs: number | undefined): number {
     if (waitMs !== undefined && waitMs > 0) return Math.min(waitMs, this.#maxDelayMs);
-    const exp = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1));
     // Half fixed, half random: spreads concurrent retries without ever retrying immediately.
-    return Math.round(exp / 2 + (exp / 2) * this.#random());
+    return backoff(attempt, { base: this.#baseDelayMs, max: this.#maxDelayMs, jitter: 0.5, random: this.#random });
   }
 
   async #attempt<T>(spec: RequestSpec<T>): Promise<Attempt<T>> {
