@@ -16,3 +16,9 @@ export function storeUnavailable(where: string, detail: string, cause?: unknown)
     ...(cause === undefined ? {} : { cause }),
   });
 }
+
+export function serverExists(name: string): DeckhandError {
+  return new DeckhandError('server_exists', `A server named "${name}" is already registered.`, {
+    hint: 'Pick another name, or remove the existing entry first with remove-server.',
+  });
+}

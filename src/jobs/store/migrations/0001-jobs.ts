@@ -60,8 +60,10 @@ export function jobsMigration(kind: StoreKind): Migration {
         .column('finished_at')
         .where(sql.ref('finished_at'), 'is not', null)
         .execute();
-      // SQLite's change feed reads rows past a revision; PostgreSQL tells other instances with NOTIFY instead.
+      // SQLite's change feed reads rows past a revision; PostgreSQL tells other instances with NOTIFY instead, and
+      // takes revisions from a sequence (a counter row would make every write of every instance wait on one row).
       if (kind === 'sqlite') await db.schema.createIndex('jobs_rev').on('jobs').column('rev').execute();
+      else await sql`create sequence job_rev`.execute(db);
 
       await db.schema
         .createTable('instances')

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { Low } from 'lowdb';
 import lockfile from 'proper-lockfile';
-import { DeckhandError } from '../../../errors.js';
 import type { InventoryStore } from '../contract.js';
-import { storeUnavailable } from '../errors.js';
+import { serverExists, storeUnavailable } from '../errors.js';
 import { AtomicJsonFile } from './json-file.js';
 
 interface InventoryDoc<R> {
@@ -23,12 +22,6 @@ function checkShape(d: unknown): string | undefined {
   const names = servers.map((s) => (s as { name: string }).name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   return dup === undefined ? undefined : `the name "${dup}" appears twice`;
-}
-
-export function serverExists(name: string): DeckhandError {
-  return new DeckhandError('server_exists', `A server named "${name}" is already registered.`, {
-    hint: 'Pick another name, or remove the existing entry first with remove-server.',
-  });
 }
 
 /**
