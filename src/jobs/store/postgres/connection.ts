@@ -68,8 +68,11 @@ export function clientConfig(url: string, o: PoolOptions = {}): pg.ClientConfig 
 
 export function createPool(url: string, o: PoolOptions, onError: (err: unknown) => void): pg.Pool {
   const pool = new pg.Pool({ ...clientConfig(url, o), max: o.max ?? 10, idleTimeoutMillis: 30_000 });
-  // An idle connection that dies (the server restarted) is reported and dropped, never thrown at the process.
+  // A connection that dies (the server restarted) is reported and dropped, never thrown at the process: the pool
+  // handles its idle ones, and a connection handed out between two statements gets a listener of its own (pg emits
+  // 'error' on it with nobody listening otherwise). Its next statement fails and the pool discards it.
   pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
   return pool;
 }
 
