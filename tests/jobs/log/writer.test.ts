@@ -75,6 +75,33 @@ describe('FileLogWriter', () => {
     ]);
   });
 
+  it('drops what a refused flush held and goes back to the durable offsets, so the follower resumes from there', () => {
+    const dir = path.join(tmp, 'j');
+    const w = new FileLogWriter(dir, { maxBytes: 1 << 20 });
+    writeLines(w, 3);
+    const durable = { ...w.durableOffsets };
+    w.close();
+    const r = new FileLogWriter(dir, { maxBytes: 1 << 20 });
+    // The disk refuses every write from now on (/dev/full answers ENOSPC); the writer opens its files at its first flush.
+    const head = path.join(dir, 'head.log');
+    const kept = fs.readFileSync(head);
+    fs.rmSync(head);
+    fs.symlinkSync('/dev/full', head);
+    r.add('stdout', 'refused', r.offsets.out + 8);
+    expect(() => r.flush()).toThrow(/ENOSPC/);
+    expect(r.seq).toBe(3);
+    expect(r.offsets).toEqual(durable);
+    expect(r.durableOffsets).toEqual(durable);
+    expect(fs.statSync(path.join(dir, 'head.idx')).size).toBe(ENTRY_BYTES * 3);
+    // The disk is back: the follower resumes from the durable offsets, every line once.
+    fs.rmSync(head);
+    fs.writeFileSync(head, kept);
+    const again = new FileLogWriter(dir, { maxBytes: 1 << 20 });
+    again.add('stdout', 'refused', again.offsets.out + 8);
+    again.close();
+    expect(allLines(dir).map((l) => l.text)).toEqual(['line 1', 'line 2', 'line 3', 'refused']);
+  });
+
   it('drops a torn last line on reopen and restores seq and offsets from the last complete one', () => {
     const dir = path.join(tmp, 'j');
     const w = new FileLogWriter(dir, { maxBytes: 1 << 20 });
