@@ -36,6 +36,13 @@ export type ErrorCode =
   | 'start_failed'
   | 'store_corrupt'
   | 'store_unavailable'
+  | 'store_unreachable'
+  | 'store_too_new'
+  | 'store_migration_failed'
+  | 'invalid_database_url'
+  | 'secret_key_missing'
+  | 'secret_key_invalid'
+  | 'secret_key_mismatch'
   | 'duplicate_job'
   // provisioning (the provider's codes, see providers/errors.ts) and setup
   | ProviderCode

@@ -14,7 +14,7 @@
  * - When the database cannot be reached, a method rejects within `unavailableAfterMs` (a few seconds) with a
  *   DeckhandError code `store_unavailable`; it never hangs and never answers stale data as if current.
  */
-import type { LogLine, Offsets } from '../log-format.js';
+import type { LogLine, Offsets } from '../log/format.js';
 import type { Job, JobStatus } from '../types.js';
 
 /** The deckhand process (an instance) that owns running jobs. */

@@ -1,0 +1,110 @@
+import type { JobStatus } from '../types.js';
+
+/**
+ * The tables of deckhand's database, one interface for both backends (Kysely types every query from it). Times are
+ * epoch milliseconds (INTEGER in SQLite, BIGINT in PostgreSQL, parsed back to numbers); JSON columns are TEXT in
+ * SQLite and JSONB in PostgreSQL, written and read through the backend's codec (backend.ts).
+ */
+export interface JobsTable {
+  id: string;
+  type: string;
+  server: string | null;
+  params: unknown;
+  status: JobStatus;
+  progress: unknown;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  attempt: number;
+  exit_code: number | null;
+  error: unknown;
+  result: unknown;
+  timeout_s: number;
+  cancel_requested_at: number | null;
+  runtime: unknown;
+  owner_instance: string | null;
+  owner_host: string | null;
+  owner_pid: number | null;
+  parent_id: string | null;
+  parallel_limit: number | null;
+  wave: number | null;
+  priority: number;
+  not_before: number | null;
+  unique_key: string | null;
+  /** Grows with every write of the row: SQLite's change feed reads rows past the revision it saw (sqlite/changes.ts). */
+  rev: number;
+  updated_at: number;
+}
+
+export interface InstancesTable {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  started_at: number;
+  heartbeat_at: number;
+  max_jobs: number;
+}
+
+/** Counters and markers of the database itself (SQLite's job revision, PostgreSQL's secret-key check). */
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+/** PostgreSQL only: a job's log in chunk rows, each one flush of records in format v2 (log/records.ts). */
+export interface LogChunksTable {
+  job_id: string;
+  first_seq: number;
+  last_seq: number;
+  /** 0 the head, n ≥ 1 the n-th tail segment (the rolling tail keeps the two newest). */
+  segment: number;
+  first_ts: number;
+  last_ts: number;
+  /** Offsets and counters after the chunk's last line. */
+  out_off: number;
+  err_off: number;
+  out_n: number;
+  err_n: number;
+  /** Bytes of `data` plus `entries`: what the chunk counts against the cap. */
+  bytes: number;
+  data: Buffer;
+  /** The records' index entries, starts relative to `data`. */
+  entries: Buffer;
+}
+
+/** PostgreSQL only: one row per job log, what readers need without touching its chunks, and its removal note. */
+export interface LogHeadsTable {
+  job_id: string;
+  last_seq: number;
+  bytes: number;
+  removed_at: string | null;
+  removed_reason: string | null;
+  removed_lines: number | null;
+  removed_bytes: number | null;
+}
+
+/** PostgreSQL only: secrets sealed with AES-256-GCM (iv, tag and ciphertext in one value). */
+export interface SecretsTable {
+  key: string;
+  sealed: Buffer;
+  updated_at: number;
+}
+
+/** PostgreSQL only: the registered servers, each record whole as JSON. */
+export interface InventoryTable {
+  name: string;
+  record: unknown;
+}
+
+export interface Database {
+  jobs: JobsTable;
+  instances: InstancesTable;
+  meta: MetaTable;
+  log_chunks: LogChunksTable;
+  log_heads: LogHeadsTable;
+  secrets: SecretsTable;
+  inventory: InventoryTable;
+}
+
+export type StoreKind = 'sqlite' | 'postgres';

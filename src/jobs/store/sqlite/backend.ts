@@ -1,0 +1,130 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { DeckhandError } from '../../../errors.js';
+import type { Backend } from '../backend.js';
+import { storeUnavailable } from '../errors.js';
+import type { JsonCodec } from '../rows.js';
+import type { Database } from '../schema.js';
+
+const json: JsonCodec = {
+  write: (v) => JSON.stringify(v),
+  read: (v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v),
+};
+
+/**
+ * The revisions this process stamped, so its change feed can leave out its own writes (this process tells its own
+ * listeners directly). Kept only while someone watches, and only those the feed has not passed yet.
+ */
+export class OwnRevisions {
+  private readonly revs = new Set<number>();
+  recording = false;
+
+  add(rev: number): void {
+    if (this.recording) this.revs.add(rev);
+  }
+  has(rev: number): boolean {
+    return this.revs.has(rev);
+  }
+  /** Forgets revisions the feed has read past. */
+  dropUpTo(rev: number): void {
+    for (const r of this.revs) if (r <= rev) this.revs.delete(r);
+  }
+}
+
+/** SQLite's error codes that mean "not now", as opposed to a bug or a broken file. */
+function mapError(err: unknown, file: string): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return err;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    return storeUnavailable(file, 'another deckhand process held its write lock too long', err);
+  if (/^SQLITE_(IOERR|FULL|READONLY|CANTOPEN|PERM)/.test(code))
+    return storeUnavailable(file, `the disk refused (${code})`, err);
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+    return new DeckhandError('store_corrupt', `The database ${file} is damaged (${code}).`, {
+      hint: 'Restore it from a backup (sqlite3 deckhand.db ".backup copy.db" makes one), or move it aside to start afresh.',
+      cause: err,
+    });
+  return err;
+}
+
+/**
+ * Write transactions of one process, one at a time. Kysely already serialises the queries of one connection; a gate
+ * shared by two connections of ONE process (tests open several stores on one file) keeps the synchronous busy
+ * handler of one from blocking the thread the other needs to finish its transaction.
+ */
+export class Gate {
+  private tail: Promise<void> = Promise.resolve();
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const before = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((r) => (release = r));
+    await before;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+export class SqliteBackend implements Backend {
+  readonly kind = 'sqlite' as const;
+  readonly json = json;
+  readonly forUpdate = false;
+  readonly own = new OwnRevisions();
+
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly file: string,
+    private readonly gate = new Gate(),
+  ) {}
+
+  async write<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    try {
+      return await this.gate.run(() => this.db.transaction().execute(fn));
+    } catch (err) {
+      throw mapError(err, this.file);
+    }
+  }
+
+  async read<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.db);
+    } catch (err) {
+      throw mapError(err, this.file);
+    }
+  }
+
+  async lockClaims(): Promise<void> {
+    // BEGIN IMMEDIATE already holds the database's one write lock.
+  }
+
+  async nextRev(trx: Transaction<Database>): Promise<number> {
+    const row = await trx
+      .updateTable('meta')
+      .set({ value: sql<string>`value + 1` })
+      .where('key', '=', 'job_rev')
+      .returning('value')
+      .executeTakeFirstOrThrow();
+    const rev = Number(row.value);
+    this.own.add(rev);
+    return rev;
+  }
+
+  async notify(): Promise<void> {
+    // Other processes see the new revision (sqlite/changes.ts): nothing to send.
+  }
+
+  async afterDelete(): Promise<void> {
+    // Logs are files, removed by the log retention sweep.
+  }
+
+  isUniqueViolation(err: unknown): boolean {
+    const code = (err as { code?: unknown }).code;
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
