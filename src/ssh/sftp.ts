@@ -40,10 +40,19 @@ export function infoOf(path: string, attrs: Attributes): FileInfo {
  * connection's client and closed when done (`close()`), so a wedged channel never outlives the call.
  */
 export class SftpSession {
+  /** Once the channel is gone ssh2 buffers new requests forever: they must fail at once instead. */
+  private gone = false;
+
   constructor(
     readonly raw: SFTPWrapper,
     private readonly loginUser?: string,
-  ) {}
+  ) {
+    const onGone = () => {
+      this.gone = true;
+    };
+    raw.once('close', onGone);
+    raw.once('end', onGone);
+  }
 
   close(): void {
     this.raw.end();
@@ -87,6 +96,7 @@ export class SftpSession {
     let got = 0;
     while (got < len) {
       const n = await new Promise<number>((resolve, reject) => {
+        if (this.gone) return reject(fileError(new Error('SFTP channel closed'), 'read', path));
         this.raw.read(handle, buf, got, len - got, position + got, (err, bytes) => {
           if (err && statusOf(err) === SFTP_STATUS.EOF) resolve(0);
           else if (err) reject(fileError(err, 'read', path));
@@ -148,7 +158,7 @@ export class SftpSession {
 
   /** Bytes free to unprivileged users on the file system holding `path`, or undefined when the server cannot say. */
   async bytesFree(path: string): Promise<number | undefined> {
-    if (!this.has('statvfs@openssh.com')) return undefined;
+    if (this.gone || !this.has('statvfs@openssh.com')) return undefined;
     return new Promise((resolve) => {
       this.raw.ext_openssh_statvfs(path, (err, st: { f_bavail?: number; f_frsize?: number } | undefined) => {
         resolve(err || st?.f_bavail === undefined ? undefined : Number(st.f_bavail) * Number(st.f_frsize));
@@ -182,6 +192,7 @@ export class SftpSession {
   ): Promise<T> {
     try {
       return await new Promise<T>((resolve, reject) => {
+        if (this.gone) return reject(new Error('SFTP channel closed'));
         try {
           fn((err, v) => (err ? reject(err) : resolve(v)));
         } catch (err) {

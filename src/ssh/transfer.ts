@@ -148,7 +148,9 @@ async function download(sftp: SftpSession, o: TransferOptions, pipe: PipelineOpt
   const progress = progressReporter(o, total, start, t0);
   try {
     await pipelinedRead(sftp, handle, o.remotePath, start, total, pipe, async (data, pos) => {
-      await out.write(data, 0, data.length, pos);
+      await out.write(data, 0, data.length, pos).catch((cause: unknown) => {
+        throw localError(cause, partial);
+      });
       progress.add(data.length);
     });
     await out.truncate(total);

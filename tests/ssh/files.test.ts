@@ -3,34 +3,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'ssh2';
+import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeckhandError } from '../../src/errors.js';
 import { readFile, statPath, type DirectoryPage, type FilePage } from '../../src/ssh/file-read.js';
 import { writeFile } from '../../src/ssh/file-write.js';
+import { connect, errorOf } from '../helpers/ssh-client.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-
-export async function connect(sshd: SshdHandle, user = sshd.user): Promise<Client> {
-  const c = new Client();
-  await new Promise<void>((resolve, reject) => {
-    c.once('ready', () => resolve());
-    c.once('error', reject);
-    c.connect({ host: sshd.host, port: sshd.port, username: user, privateKey: fs.readFileSync(sshd.clientKey) });
-  });
-  c.on('error', () => undefined);
-  return c;
-}
-
-export async function errorOf(p: Promise<unknown>): Promise<DeckhandError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DeckhandError);
-  return err as DeckhandError;
-}
 
 /** Reads a whole file page by page, as a model would, through the cursor. */
 async function readAll(client: Client, p: string, encoding: 'utf8' | 'base64') {
