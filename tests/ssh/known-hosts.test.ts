@@ -57,7 +57,7 @@ describe('known_hosts lookups against keys scanned from a real sshd', () => {
       auth: { private_key_path: sshd.clientKey },
     };
     const probe = await pool.probe(
-      { ...server, host_key_fingerprint: '', labels: {}, added_at: '' },
+      { ...server, host_key_fingerprint: '' },
       {
         expected: pinned?.fingerprint,
       },
