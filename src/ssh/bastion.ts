@@ -1,6 +1,6 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { DeckhandError } from '../errors.js';
-import { describeTarget, type ConnectionTarget } from './target.js';
+import { describeTarget, MAX_HOPS, type ConnectionTarget } from './target.js';
 
 /** Connection-level failures mean the bastion is down or unreachable; anything else keeps its code, now placed. */
 const UNREACHABLE = new Set([
@@ -59,4 +59,39 @@ export function forwardOut(client: Client, host: string, port: number): Promise<
       reject(err);
     }
   });
+}
+
+/**
+ * The bastion directly in front of a target (undefined: connect directly), after checking the whole chain:
+ * at most MAX_HOPS bastions (which also stops a loop), each `via` name known to `resolveVia`.
+ */
+export function bastionFor(
+  target: ConnectionTarget,
+  resolveVia: ((name: string) => ConnectionTarget | undefined) | undefined,
+): ConnectionTarget | undefined {
+  const resolve = (t: ConnectionTarget): ConnectionTarget | undefined => {
+    if (t.via === undefined || typeof t.via !== 'string') return t.via;
+    const found = resolveVia?.(t.via);
+    if (!found) {
+      throw new DeckhandError(
+        'bastion_unknown',
+        `Server "${t.name}" goes through bastion "${t.via}", which deckhand does not know.`,
+        { hint: `Register "${t.via}" with add-server first, or change the via of "${t.name}".` },
+      );
+    }
+    return found;
+  };
+  const hops: string[] = [];
+  const first = resolve(target);
+  for (let t: ConnectionTarget | undefined = first; t; t = resolve(t)) {
+    hops.push(t.name);
+    if (hops.length > MAX_HOPS) {
+      throw new DeckhandError(
+        'too_many_jumps',
+        `Server "${target.name}" is reached through more than ${MAX_HOPS} bastions (${hops.join(' → ')} …).`,
+        { hint: `Check the via settings for a loop; deckhand goes through at most ${MAX_HOPS} bastions.` },
+      );
+    }
+  }
+  return first;
 }

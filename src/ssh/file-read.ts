@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Client } from 'ssh2';
 import { DeckhandError, ValidationError } from '../errors.js';
 import { remoteSha256 } from './remote-hash.js';
-import { infoOf, kindOf, openSftp, type FileInfo, type FileKind, type SftpSession } from './sftp.js';
+import { infoOf, kindOf, sessionFor, type FileInfo, type FileKind, type SftpSession } from './sftp.js';
 import { fileError } from './sftp-errors.js';
 
 /** The most content one read answers with: enough for most config files, small enough for a model's context. */
@@ -59,25 +59,26 @@ export interface DirectoryPage {
 }
 
 /** stat (following symlinks) of a remote path. */
-export async function statPath(client: Client, path: string, loginUser?: string): Promise<FileInfo> {
-  const sftp = await openSftp(client, loginUser);
+export async function statPath(on: Client | SftpSession, path: string, loginUser?: string): Promise<FileInfo> {
+  const { sftp, done } = await sessionFor(on, loginUser);
   try {
     return infoOf(path, await sftp.stat(path));
   } finally {
-    sftp.close();
+    done();
   }
 }
 
 /** One page of a file (with the whole file's sha256) or of a directory listing. */
 export async function readFile(
-  client: Client,
+  on: Client | SftpSession,
   path: string,
   opts: ReadFileOptions = {},
 ): Promise<FilePage | DirectoryPage> {
   const offset = opts.offset ?? 0;
   if (!Number.isSafeInteger(offset) || offset < 0)
     throw new ValidationError(`offset must be a whole number ≥ 0, got ${offset}.`);
-  const sftp = await openSftp(client, opts.loginUser);
+  const { sftp, done } = await sessionFor(on, opts.loginUser);
+  const client = sftp.client;
   try {
     const st = await sftp.stat(path);
     const info = infoOf(path, st);
@@ -89,7 +90,7 @@ export async function readFile(
     }
     return await filePage(client, sftp, info, st.mtime, offset, opts);
   } finally {
-    sftp.close();
+    done();
   }
 }
 

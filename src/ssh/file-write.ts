@@ -4,7 +4,7 @@ import type { Client, Stats } from 'ssh2';
 import { DeckhandError, ValidationError } from '../errors.js';
 import { cappedDiff, DEFAULT_MAX_DIFF_BYTES, type CappedDiff } from './file-diff.js';
 import { remoteSha256 } from './remote-hash.js';
-import { infoOf, openSftp, type FileInfo, type SftpSession } from './sftp.js';
+import { infoOf, sessionFor, type FileInfo, type SftpSession } from './sftp.js';
 import { fileError, notRegularFile, octal } from './sftp-errors.js';
 import { DEFAULT_PIPELINE, pipelinedRead, pipelinedWrite } from './sftp-pipeline.js';
 
@@ -47,7 +47,7 @@ export interface WriteFileResult {
  * the rename; SFTP offers no compare-and-swap, so a change inside that last moment would still go unseen.
  */
 export async function writeFile(
-  client: Client,
+  on: Client | SftpSession,
   path: string,
   content: Buffer,
   opts: WriteFileOptions = {},
@@ -56,7 +56,8 @@ export async function writeFile(
   if (opts.mode !== undefined && (!Number.isInteger(opts.mode) || opts.mode < 0 || opts.mode > 0o7777)) {
     throw new ValidationError(`mode must be permission bits such as 0o644 (420), got ${opts.mode}.`);
   }
-  const sftp = await openSftp(client, opts.loginUser);
+  const { sftp, done } = await sessionFor(on, opts.loginUser);
+  const client = sftp.client;
   try {
     const target = await resolveTarget(sftp, path);
     const existing = await sftp.statOrUndefined(target);
@@ -98,7 +99,7 @@ export async function writeFile(
           : cappedDiff(target, before?.content, content, opts.maxDiffBytes ?? DEFAULT_MAX_DIFF_BYTES),
     };
   } finally {
-    sftp.close();
+    done();
   }
 }
 

@@ -1,8 +1,9 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { DeckhandError } from '../errors.js';
-import { bastionError, forwardError, forwardOut } from './bastion.js';
+import { bastionError, bastionFor, forwardError, forwardOut } from './bastion.js';
 import { openConnection, type HostKeyPolicy, type Opened } from './connect.js';
-import { MAX_HOPS, type ConnectionTarget } from './target.js';
+import { openSftp, type SftpSession } from './sftp.js';
+import type { ConnectionTarget } from './target.js';
 
 export type { HostKeyPolicy } from './connect.js';
 export type { ConnectionTarget } from './target.js';
@@ -35,6 +36,12 @@ export interface Lease {
   release(): void;
   /** Marks the connection dead (e.g. a channel failed to open) so the pool stops handing it out. */
   discard(): void;
+  /**
+   * The connection's SFTP session, opened on first use and kept for every later lease (file reads and writes
+   * pass it instead of the client, sparing a channel and an sftp-server process per call). It takes one of the
+   * session slots sshd allows (MaxSessions, 10 by default), which maxChannelsPerConnection (8) leaves free.
+   */
+  sftp(): Promise<SftpSession>;
 }
 
 interface Conn {
@@ -46,6 +53,8 @@ interface Conn {
   channels: number;
   dead: boolean;
   fingerprint: string;
+  user: string;
+  sftp: Promise<SftpSession> | undefined;
 }
 
 /**
@@ -153,6 +162,16 @@ export class SshPool {
         if (conn.channels <= 0) client.end();
         else this.draining.add(conn);
       },
+      sftp: () => {
+        if (conn.sftp) return conn.sftp;
+        const p = openSftp(client, conn.user);
+        const forget = () => {
+          if (conn.sftp === p) conn.sftp = undefined;
+        };
+        p.then((s) => s.raw.once('close', forget), forget);
+        conn.sftp = p;
+        return p;
+      },
     };
   }
 
@@ -165,6 +184,8 @@ export class SshPool {
       channels: 0,
       dead: false,
       fingerprint: '',
+      user: server.user,
+      sftp: undefined,
     };
     conn.ready = this.open(server, { expected: server.host_key_fingerprint }).then(
       (opened) => {
@@ -206,7 +227,7 @@ export class SshPool {
     policy: HostKeyPolicy,
     source: 'pinned' | 'given' = 'pinned',
   ): Promise<{ id: number; client: Client; fingerprint: string; keyType: string }> {
-    const bastion = this.bastionOf(target);
+    const bastion = bastionFor(target, this.opts.resolveVia);
     const opened = bastion
       ? await this.openThrough(bastion, target, policy, source)
       : await openConnection(target, policy, this.opts, { source });
@@ -255,38 +276,6 @@ export class SshPool {
     // When the bastion goes, the channel closes and so does the target connection.
     channel.once('close', () => opened.client.end());
     return opened;
-  }
-
-  private bastionOf(target: ConnectionTarget): ConnectionTarget | undefined {
-    const hops: string[] = [];
-    let bastion: ConnectionTarget | undefined;
-    for (let t: ConnectionTarget | undefined = target; t?.via !== undefined; t = this.resolveVia(t)) {
-      hops.push(typeof t.via === 'string' ? t.via : t.via.name);
-      if (hops.length > MAX_HOPS) {
-        throw new DeckhandError(
-          'too_many_jumps',
-          `Server "${target.name}" is reached through more than ${MAX_HOPS} bastions (${hops.join(' → ')} …).`,
-          { hint: `Check the via settings for a loop; deckhand goes through at most ${MAX_HOPS} bastions.` },
-        );
-      }
-      if (t === target) bastion = this.resolveVia(t);
-    }
-    return bastion;
-  }
-
-  private resolveVia(t: ConnectionTarget): ConnectionTarget | undefined {
-    if (t.via === undefined || typeof t.via !== 'string') return t.via;
-    const found = this.opts.resolveVia?.(t.via);
-    if (!found) {
-      throw new DeckhandError(
-        'bastion_unknown',
-        `Server "${t.name}" goes through bastion "${t.via}", which deckhand does not know.`,
-        {
-          hint: `Register "${t.via}" with add-server first, or change the via of "${t.name}".`,
-        },
-      );
-    }
-    return found;
   }
 }
 

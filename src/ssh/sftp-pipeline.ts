@@ -15,7 +15,9 @@ export interface PipelineOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-export const DEFAULT_PIPELINE: PipelineOptions = { chunk: 64 * 1024, depth: 32 };
+// Measured on loopback (256 MB, OpenSSH sftp-server): 32 × 32 KiB copies at about 0.6× scp's rate, 64 × 128 KiB at
+// about 0.75-1×; past that the gain is small and the resume window grows.
+export const DEFAULT_PIPELINE: PipelineOptions = { chunk: 128 * 1024, depth: 64 };
 
 /** Bytes that may be missing below a partial file's size after a drop. */
 export function resumeSlack(o: PipelineOptions): number {

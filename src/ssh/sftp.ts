@@ -45,6 +45,8 @@ export class SftpSession {
 
   constructor(
     readonly raw: SFTPWrapper,
+    /** The connection it runs on (remote-hash.ts runs sha256sum there). */
+    readonly client: Client,
     private readonly loginUser?: string,
   ) {
     const onGone = () => {
@@ -228,11 +230,25 @@ export function openSftp(client: Client, loginUser?: string): Promise<SftpSessio
           );
         } else {
           sftp.on('error', () => undefined);
-          resolve(new SftpSession(sftp, loginUser));
+          resolve(new SftpSession(sftp, client, loginUser));
         }
       });
     } catch (err) {
       reject(fileError(err, 'open an SFTP session on', 'the connection'));
     }
   });
+}
+
+/**
+ * The session to work in: the caller's own (a pooled connection keeps one open, Lease.sftp(); it is left open), or
+ * a fresh one on the client, closed by `done()`. Opening one costs a channel and an sftp-server process, about as
+ * much as the file operation itself on a small file.
+ */
+export async function sessionFor(
+  on: Client | SftpSession,
+  loginUser?: string,
+): Promise<{ sftp: SftpSession; done: () => void }> {
+  if (on instanceof SftpSession) return { sftp: on, done: () => undefined };
+  const sftp = await openSftp(on, loginUser);
+  return { sftp, done: () => sftp.close() };
 }

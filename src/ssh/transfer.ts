@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { Client } from 'ssh2';
 import { DeckhandError } from '../errors.js';
-import { remoteSha256 } from './remote-hash.js';
-import { openSftp, type SftpSession } from './sftp.js';
+import { remoteSha256, type RemoteHash } from './remote-hash.js';
+import { sessionFor, type SftpSession } from './sftp.js';
 import { fileError, notRegularFile } from './sftp-errors.js';
 import { DEFAULT_PIPELINE, pipelinedRead, pipelinedWrite, resumeSlack, type PipelineOptions } from './sftp-pipeline.js';
 
@@ -55,17 +55,20 @@ export function partialPath(dest: string): string {
  * bytes already there, less the pipeline's window, which may hold holes. At the end both sides' sha256 must match
  * or the partial file is deleted (the next call starts over); then it is renamed over the destination.
  */
-export async function transfer(client: Client, o: TransferOptions): Promise<TransferResult> {
+export async function transfer(on: Client | SftpSession, o: TransferOptions): Promise<TransferResult> {
   const started = Date.now();
   const pipe = { ...(o.pipeline ?? DEFAULT_PIPELINE), signal: o.signal };
-  const sftp = await openSftp(client, o.loginUser);
+  const { sftp, done } = await sessionFor(on, o.loginUser);
+  const client = sftp.client;
   try {
+    // The local side is hashed as the bytes pass (after the bytes resumed from), never read a second time.
+    const hash = createHash('sha256');
     const copy =
-      o.direction === 'upload' ? await upload(sftp, o, pipe, started) : await download(sftp, o, pipe, started);
-    const [local, remote] = await Promise.all([
-      localSha256(copy.localFile, o.signal),
-      remoteSha256(client, sftp, copy.remoteFile, copy.total, o.signal),
-    ]);
+      o.direction === 'upload'
+        ? await upload(client, sftp, o, pipe, started, hash)
+        : await download(client, sftp, o, pipe, started, hash);
+    const remote = await copy.remoteHash();
+    const local = hash.digest('hex');
     if (local !== remote.sha256) {
       await (o.direction === 'upload' ? sftp.unlink(copy.partial) : fs.rm(copy.partial, { force: true })).catch(
         () => undefined,
@@ -90,7 +93,7 @@ export async function transfer(client: Client, o: TransferOptions): Promise<Tran
       durationMs: Date.now() - started,
     };
   } finally {
-    sftp.close();
+    done();
   }
 }
 
@@ -98,12 +101,18 @@ interface Copied {
   readonly total: number;
   readonly start: number;
   readonly partial: string;
-  /** The complete files to hash: for an upload the local source and the remote partial, for a download the reverse. */
-  readonly localFile: string;
-  readonly remoteFile: string;
+  /** The remote side's sha256: of the uploaded partial file, or of the downloaded source. */
+  remoteHash(): Promise<RemoteHash>;
 }
 
-async function upload(sftp: SftpSession, o: TransferOptions, pipe: PipelineOptions, t0: number): Promise<Copied> {
+async function upload(
+  client: Client,
+  sftp: SftpSession,
+  o: TransferOptions,
+  pipe: PipelineOptions,
+  t0: number,
+  hash: Hash,
+): Promise<Copied> {
   const st = await fs.stat(o.localPath).catch((cause: unknown) => {
     throw localError(cause, o.localPath);
   });
@@ -112,14 +121,21 @@ async function upload(sftp: SftpSession, o: TransferOptions, pipe: PipelineOptio
   const partial = partialPath(o.remotePath);
   const have = (await sftp.statOrUndefined(partial))?.size ?? 0;
   const start = resumeFrom(have, total, pipe);
+  await hashLocalPrefix(o.localPath, start, hash, o.signal);
   const handle = await sftp
     .open(partial, start > 0 ? 'r+' : 'w', { mode: st.mode & 0o777 })
     .catch(async (err: unknown) => {
-      throw fileError(err, 'upload to', o.remotePath, await sftp.ownerOf(o.remotePath.replace(/\/[^/]*$/, '') || '/'));
+      throw fileError(err, 'upload to', o.remotePath, await sftp.ownerOf(o.remotePath));
     });
   const progress = progressReporter(o, total, start, t0);
   try {
-    const source = createReadStream(o.localPath, { start, highWaterMark: pipe.chunk, signal: o.signal });
+    const stream = createReadStream(o.localPath, { start, highWaterMark: pipe.chunk, signal: o.signal });
+    const source = (async function* () {
+      for await (const chunk of stream) {
+        hash.update(chunk as Buffer);
+        yield chunk as Buffer;
+      }
+    })();
     const spaceCtx = async () => ({ bytesFree: await sftp.bytesFree(partial), bytesNeeded: total - start });
     await pipelinedWrite(sftp, handle, partial, start, source, pipe, progress.add).catch(async (err: unknown) => {
       throw fileError(err, 'upload to', o.remotePath, await spaceCtx().catch(() => ({})));
@@ -129,10 +145,17 @@ async function upload(sftp: SftpSession, o: TransferOptions, pipe: PipelineOptio
     await sftp.closeHandle(handle, partial).catch(() => undefined);
   }
   progress.done();
-  return { total, start, partial, localFile: o.localPath, remoteFile: partial };
+  return { total, start, partial, remoteHash: () => remoteSha256(client, sftp, partial, total, o.signal) };
 }
 
-async function download(sftp: SftpSession, o: TransferOptions, pipe: PipelineOptions, t0: number): Promise<Copied> {
+async function download(
+  client: Client,
+  sftp: SftpSession,
+  o: TransferOptions,
+  pipe: PipelineOptions,
+  t0: number,
+  hash: Hash,
+): Promise<Copied> {
   const st = await sftp.stat(o.remotePath);
   if (!st.isFile()) throw notRegularFile(o.remotePath, st.isDirectory() ? 'directory' : 'special file');
   const total = st.size;
@@ -142,12 +165,17 @@ async function download(sftp: SftpSession, o: TransferOptions, pipe: PipelineOpt
   const handle = await sftp.open(o.remotePath, 'r').catch(async (err: unknown) => {
     throw fileError(err, 'download', o.remotePath, await sftp.ownerOf(o.remotePath));
   });
+  // The server hashes its file while it is being sent, so the check at the end costs no extra wait.
+  const remote = remoteSha256(client, sftp, o.remotePath, total, o.signal);
+  remote.catch(() => undefined); // awaited by the caller once the copy is done; a failed copy drops it
   const out = await fs.open(partial, start > 0 ? 'r+' : 'w', st.mode & 0o777).catch((cause: unknown) => {
     throw localError(cause, partial);
   });
   const progress = progressReporter(o, total, start, t0);
   try {
+    await hashLocalPrefix(partial, start, hash, o.signal);
     await pipelinedRead(sftp, handle, o.remotePath, start, total, pipe, async (data, pos) => {
+      hash.update(data);
       await out.write(data, 0, data.length, pos).catch((cause: unknown) => {
         throw localError(cause, partial);
       });
@@ -160,7 +188,7 @@ async function download(sftp: SftpSession, o: TransferOptions, pipe: PipelineOpt
     await sftp.closeHandle(handle, o.remotePath).catch(() => undefined);
   }
   progress.done();
-  return { total, start, partial, localFile: partial, remoteFile: o.remotePath };
+  return { total, start, partial, remoteHash: () => remote };
 }
 
 /** Resume below what is there by the pipeline's window (holes can only be there); start over if it is too long. */
@@ -197,11 +225,12 @@ function progressReporter(o: TransferOptions, total: number, start: number, t0: 
   };
 }
 
-async function localSha256(file: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024, signal }))
+/** Feeds bytes [0, end) of a local file to the hash: what a resumed transfer does not copy again. */
+async function hashLocalPrefix(file: string, end: number, hash: Hash, signal?: AbortSignal): Promise<void> {
+  if (end <= 0) return;
+  for await (const chunk of createReadStream(file, { start: 0, end: end - 1, highWaterMark: 1024 * 1024, signal })) {
     hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  }
 }
 
 function localError(cause: unknown, p: string): DeckhandError {

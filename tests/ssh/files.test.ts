@@ -7,6 +7,7 @@ import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, statPath, type DirectoryPage, type FilePage } from '../../src/ssh/file-read.js';
 import { writeFile } from '../../src/ssh/file-write.js';
+import { SshPool } from '../../src/ssh/pool.js';
 import { connect, errorOf } from '../helpers/ssh-client.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 
@@ -147,6 +148,39 @@ describe('remote files over SFTP against a real sshd', () => {
     expect(missing.hint).toMatch(/create_dirs/);
     expect((await writeFile(client, deep, Buffer.from('x'), { createDirs: true })).created).toBe(true);
     expect((await errorOf(readFile(client, path.join(dir, 'nope')))).code).toBe('file_not_found');
+  });
+
+  it("works in a pooled connection's SFTP session, kept across leases", async () => {
+    const pool = new SshPool({ connectTimeoutMs: 5000, keepaliveIntervalMs: 15_000, env: {} });
+    const target = {
+      name: 'files',
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      auth: { private_key_path: sshd.clientKey },
+      host_key_fingerprint: sshd.hostKeyFingerprint,
+    };
+    try {
+      const a = await pool.acquire(target);
+      const s1 = await a.sftp();
+      const p = path.join(dir, 'pooled.txt');
+      await writeFile(s1, p, Buffer.from('pooled\n'));
+      a.release();
+      const b = await pool.acquire(target);
+      const s2 = await b.sftp();
+      expect(s2).toBe(s1);
+      expect(((await readFile(s2, p)) as FilePage).content).toBe('pooled\n');
+      b.release();
+      const closed = new Promise<void>((r) => s1.raw.once('close', () => r()));
+      b.client.end(); // the connection dies (only this one: other tests share the sshd)
+      await closed;
+      const c = await pool.acquire(target);
+      expect(await c.sftp()).not.toBe(s1);
+      expect(((await readFile(await c.sftp(), p)) as FilePage).content).toBe('pooled\n');
+      c.release();
+    } finally {
+      await pool.close();
+    }
   });
 
   it('never shows a concurrent reader a half-written file', async () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PIPELINE, resumeSlack } from '../../src/ssh/sftp-pipeline.js';
 import { partialPath, transfer, type TransferOptions } from '../../src/ssh/transfer.js';
 import { connect, errorOf } from '../helpers/ssh-client.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -76,7 +77,7 @@ describe('resumable transfers against a real sshd (sftp-server)', () => {
     expect(partialSize).toBeGreaterThan(60 * MB);
     expect(fs.existsSync(remote)).toBe(false); // nothing half-done under the real name
     const r = await transfer(await open(), o);
-    expect(r.resumedFrom).toBeGreaterThan(partialSize - 4 * MB);
+    expect(r.resumedFrom).toBeGreaterThanOrEqual(partialSize - resumeSlack(DEFAULT_PIPELINE) - DEFAULT_PIPELINE.chunk);
     expect(r.bytesCopied).toBe(200 * MB - r.resumedFrom);
     expect([r.sha256, r.remoteHashVia]).toEqual([sourceSha, 'sha256sum']);
     expect(sha256File(remote)).toBe(sourceSha);
@@ -96,8 +97,9 @@ describe('resumable transfers against a real sshd (sftp-server)', () => {
   it('deletes a partial file that does not match the source, so the next run starts over', async () => {
     const remote = path.join(dir, 'mismatch.bin');
     const small = path.join(dir, 'small.bin');
-    fs.writeFileSync(small, randomBytes(8 * MB));
-    fs.writeFileSync(partialPath(remote), randomBytes(6 * MB)); // someone else's bytes
+    const slack = resumeSlack(DEFAULT_PIPELINE);
+    fs.writeFileSync(small, randomBytes(3 * slack));
+    fs.writeFileSync(partialPath(remote), randomBytes(2 * slack)); // someone else's bytes, longer than the slack
     const o = { direction: 'upload' as const, localPath: small, remotePath: remote };
     const err = await errorOf(transfer(await open(), o));
     expect(err.code).toBe('transfer_verify_failed');
