@@ -68,7 +68,10 @@ export async function statPath(on: Client | SftpSession, path: string, loginUser
   }
 }
 
-/** One page of a file (with the whole file's sha256) or of a directory listing. */
+/**
+ * One page of a file (with the whole file's sha256) or of a directory listing. `on` is a pooled connection's SFTP
+ * session (Lease.sftp(), kept open) or a Client (a session is opened for the call and closed).
+ */
 export async function readFile(
   on: Client | SftpSession,
   path: string,
@@ -114,7 +117,9 @@ async function filePage(
     try {
       got = await sftp.read(handle, path, buf, len, offset);
     } finally {
-      await sftp.closeHandle(handle, path).catch(() => undefined);
+      // Not awaited: the server answers a channel's requests in order, so nothing can overtake the close, and its
+      // answer changes nothing here; a page costs one round trip less (of three).
+      void sftp.closeHandle(handle, path).catch(() => undefined);
     }
   }
   let data = buf.subarray(0, got);
