@@ -33,6 +33,12 @@ export function fileError(err: unknown, op: string, path: string, ctx: FailureCo
   }
   const status = statusOf(err);
   const message = (err as Error | undefined)?.message ?? String(err);
+  if ((err as Error | undefined)?.name === 'AbortError') {
+    return new DeckhandError('cancelled', `Stopped before finishing to ${op} ${path}: cancelled.`, {
+      hint: 'Nothing half-done replaced the destination; a transfer run again resumes from where this one stopped.',
+      cause: err,
+    });
+  }
   if (status === SFTP_STATUS.NO_SUCH_FILE) {
     return new DeckhandError('file_not_found', `Cannot ${op} ${path}: no such file or directory.`, {
       hint: 'Check the path (read-file on the parent directory lists what is there); to write into a directory that does not exist yet, pass create_dirs: true.',

@@ -94,6 +94,27 @@ describe('resumable transfers against a real sshd (sftp-server)', () => {
     expect(sha256File(local)).toBe(sourceSha);
   }, 120_000);
 
+  it('stops when cancelled, keeps the partial file, and resumes from it', async () => {
+    const remote = path.join(dir, 'cancelled.bin');
+    const ac = new AbortController();
+    const o = { direction: 'upload' as const, localPath: source, remotePath: remote };
+    const err = await errorOf(
+      transfer(await open(), {
+        ...o,
+        signal: ac.signal,
+        progressEveryMs: 0,
+        onProgress: (p) => {
+          if (p.bytesDone > 30 * MB) ac.abort();
+        },
+      }),
+    );
+    expect(err.code).toBe('cancelled');
+    expect(fs.existsSync(remote)).toBe(false);
+    const r = await transfer(await open(), o);
+    expect(r.resumedFrom).toBeGreaterThan(20 * MB);
+    expect(r.sha256).toBe(sourceSha);
+  }, 120_000);
+
   it('deletes a partial file that does not match the source, so the next run starts over', async () => {
     const remote = path.join(dir, 'mismatch.bin');
     const small = path.join(dir, 'small.bin');
