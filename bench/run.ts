@@ -7,6 +7,7 @@ import { startStdio, structured, type StdioSession } from '../tests/helpers/mcp.
 import { startSshd, type SshdHandle } from '../tests/helpers/sshd.js';
 import { fmtMs, percentile, printTable, type Row } from './stats.js';
 import { benchDeploy } from './deploy.js';
+import { benchFiles } from './files.js';
 import { benchJobs } from './jobs.js';
 import { benchProvisioning } from './provisioning.js';
 
@@ -183,6 +184,7 @@ async function main(): Promise<void> {
   // Provisioning and deploys bring their own targets (a fake cloud API, netns hosts with a Docker engine).
   if (process.env.BENCH_SKIP_PROVISIONING !== '1') await benchProvisioning(rows);
   if (process.env.BENCH_SKIP_DEPLOY !== '1') await benchDeploy(rows);
+  if (process.env.BENCH_SKIP_FILES !== '1') await benchFiles(rows);
   printTable(rows);
   void spawn;
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DeckhandError } from '../errors.js';
-import type { ServerAuth } from '../servers/types.js';
+import type { SshAuth } from './target.js';
 
 export interface ResolvedCredentials {
   privateKey?: Buffer;
@@ -21,7 +21,7 @@ export function expandHome(p: string): string {
  * Nothing read here is stored or logged.
  */
 export async function resolveCredentials(
-  auth: ServerAuth,
+  auth: SshAuth,
   env: NodeJS.ProcessEnv,
   defaultKeyPath?: string,
 ): Promise<ResolvedCredentials> {

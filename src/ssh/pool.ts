@@ -1,9 +1,12 @@
-import { Client, type ConnectConfig } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 import { DeckhandError } from '../errors.js';
-import type { ServerRecord } from '../servers/types.js';
-import { resolveCredentials } from './credentials.js';
-import { classifyConnectError } from './errors.js';
-import { givenMismatchMessage, keyTypeOf, mismatchMessage, sha256Fingerprint } from './host-keys.js';
+import { bastionError, bastionFor, forwardError, forwardOut } from './bastion.js';
+import { openConnection, type HostKeyPolicy, type Opened } from './connect.js';
+import { openSftp, type SftpSession } from './sftp.js';
+import type { ConnectionTarget } from './target.js';
+
+export type { HostKeyPolicy } from './connect.js';
+export type { ConnectionTarget } from './target.js';
 
 export interface PoolOptions {
   readonly connectTimeoutMs: number;
@@ -13,16 +16,13 @@ export interface PoolOptions {
   readonly maxChannelsPerConnection?: number;
   readonly maxConnectionsPerServer?: number;
   readonly onEvent?: (event: PoolEvent) => void;
+  /** Looks up a bastion named by a target's `via` (the inventory, for registered servers). */
+  readonly resolveVia?: (name: string) => ConnectionTarget | undefined;
 }
 
 export type PoolEvent =
-  | { type: 'connect'; server: string; connection: number }
+  | { type: 'connect'; server: string; connection: number; via?: string }
   | { type: 'close'; server: string; connection: number; reason?: string };
-
-export interface HostKeyPolicy {
-  /** Pinned fingerprint to enforce, or undefined to accept any key and report it (trust on first use). */
-  readonly expected: string | undefined;
-}
 
 export interface ProbeResult {
   readonly fingerprint: string;
@@ -36,6 +36,12 @@ export interface Lease {
   release(): void;
   /** Marks the connection dead (e.g. a channel failed to open) so the pool stops handing it out. */
   discard(): void;
+  /**
+   * The connection's SFTP session, opened on first use and kept for every later lease (file reads and writes
+   * pass it instead of the client, sparing a channel and an sftp-server process per call). It takes one of the
+   * session slots sshd allows (MaxSessions, 10 by default), which maxChannelsPerConnection (8) leaves free.
+   */
+  sftp(): Promise<SftpSession>;
 }
 
 interface Conn {
@@ -47,30 +53,33 @@ interface Conn {
   channels: number;
   dead: boolean;
   fingerprint: string;
+  user: string;
+  sftp: Promise<SftpSession> | undefined;
 }
-
-let nextConnId = 1;
 
 /**
  * SSH connections per server, reused across calls. Each server has its own connections, so a wedged
  * server never blocks another; a dead connection is dropped and the next acquire opens a fresh one.
+ * A server behind a bastion (`via`) is reached through the bastion's own pooled connection, shared by every
+ * server behind it.
  */
 export class SshPool {
   private readonly conns = new Map<string, Conn[]>();
   /** Discarded connections that still carry commands: closed when their last lease is released. */
   private readonly draining = new Set<Conn>();
   private closed = false;
+  private nextConnId = 1;
 
   constructor(private readonly opts: PoolOptions) {}
 
   /** Opens a one-off connection to learn and check the host key (used by add-server). */
-  async probe(server: ServerRecord, policy: HostKeyPolicy): Promise<ProbeResult> {
+  async probe(server: ConnectionTarget, policy: HostKeyPolicy): Promise<ProbeResult> {
     const conn = await this.open(server, policy, 'given');
     conn.client.end();
     return { fingerprint: conn.fingerprint, keyType: conn.keyType };
   }
 
-  async acquire(server: ServerRecord, signal?: AbortSignal): Promise<Lease> {
+  async acquire(server: ConnectionTarget, signal?: AbortSignal): Promise<Lease> {
     const maxCh = this.opts.maxChannelsPerConnection ?? 8;
     const maxConns = this.opts.maxConnectionsPerServer ?? 4;
     for (;;) {
@@ -127,7 +136,7 @@ export class SshPool {
     for (const name of [...this.conns.keys()]) this.forget(name);
   }
 
-  private liveConnections(server: ServerRecord): Conn[] {
+  private liveConnections(server: ConnectionTarget): Conn[] {
     const list = (this.conns.get(server.name) ?? []).filter((c) => !c.dead);
     this.conns.set(server.name, list);
     return list;
@@ -153,10 +162,20 @@ export class SshPool {
         if (conn.channels <= 0) client.end();
         else this.draining.add(conn);
       },
+      sftp: () => {
+        if (conn.sftp) return conn.sftp;
+        const p = openSftp(client, conn.user);
+        const forget = () => {
+          if (conn.sftp === p) conn.sftp = undefined;
+        };
+        p.then((s) => s.raw.once('close', forget), forget);
+        conn.sftp = p;
+        return p;
+      },
     };
   }
 
-  private startConnection(server: ServerRecord): Conn {
+  private startConnection(server: ConnectionTarget): Conn {
     const conn: Conn = {
       id: 0,
       server: server.name,
@@ -165,6 +184,8 @@ export class SshPool {
       channels: 0,
       dead: false,
       fingerprint: '',
+      user: server.user,
+      sftp: undefined,
     };
     conn.ready = this.open(server, { expected: server.host_key_fingerprint }).then(
       (opened) => {
@@ -200,76 +221,61 @@ export class SshPool {
     return conn;
   }
 
-  /** `expected` comes from the inventory ('pinned') or from the user's add-server call ('given'). */
+  /** One connection: directly, or through the bastion's pooled connection when the target names one. */
   private async open(
-    server: ServerRecord,
+    target: ConnectionTarget,
     policy: HostKeyPolicy,
     source: 'pinned' | 'given' = 'pinned',
   ): Promise<{ id: number; client: Client; fingerprint: string; keyType: string }> {
-    const creds = await resolveCredentials(server.auth, this.opts.env);
-    const client = new Client();
-    const id = nextConnId++;
-    let presented: { fingerprint: string; keyType: string } | undefined;
-    let mismatch: DeckhandError | undefined;
-    const config: ConnectConfig = {
-      host: server.host,
-      port: server.port,
-      username: server.user,
-      readyTimeout: this.opts.connectTimeoutMs,
-      keepaliveInterval: this.opts.keepaliveIntervalMs,
-      keepaliveCountMax: 3,
-      hostVerifier: (key: Buffer) => {
-        presented = { fingerprint: sha256Fingerprint(key), keyType: keyTypeOf(key) };
-        if (policy.expected && policy.expected !== presented.fingerprint) {
-          const message = source === 'given' ? givenMismatchMessage : mismatchMessage;
-          mismatch = new DeckhandError(
-            'host_key_mismatch',
-            message(server.name, policy.expected, presented.fingerprint, presented.keyType),
-          );
-          return false;
-        }
-        return true;
-      },
-      ...(creds.privateKey ? { privateKey: creds.privateKey } : {}),
-      ...(creds.passphrase !== undefined ? { passphrase: creds.passphrase } : {}),
-      ...(creds.password !== undefined ? { password: creds.password } : {}),
-      ...(creds.agent ? { agent: creds.agent } : {}),
-    };
-    // The whole connect phase (TCP + handshake + auth) is bounded apart from any command timeout.
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        client.end();
-        reject(
-          classifyConnectError(
-            Object.assign(new Error('connect timeout'), { level: 'client-timeout' }),
-            server,
-            creds.methods,
-          ),
-        );
-      }, this.opts.connectTimeoutMs + 1000);
-      client.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      client.once('error', (err: Error) => {
-        clearTimeout(timer);
-        client.end();
-        reject(mismatch ?? classifyConnectError(err, server, creds.methods));
-      });
-      try {
-        client.connect(config);
-        // Without it Nagle's algorithm meets delayed ACKs: each small request (a channel open, an exec, a window
-        // adjust) waits ~40 ms for the previous one to be acknowledged. Measured: an exec of `true` 48 ms → 3.4 ms.
-        client.setNoDelay(true);
-      } catch (err) {
-        clearTimeout(timer);
-        reject(classifyConnectError(err, server, creds.methods));
-      }
+    const bastion = bastionFor(target, this.opts.resolveVia);
+    const opened = bastion
+      ? await this.openThrough(bastion, target, policy, source)
+      : await openConnection(target, policy, this.opts, { source });
+    const id = this.nextConnId++;
+    this.opts.onEvent?.({
+      type: 'connect',
+      server: target.name,
+      connection: id,
+      ...(bastion ? { via: bastion.name } : {}),
     });
-    // Keep late socket errors from becoming uncaught exceptions; pool listeners record them.
-    client.on('error', () => undefined);
-    this.opts.onEvent?.({ type: 'connect', server: server.name, connection: id });
-    return { id, client, fingerprint: presented?.fingerprint ?? '', keyType: presented?.keyType ?? 'unknown' };
+    return { id, ...opened };
+  }
+
+  /**
+   * A direct-tcpip channel from the bastion's pooled connection carries the target's own SSH session, so the
+   * target's host key is checked end to end as on a direct connection. The channel holds a lease on the bastion
+   * connection for as long as the target connection lives.
+   */
+  private async openThrough(
+    bastion: ConnectionTarget,
+    target: ConnectionTarget,
+    policy: HostKeyPolicy,
+    source: 'pinned' | 'given',
+  ): Promise<Opened> {
+    const lease = await this.acquire(bastion).catch((err: unknown) => {
+      throw bastionError(err, bastion, target);
+    });
+    let channel: ClientChannel;
+    try {
+      channel = await forwardOut(lease.client, target.host, target.port);
+    } catch (err) {
+      const e = forwardError(err, bastion, target);
+      if (e.code === 'bastion_unreachable') lease.discard();
+      lease.release();
+      throw e;
+    }
+    let opened: Opened;
+    try {
+      opened = await openConnection(target, policy, this.opts, { source, sock: channel });
+    } catch (err) {
+      channel.destroy();
+      lease.release();
+      throw err;
+    }
+    opened.client.once('close', () => lease.release());
+    // When the bastion goes, the channel closes and so does the target connection.
+    channel.once('close', () => opened.client.end());
+    return opened;
   }
 }
 
