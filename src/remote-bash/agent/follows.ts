@@ -36,6 +36,9 @@ export class FollowState implements FollowHandle {
   err: number;
   done: Promise<FollowEnd>;
   ended = false;
+  private pidSeen = false;
+  private holding = false;
+  private last: [FrameEvent, FollowEnd] | undefined;
   private settle: (end: FollowEnd) => void = () => undefined;
 
   constructor(
@@ -66,15 +69,42 @@ export class FollowState implements FollowHandle {
       if (f.stream === 'stdout') this.out += f.chunk.length;
       else this.err += f.chunk.length;
       this.deliver({ type: 'data', stream: f.stream, chunk: f.chunk });
-    } else if (f.type === 'pid') this.deliver({ type: 'pid', pid: f.pid });
-    else if (f.type === 'exit') {
-      this.deliver({ type: 'exit', status: f.status });
-      this.end({ kind: 'exit', status: f.status });
-    } else {
-      this.deliver({ type: 'lost', reason: f.reason });
-      this.end({ kind: 'lost', reason: f.reason });
+    } else if (f.type === 'pid') this.deliverPid(f.pid);
+    else {
+      this.last =
+        f.type === 'exit'
+          ? [
+              { type: 'exit', status: f.status },
+              { kind: 'exit', status: f.status },
+            ]
+          : [
+              { type: 'lost', reason: f.reason },
+              { kind: 'lost', reason: f.reason },
+            ];
+      if (!this.holding) this.release();
     }
     return true;
+  }
+
+  /** Keeps the end (exit or lost) back until release(): a launch's pid is told before its job's end. */
+  hold(): void {
+    this.holding = true;
+  }
+
+  release(): void {
+    this.holding = false;
+    const last = this.last;
+    if (!last) return;
+    this.last = undefined;
+    this.deliver(last[0]);
+    this.end(last[1]);
+  }
+
+  /** The runner's pid, once: the agent's P frame and the launch's answer may both tell it. */
+  deliverPid(pid: number): void {
+    if (this.pidSeen) return;
+    this.pidSeen = true;
+    this.deliver({ type: 'pid', pid });
   }
 
   deliver(event: FrameEvent): void {

@@ -235,12 +235,16 @@ export class AgentSession {
     const launch = this.launch(spec);
     const follow = this.follow(spec.jobId, from, onEvent);
     const st = follow as FollowState;
+    // The agent may see a short command end before it reads the launch's own note: its pid comes first all the same.
+    st.hold();
     const reported = launch.then(
       (r) => {
-        if (r.launched) st.deliver({ type: 'pid', pid: r.pid });
+        if (r.launched) st.deliverPid(r.pid);
+        st.release();
         return r;
       },
       async (err: unknown) => {
+        st.release();
         await follow.unfollow().catch(() => undefined);
         st.end({ kind: 'failed', error: err });
         throw err;
@@ -310,7 +314,11 @@ export class AgentSession {
       p.onGone(err);
     }
     this.pending.clear();
-    for (const st of this.follows.values()) st.end({ kind: 'gone', error: err });
+    for (const st of this.follows.values()) {
+      // An end already received counts for more than the agent's.
+      st.release();
+      st.end({ kind: 'gone', error: err });
+    }
     this.follows.clear();
     this.channel.close();
     this.finish(this.gone);

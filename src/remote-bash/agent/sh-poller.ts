@@ -27,6 +27,7 @@ dk_follow() {
   eval "dk_o_$1=$2 dk_e_$1=$3 dk_r_$1= dk_s_$1= dk_w_$1="
 }
 # The follower's alive(): once the runner is proven ours (same boot, its command line names our directory), kill -0.
+# A live pid whose command line does not name us yet sets dk_young: a runner between fork and exec looks like that.
 dk_alive() {
   eval "r_=\$dk_r_$1"
   if [ -n "$r_" ]; then kill -0 "$r_" 2>/dev/null; return; fi
@@ -37,7 +38,7 @@ dk_alive() {
   if [ -n "$dk_boot" ] && [ -s "$a_/boot" ]; then
     b_=; IFS= read -r b_ <"$a_/boot"; [ "$b_" = "$dk_boot" ] || return 1
   fi
-  if [ -r "/proc/$v_/cmdline" ]; then grep -q "$a_" "/proc/$v_/cmdline" 2>/dev/null || return 1; fi
+  if [ -r "/proc/$v_/cmdline" ]; then grep -q "$a_" "/proc/$v_/cmdline" 2>/dev/null || { dk_young=1; return 1; }; fi
   eval "dk_r_$1=$v_ s_=\$dk_s_$1"
   [ -n "$s_" ] || { printf 'P %s %s\n' "$1" "$v_"; eval "dk_s_$1=1"; }
 }
@@ -48,21 +49,32 @@ dk_starting() {
   kill -0 "$v_" 2>/dev/null || return 1
   if [ -r "/proc/$v_/cmdline" ]; then grep -q "$1" "/proc/$v_/cmdline" 2>/dev/null || return 1; fi
 }
-# Nothing moved and no exit record: is the job still running, still starting, or lost?
+# Nothing moved and no exit record: is the job still running, still starting, or lost? As the follower decides, except
+# that a runner not yet proven ours gets the same 3 s as a start under way (it may not have exec'd yet), and that a
+# directory gone for good says no-dir.
 dk_check() {
-  c_=$dk_J/$1
+  c_=$dk_J/$1; dk_young=
   if dk_alive "$1"; then eval "dk_w_$1="; return; fi
   [ -s "$c_/exit" ] && { dk_moved=1; return; }
-  if [ -s "$c_/runner.pid" ]; then printf 'L %s runner-gone\n' "$1"; dk_drop "$1"; return; fi
+  if [ -s "$c_/runner.pid" ]; then
+    # It may have been written since dk_alive looked.
+    dk_young=; dk_alive "$1" && { eval "dk_w_$1="; return; }
+    [ -s "$c_/exit" ] && { dk_moved=1; return; }
+    [ -n "$dk_young" ] || { printf 'L %s runner-gone\n' "$1"; dk_drop "$1"; return; }
+  fi
   eval "w_=\$dk_w_$1"
   [ -n "$w_" ] || { eval "dk_w_$1=$dk_clk"; return; }
-  [ -d "$c_" ] && dk_starting "$1" && return
+  [ -z "$dk_young" ] && [ -d "$c_" ] && dk_starting "$1" && return
   [ $((dk_clk - w_)) -lt 3000 ] && return
-  if [ ! -d "$c_" ]; then
+  if [ -n "$dk_young" ]; then
+    printf 'L %s runner-gone\n' "$1"
+  elif [ ! -d "$c_" ]; then
     printf 'L %s no-dir\n' "$1"
-  else
+  elif [ ! -s "$c_/runner.pid" ]; then
     # Nothing was launched and no start is under way: give the launch token back, so the next start launches.
     rm -rf "$c_"; printf 'L %s not-started\n' "$1"
+  else
+    return
   fi
   dk_drop "$1"
 }
@@ -166,7 +178,8 @@ dk_poll() {
       fi ;;
     p)
       printf 'R %s launched %s\n' "$dk_tg" "$dk_b"
-      if dk_on "$dk_a"; then eval "dk_r_$dk_a=$dk_b"; dk_moved=1; dk_pass "$dk_a"; fi ;;
+      # The client reports the pid of a launch from this answer: no P frame for it.
+      if dk_on "$dk_a"; then eval "dk_r_$dk_a=$dk_b dk_s_$dk_a=1"; dk_moved=1; dk_pass "$dk_a"; fi ;;
     w) dk_on "$dk_a" && dk_pass "$dk_a" ;;
     x) printf 'R %s exists %s\n' "$dk_tg" "$dk_b" ;;
     k) printf 'R %s %s\n' "$dk_tg" "$dk_a" ;;

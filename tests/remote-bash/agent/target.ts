@@ -66,9 +66,10 @@ export async function startTarget(o: TargetOptions = {}): Promise<Target> {
       rc,
       [
         'read -r p_ < /proc/$PPID/comm',
-        `case $p_ in sshd*) echo "$$" >> ${counter}; sleep 0.2 ;; esac`,
-        `export RC_MARK=${mark}`,
-        `export PATH="$PATH:${aux}/rc-bin"`,
+        'case $p_ in sshd*)',
+        `  echo "$$" >> ${counter}; sleep 0.2`,
+        `  export RC_MARK=${mark} PATH="$PATH:${aux}/rc-bin" ;;`,
+        'esac',
         '',
       ].join('\n'),
     );
