@@ -65,9 +65,12 @@ dk_start() {
   mkfifo "$dk_q" 2>/dev/null || { rm -f "$dk_q"; mkfifo "$dk_q"; } || { printf 'F mkfifo failed\n'; exit 1; }
   exec 5<>"$dk_q" || { printf 'F cannot open the fifo\n'; exit 1; }
   rm -f "$dk_q"
-  # A background list reads /dev/null unless told otherwise: hand the reader the channel through fd 3.
+  # A background list reads /dev/null unless told otherwise: hand the reader the channel through fd 3. Redirections
+  # are made with exec inside subshells, here and for every helper: on a function call the shell would keep copies
+  # of the channel's descriptors in fds above 9, and a helper holding the channel's stdout keeps the channel open
+  # after the poller is gone (a watcher, for as long as its job runs).
   exec 3<&0
-  dk_reader <&3 3<&- >/dev/null 2>&1 &
+  (exec <&3 3<&- >/dev/null 2>&1; dk_reader) &
   exec </dev/null 3<&-
   dk_poll
 }

@@ -141,7 +141,7 @@ dk_arm() {
   fi
   dk_gen=$((dk_gen + 1)); dk_tms=$t_
   case $t_ in 10) s_=0.01 ;; 50) s_=0.05 ;; *) s_=0.2 ;; esac
-  { sleep $s_; printf 't %s\n' $dk_gen >&5; } </dev/null >/dev/null 2>&1 &
+  (exec </dev/null >/dev/null 2>&1; sleep $s_; printf 't %s\n' $dk_gen >&5) &
   dk_tp=$!
 }
 dk_poll() {
@@ -166,13 +166,13 @@ dk_poll() {
     ping) printf 'R %s pong\n' "$dk_tg" ;;
     kill)
       if dk_id "$dk_a" && dk_num "$dk_b"; then
-        (dk_kill "$dk_tg" "$dk_a" "$dk_b" </dev/null >/dev/null 2>&1 &)
+        (exec </dev/null >/dev/null 2>&1; dk_kill "$dk_tg" "$dk_a" "$dk_b" &)
       else
         printf 'R %s err bad-kill-request\n' "$dk_tg"
       fi ;;
     cleanup)
       if { [ "$dk_a" = - ] || dk_id "$dk_a"; } && { [ "$dk_b" = - ] || dk_num "$dk_b"; }; then
-        (dk_cleanup "$dk_tg" "$dk_a" "$dk_b" </dev/null >/dev/null 2>&1 &)
+        (exec </dev/null >/dev/null 2>&1; dk_cleanup "$dk_tg" "$dk_a" "$dk_b" &)
       else
         printf 'R %s err bad-cleanup-request\n' "$dk_tg"
       fi ;;

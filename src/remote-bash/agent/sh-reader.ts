@@ -19,7 +19,7 @@ export const SH_READER = String.raw`
 dk_reader() {
   while IFS=' ' read -r dk_op dk_tg dk_a dk_b dk_c dk_d; do
     case $dk_op in
-    launch) (dk_launch "$dk_tg" "$dk_a" "$dk_b" "$dk_c" "$dk_d" </dev/null &) ;;
+    launch) (exec </dev/null; dk_launch "$dk_tg" "$dk_a" "$dk_b" "$dk_c" "$dk_d" &) ;;
     quit) break ;;
     *) printf '%s %s %s %s %s\n' "$dk_op" "$dk_tg" "$dk_a" "$dk_b" "$dk_c" >&5 ;;
     esac

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentSession } from '../../../src/remote-bash/agent/session.js';
+import { waitFor } from '../../helpers/jobs.js';
 import { collector, startTarget, type Target } from './target.js';
 
 // The agent's operations against a real sshd and the server's own /bin/sh (dash here), then bash.
@@ -52,6 +53,23 @@ describe.each(['sh', 'bash'])('the agent under %s', (shell) => {
     expect(fs.existsSync(path.join(dir, 'env'))).toBe(false);
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     expect(fs.statSync(path.join(dir, 'out')).mode & 0o777).toBe(0o600);
+  });
+
+  it('the runner and the command hold no descriptor of the agent: no FIFO, no pipe of the channel', async () => {
+    const id = target.newId();
+    const c = collector();
+    const { follow, launch } = agent.start({ jobId: id, command: 'echo up; sleep 30' }, { out: 0, err: 0 }, c.onEvent);
+    await launch;
+    await waitFor(() => c.got.stdout === 'up\n', 'the command started');
+    const dir = target.jobDir(id);
+    const runner = Number(fs.readFileSync(path.join(dir, 'runner.pid'), 'utf8'));
+    const command = Number(fs.readFileSync(path.join(dir, 'pgid'), 'utf8'));
+    for (const pid of [runner, command]) {
+      const fds = fs.readdirSync(`/proc/${pid}/fd`).map((fd) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      expect(fds.filter((t) => t !== '/dev/null' && !t.startsWith(dir))).toEqual([]);
+    }
+    expect(await agent.kill(id, 0.1)).toBe('gone');
+    expect((await follow.done).kind).toBe('exit');
   });
 
   it('passes every byte of the command, its env values and its cwd through unchanged', async () => {
