@@ -104,7 +104,6 @@ describe('AgentSessions', () => {
     expect(first).toBeDefined();
     expect(same).toBe(first);
     expect(await first?.ping()).toBeGreaterThan(0);
-    });
 
     process.kill(first?.remotePid ?? 0, 'SIGKILL');
     await first?.ended;
