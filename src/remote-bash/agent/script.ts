@@ -61,6 +61,9 @@ dk_start() {
   # Env values are written with printf: as an external command it would show them in the process list.
   case $(command -V printf 2>/dev/null) in *builtin*) ;; *) printf 'F printf is not a shell builtin\n'; exit 1 ;; esac
   [ -d "$dk_J" ] || mkdir -p "$dk_J" || { printf 'F cannot create the jobs directory\n'; exit 1; }
+  # Read once: the boot id cannot change under a running agent, nor can where setsid is.
+  dk_boot=; IFS= read -r dk_boot 2>/dev/null </proc/sys/kernel/random/boot_id
+  dk_setsid=; command -v setsid >/dev/null 2>&1 && dk_setsid=1
   dk_q="$HOME"/.deckhand/agent.$$
   mkfifo "$dk_q" 2>/dev/null || { rm -f "$dk_q"; mkfifo "$dk_q"; } || { printf 'F mkfifo failed\n'; exit 1; }
   exec 5<>"$dk_q" || { printf 'F cannot open the fifo\n'; exit 1; }

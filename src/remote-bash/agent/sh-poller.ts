@@ -7,7 +7,9 @@
  * Following a job is what the follower in remote-scripts.ts does, for many jobs in one loop: the exit record is
  * checked before the sizes (so everything written before it is sent first), output goes out from the byte offsets
  * held, and a job that is neither running nor finished is reported lost with the same reasons (no-dir, not-started,
- * runner-gone). The polling schedule is the follower's too (10 ms, then 50 ms, then 200 ms while nothing moves).
+ * runner-gone). The polling schedule is the follower's too (10 ms, then 50 ms, then 200 ms while nothing moves), but
+ * while every followed job is one this agent launched, it starts at 50 ms: their watchers say when they end, and on a
+ * small server the 10 ms ticks' forks take the CPU a short command needs.
  * Waits measured in time (3 s for a start under way) use dk_clk, the sum of the ticks that fired: never more than
  * the time that really passed, so a wait lasts at least as long as the follower's.
  *
@@ -20,11 +22,24 @@ export const SH_POLLER = String.raw`
 dk_on() { case " $dk_list " in *" $1 "*) return 0 ;; esac; return 1; }
 dk_drop() {
   l_=; for x_ in $dk_list; do [ "$x_" = "$1" ] || l_="$l_ $x_"; done; dk_list=$l_
-  unset dk_o_$1 dk_e_$1 dk_r_$1 dk_s_$1 dk_w_$1 dk_f_$1 dk_h_$1
+  eval "x_=\$dk_x_$1"; [ -z "$x_" ] || dk_nf=$((dk_nf - 1))
+  unset dk_o_$1 dk_e_$1 dk_r_$1 dk_s_$1 dk_w_$1 dk_f_$1 dk_h_$1 dk_x_$1 dk_k_$1
 }
+# dk_k_<job>: the runner pid of a launch by this agent, whose watcher says when it ends. dk_x_<job>: a followed job
+# launched elsewhere, counted in dk_nf; only those need the 10 ms polls to see a short command end at once.
 dk_follow() {
-  dk_on "$1" || dk_list="$dk_list $1"
-  eval "dk_o_$1=$2 dk_e_$1=$3 dk_r_$1= dk_s_$1= dk_w_$1="
+  if ! dk_on "$1"; then
+    dk_list="$dk_list $1"
+    eval "k_=\$dk_k_$1 dk_x_$1="
+    [ -n "$k_" ] || { eval "dk_x_$1=1"; dk_nf=$((dk_nf + 1)); }
+  fi
+  eval "dk_o_$1=$2 dk_e_$1=$3 dk_r_$1=\$dk_k_$1 dk_s_$1=\$dk_k_$1 dk_w_$1="
+}
+dk_own() {
+  eval "dk_k_$1=$2"
+  dk_on "$1" || return 0
+  eval "x_=\$dk_x_$1 dk_r_$1=$2 dk_s_$1=1 dk_x_$1="
+  [ -z "$x_" ] || dk_nf=$((dk_nf - 1))
 }
 # The follower's alive(): once the runner is proven ours (same boot, its command line names our directory), kill -0.
 # A live pid whose command line does not name us yet sets dk_young: a runner between fork and exec looks like that.
@@ -134,7 +149,7 @@ dk_arm() {
     [ -z "$dk_tp" ] || { kill "$dk_tp" 2>/dev/null; wait "$dk_tp" 2>/dev/null; dk_tp=; }
     return
   fi
-  if [ $dk_naps -lt 10 ]; then t_=10; elif [ $dk_naps -lt 40 ]; then t_=50; else t_=200; fi
+  if [ $dk_naps -lt 10 ] && [ $dk_nf -gt 0 ]; then t_=10; elif [ $dk_naps -lt 40 ]; then t_=50; else t_=200; fi
   if [ -n "$dk_tp" ]; then
     [ $t_ -ge $dk_tms ] && return
     kill "$dk_tp" 2>/dev/null; wait "$dk_tp" 2>/dev/null
@@ -145,8 +160,7 @@ dk_arm() {
   dk_tp=$!
 }
 dk_poll() {
-  dk_list= dk_gen=0 dk_tp= dk_tms=0 dk_clk=0 dk_naps=0 dk_boot=
-  IFS= read -r dk_boot 2>/dev/null </proc/sys/kernel/random/boot_id
+  dk_list= dk_nf=0 dk_gen=0 dk_tp= dk_tms=0 dk_clk=0 dk_naps=0
   printf 'H deckhand-agent %s %s\n' "$dk_proto" "$$"
   while IFS=' ' read -r dk_op dk_tg dk_a dk_b dk_c <&5; do
     dk_moved=0
@@ -179,7 +193,8 @@ dk_poll() {
     p)
       printf 'R %s launched %s\n' "$dk_tg" "$dk_b"
       # The client reports the pid of a launch from this answer: no P frame for it.
-      if dk_on "$dk_a"; then eval "dk_r_$dk_a=$dk_b dk_s_$dk_a=1"; dk_moved=1; dk_pass "$dk_a"; fi ;;
+      dk_own "$dk_a" "$dk_b"
+      if dk_on "$dk_a"; then dk_moved=1; dk_pass "$dk_a"; fi ;;
     w) dk_on "$dk_a" && dk_pass "$dk_a" ;;
     x) printf 'R %s exists %s\n' "$dk_tg" "$dk_b" ;;
     k) printf 'R %s %s\n' "$dk_tg" "$dk_a" ;;

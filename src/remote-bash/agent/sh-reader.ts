@@ -8,10 +8,11 @@
  * into the job's own files, exactly as the start script writes them (see src/ssh/remote-scripts.ts), and the env file
  * is removed by the runner once read. Every other request is forwarded to the poller as it came.
  *
- * A launch runs in a double-forked subshell, so the reader keeps reading and never collects zombies; that subshell
- * waits for the runner it started and says when it ended, so the poller learns a short command is done at once
- * instead of at its next poll. The runner sits in its own session: killing the agent, or its process group, leaves
- * the jobs running.
+ * A launch makes the job directory (the launch token) and writes its files in the reader, then forks a watcher: the
+ * watcher starts the runner, waits for it and says when it ended, so the poller learns that a short command is done
+ * at once instead of at its next poll. The reader collects finished watchers whenever it waits for a command of its
+ * own (mkdir, at every launch), so they never pile up. The runner sits in its own session: killing the agent, or its
+ * process group, leaves the jobs running.
  *
  * Payload fields are "-" (empty) or the bytes escaped for printf %b (see protocol.ts): no field holds a space.
  */
@@ -19,7 +20,7 @@ export const SH_READER = String.raw`
 dk_reader() {
   while IFS=' ' read -r dk_op dk_tg dk_a dk_b dk_c dk_d; do
     case $dk_op in
-    launch) (exec </dev/null; dk_launch "$dk_tg" "$dk_a" "$dk_b" "$dk_c" "$dk_d" &) ;;
+    launch) dk_launch "$dk_tg" "$dk_a" "$dk_b" "$dk_c" "$dk_d" ;;
     quit) break ;;
     *) printf '%s %s %s %s %s\n' "$dk_op" "$dk_tg" "$dk_a" "$dk_b" "$dk_c" >&5 ;;
     esac
@@ -29,29 +30,35 @@ dk_reader() {
 
 dk_launch() {
   dk_id "$2" || { printf 'e %s bad-job-id\n' "$1" >&5; return; }
-  d=$dk_J/$2
+  d_=$dk_J/$2
   [ -d "$dk_J" ] || mkdir -p "$dk_J"
   # The job directory is the launch token, as for the start script: of two launches, exactly one makes it.
-  if ! mkdir "$d" 2>/dev/null; then
-    if [ -d "$d" ]; then
-      r_=; [ -s "$d/runner.pid" ] && IFS= read -r r_ <"$d/runner.pid"
+  if ! mkdir "$d_" 2>/dev/null; then
+    if [ -d "$d_" ]; then
+      r_=; [ -s "$d_/runner.pid" ] && IFS= read -r r_ <"$d_/runner.pid"
       printf 'x %s %s %s\n' "$1" "$2" "$r_" >&5
     else
       printf 'e %s cannot-create-the-job-directory\n' "$1" >&5
     fi
     return
   fi
-  cd "$d" || { printf 'e %s cannot-enter-the-job-directory\n' "$1" >&5; return; }
-  if [ "$3" = - ]; then : >cmd; else printf '%b' "$3" >cmd; fi
-  [ "$4" = - ] || printf '%b' "$4" >env
-  if [ "$5" = - ]; then : >cwd; else printf '%b' "$5" >cwd; fi
-  printf '%s' "$dk_run" >run
-  b_=; IFS= read -r b_ 2>/dev/null </proc/sys/kernel/random/boot_id; echo "$b_" >boot
-  : >out; : >err
-  if command -v setsid >/dev/null 2>&1; then
-    setsid sh "$d/run" "$d" </dev/null >/dev/null 2>&1 5<&- &
+  # The start script's files, in its order, with the same bytes.
+  if [ "$3" = - ]; then : >"$d_/cmd"; else printf '%b' "$3" >"$d_/cmd"; fi
+  [ "$4" = - ] || printf '%b' "$4" >"$d_/env"
+  if [ "$5" = - ]; then : >"$d_/cwd"; else printf '%b' "$5" >"$d_/cwd"; fi
+  printf '%s' "$dk_run" >"$d_/run"
+  echo "$dk_boot" >"$d_/boot"
+  : >"$d_/out"; : >"$d_/err"
+  (dk_watch "$1" "$2" "$d_") &
+}
+
+# Starts the runner from the job directory (the start script starts it from there too) and waits for it.
+dk_watch() {
+  cd "$3" || { printf 'e %s cannot-enter-the-job-directory\n' "$1" >&5; exit 0; }
+  if [ -n "$dk_setsid" ]; then
+    setsid sh "$3/run" "$3" </dev/null >/dev/null 2>&1 5<&- &
   else
-    nohup sh "$d/run" "$d" </dev/null >/dev/null 2>&1 5<&- &
+    nohup sh "$3/run" "$3" </dev/null >/dev/null 2>&1 5<&- &
   fi
   k_=$!
   echo "$k_" >runner.pid
