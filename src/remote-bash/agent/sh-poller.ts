@@ -195,7 +195,7 @@ dk_poll() {
       # The client reports the pid of a launch from this answer: no P frame for it.
       dk_own "$dk_a" "$dk_b"
       if dk_on "$dk_a"; then dk_moved=1; dk_pass "$dk_a"; fi ;;
-    w) dk_on "$dk_a" && dk_pass "$dk_a" ;;
+    w) if dk_on "$dk_a"; then dk_pass "$dk_a"; else unset dk_k_$dk_a; fi ;;
     x) printf 'R %s exists %s\n' "$dk_tg" "$dk_b" ;;
     k) printf 'R %s %s\n' "$dk_tg" "$dk_a" ;;
     c) printf 'R %s ok\n' "$dk_tg" ;;
