@@ -65,6 +65,7 @@ export async function benchAgent(rows: Row[]): Promise<void> {
       const agent = await AgentSession.open(client);
       const t = await interleaved(slow ? Math.min(n, 40) : n, {
         agent: () => viaAgent(agent, target),
+        ping: () => agent.ping().then(() => undefined),
         nodelay: () => rawExec(client, 'true'),
         nagle: () => rawExec(nagle, 'true'),
         start: () => viaStartScript(client, target),
@@ -88,6 +89,13 @@ export async function benchAgent(rows: Row[]): Promise<void> {
         target: '',
       });
       rows.push({
+        figure: `agent: ping p50 (its own round trip), ${where}`,
+        deckhand: fmtMs(p50('ping')),
+        reference: 'the rest of true is the runner: mkdir, setsid sh run, setsid bash cmd',
+        ratio: '',
+        target: '',
+      });
+      rows.push({
         figure: `agent vs start script (1 exec), ${where}`,
         deckhand: fmtMs(p50('agent')),
         reference: `start script ${fmtMs(p50('start'))}; raw exec ${slow ? 'nodelay' : 'nagle'} ${fmtMs(p50(slow ? 'nodelay' : 'nagle'))}`,
@@ -95,7 +103,7 @@ export async function benchAgent(rows: Row[]): Promise<void> {
         target: '',
       });
       if (slow) {
-        // Every iteration ran one command each way (3 warm-up rounds included); raw execs and start scripts cost a
+        // Every iteration ran one command each way but ping (3 warm-up rounds included); raw execs and start scripts cost a
         // login shell each, so what is left is the agent's.
         const calls = (t.agent?.length ?? 0) + 3;
         rows.push({

@@ -2,7 +2,7 @@
  * The agent's wire format (the agent side is in sh-reader.ts and sh-poller.ts).
  *
  * Requests, one line each on the agent's stdin, fields separated by one space:
- *   launch <tag> <job> <command> <env> <cwd>     follow <tag> <job> <out offset> <err offset>
+ *   launch <tag> <job> <command> <env> <cwd>     follow <tag> <job> <out offset> <err offset> [L: launch just sent]
  *   unfollow <tag> <job>    kill <tag> <job> <grace in 0.1 s>    cleanup <tag> <job|-> <keep minutes|->
  *   ping <tag>              quit 0
  * Payload fields are "-" when empty, else their UTF-8 bytes escaped for printf %b: every byte outside printable

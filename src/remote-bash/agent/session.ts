@@ -100,7 +100,8 @@ export class AgentSession {
     return this.followState(jobId, from, onEvent);
   }
 
-  private followState(jobId: string, from: Offsets, onEvent: OnFrameEvent): FollowState {
+  /** `launching`: the launch of this job was just sent, on the same channel. */
+  private followState(jobId: string, from: Offsets, onEvent: OnFrameEvent, launching = false): FollowState {
     checkId(jobId);
     if (this.follows.has(jobId))
       throw new DeckhandError('invalid_argument', `Job ${jobId} is already followed through this agent.`);
@@ -110,7 +111,8 @@ export class AgentSession {
       if (this.follows.get(jobId) === st) this.follows.delete(jobId);
       st.end({ kind: 'failed', error: new AgentRequestError('follow the job', text) });
     };
-    const line = (t: number) => `follow ${t} ${jobId} ${Math.floor(from.out)} ${Math.floor(from.err)}\n`;
+    const line = (t: number) =>
+      `follow ${t} ${jobId} ${Math.floor(from.out)} ${Math.floor(from.err)}${launching ? ' L' : ''}\n`;
     const tag = this.channel.send(line, refused);
     if (tag === undefined) st.end({ kind: 'gone', error: this.channel.goneError() });
     else {
@@ -130,7 +132,7 @@ export class AgentSession {
     onEvent: OnFrameEvent,
   ): { follow: FollowHandle; launch: Promise<LaunchResult> } {
     const launch = this.launch(spec);
-    const st = this.followState(spec.jobId, from, onEvent);
+    const st = this.followState(spec.jobId, from, onEvent, true);
     // The agent may see a short command end before it reads the launch's own note.
     st.hold();
     const reported = launch.then(

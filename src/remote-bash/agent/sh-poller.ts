@@ -26,12 +26,13 @@ dk_drop() {
   unset dk_o_$1 dk_e_$1 dk_r_$1 dk_s_$1 dk_w_$1 dk_f_$1 dk_h_$1 dk_x_$1 dk_k_$1
 }
 # dk_k_<job>: the runner pid of a launch by this agent, whose watcher says when it ends. dk_x_<job>: a followed job
-# launched elsewhere, counted in dk_nf; only those need the 10 ms polls to see a short command end at once.
+# launched elsewhere, counted in dk_nf; only those need the 10 ms polls to see a short command end at once. A follow
+# sent with its launch ($4 = L) is not counted: its launch's note is on its way.
 dk_follow() {
   if ! dk_on "$1"; then
     dk_list="$dk_list $1"
     eval "k_=\$dk_k_$1 dk_x_$1="
-    [ -n "$k_" ] || { eval "dk_x_$1=1"; dk_nf=$((dk_nf + 1)); }
+    [ -n "$k_" ] || [ "$4" = L ] || { eval "dk_x_$1=1"; dk_nf=$((dk_nf + 1)); }
   fi
   eval "dk_o_$1=$2 dk_e_$1=$3 dk_r_$1=\$dk_k_$1 dk_s_$1=\$dk_k_$1 dk_w_$1="
 }
@@ -162,7 +163,7 @@ dk_arm() {
 dk_poll() {
   dk_list= dk_nf=0 dk_gen=0 dk_tp= dk_tms=0 dk_clk=0 dk_naps=0
   printf 'H deckhand-agent %s %s\n' "$dk_proto" "$$"
-  while IFS=' ' read -r dk_op dk_tg dk_a dk_b dk_c <&5; do
+  while IFS=' ' read -r dk_op dk_tg dk_a dk_b dk_c dk_d <&5; do
     dk_moved=0
     case $dk_op in
     t)
@@ -172,7 +173,7 @@ dk_poll() {
       [ $dk_moved = 1 ] || dk_naps=$((dk_naps + 1)) ;;
     follow)
       if dk_id "$dk_a" && dk_num "$dk_b" && dk_num "$dk_c"; then
-        dk_follow "$dk_a" "$dk_b" "$dk_c"; dk_moved=1; dk_pass "$dk_a"
+        dk_follow "$dk_a" "$dk_b" "$dk_c" "$dk_d"; dk_moved=1; dk_pass "$dk_a"
       else
         printf 'R %s err bad-follow-request\n' "$dk_tg"
       fi ;;

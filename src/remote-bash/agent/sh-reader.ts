@@ -22,7 +22,7 @@ dk_reader() {
     case $dk_op in
     launch) dk_launch "$dk_tg" "$dk_a" "$dk_b" "$dk_c" "$dk_d" ;;
     quit) break ;;
-    *) printf '%s %s %s %s %s\n' "$dk_op" "$dk_tg" "$dk_a" "$dk_b" "$dk_c" >&5 ;;
+    *) printf '%s %s %s %s %s %s\n' "$dk_op" "$dk_tg" "$dk_a" "$dk_b" "$dk_c" "$dk_d" >&5 ;;
     esac
   done
   printf 'quit 0\n' >&5
