@@ -148,6 +148,8 @@ export class AgentSession {
         throw err;
       },
     );
+    // A caller may wait on the follow alone: its end tells a failed launch too.
+    reported.catch(() => undefined);
     return { follow: st, launch: reported };
   }
 
@@ -174,6 +176,9 @@ export class AgentSession {
   /** Removes the job's directory (if given) and sweeps failed jobs' directories older than `keepMinutes` (if given). */
   async cleanup(jobId: string | undefined, keepMinutes: number | undefined): Promise<void> {
     if (jobId !== undefined) checkId(jobId);
+    // The poller sends a job's bytes from its files: removing them under a follow would cut a frame short.
+    if (jobId !== undefined && this.follows.has(jobId))
+      throw new DeckhandError('invalid_argument', `Job ${jobId} is still followed: unfollow it before cleaning it up.`);
     const keep = keepMinutes === undefined ? '-' : String(Math.max(1, Math.floor(keepMinutes)));
     const r = await this.channel.request((t) => `cleanup ${t} ${jobId ?? '-'} ${keep}\n`, 120_000);
     if (r.word !== 'ok') throw new AgentRequestError('clean up', r.text || r.word);

@@ -35,6 +35,10 @@ describe('the agent', () => {
       expect((await agent.ended).reason).toBe('timeout');
       const end = await follow.done;
       expect(end.kind).toBe('gone');
+      // Asking a gone agent fails at once, as a result, never as an unhandled rejection.
+      const late = agent.start({ jobId: target.newId(), command: 'true' }, { out: 0, err: 0 }, () => undefined);
+      expect((await late.follow.done).kind).toBe('gone');
+      await expect(late.launch).rejects.toBeInstanceOf(AgentGoneError);
     } finally {
       process.kill(agent.remotePid, 'SIGKILL');
     }
