@@ -6,6 +6,7 @@ import { tempHome } from '../tests/helpers/home.js';
 import { startStdio, structured, type StdioSession } from '../tests/helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../tests/helpers/sshd.js';
 import { fmtMs, percentile, printTable, type Row } from './stats.js';
+import { benchAgent } from './agent.js';
 import { benchDeploy } from './deploy.js';
 import { benchJobs } from './jobs.js';
 import { benchProvisioning } from './provisioning.js';
@@ -183,6 +184,8 @@ async function main(): Promise<void> {
   // Provisioning and deploys bring their own targets (a fake cloud API, netns hosts with a Docker engine).
   if (process.env.BENCH_SKIP_PROVISIONING !== '1') await benchProvisioning(rows);
   if (process.env.BENCH_SKIP_DEPLOY !== '1') await benchDeploy(rows);
+  // The resident agent brings its own targets (a slow and a fast login shell).
+  if (process.env.BENCH_SKIP_AGENT !== '1') await benchAgent(rows);
   printTable(rows);
   void spawn;
 }

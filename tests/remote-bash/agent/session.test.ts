@@ -6,7 +6,7 @@ import { AgentSession } from '../../../src/remote-bash/agent/session.js';
 import { waitFor } from '../../helpers/jobs.js';
 import { collector, startTarget, type Target } from './target.js';
 
-// The agent's operations against a real sshd and the server's own /bin/sh (dash here), then bash.
+// The agent's operations against a real sshd, run by the server's own /bin/sh (dash here), by bash and by busybox sh.
 let target: Target;
 let client: Client;
 
@@ -19,7 +19,7 @@ afterAll(async () => {
   await target?.stop();
 });
 
-describe.each(['sh', 'bash'])('the agent under %s', (shell) => {
+describe.each(['sh', 'bash', '/bin/busybox sh'])('the agent under %s', (shell) => {
   let agent: AgentSession;
   beforeAll(async () => {
     agent = await AgentSession.open(client, { shell });
