@@ -6,6 +6,7 @@ import { tempHome } from '../tests/helpers/home.js';
 import { startStdio, structured, type StdioSession } from '../tests/helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../tests/helpers/sshd.js';
 import { fmtMs, percentile, printTable, type Row } from './stats.js';
+import { benchAgent } from './agent.js';
 import { benchDeploy } from './deploy.js';
 import { benchFiles } from './files.js';
 import { benchJobs } from './jobs.js';
@@ -185,6 +186,8 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SKIP_PROVISIONING !== '1') await benchProvisioning(rows);
   if (process.env.BENCH_SKIP_DEPLOY !== '1') await benchDeploy(rows);
   if (process.env.BENCH_SKIP_FILES !== '1') await benchFiles(rows);
+  // The resident agent brings its own targets (a slow and a fast login shell).
+  if (process.env.BENCH_SKIP_AGENT !== '1') await benchAgent(rows);
   printTable(rows);
   void spawn;
 }

@@ -22,7 +22,8 @@ export function remoteJobDir(jobId: string): string {
   return `"$HOME"/.deckhand/jobs/${jobId}`;
 }
 
-const RUNNER = `d=$1
+/** The runner every launch writes to the job directory as `run` (the resident agent writes the same bytes). */
+export const RUNNER = `d=$1
 cd "$d" || exit 97
 sh_=sh; command -v bash >/dev/null 2>&1 && sh_=bash
 if [ -f env ]; then . ./env; rm -f env; fi

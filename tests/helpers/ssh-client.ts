@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Client } from 'ssh2';
 import { expect } from 'vitest';
 import { DeckhandError } from '../../src/errors.js';
+import { exitStatusOf, openExec } from '../../src/ssh/exec.js';
 import type { SshdHandle } from './sshd.js';
 
 /** A plain ssh2 connection to a test sshd, for modules that take an open Client. */
@@ -24,4 +25,15 @@ export async function errorOf(p: Promise<unknown>): Promise<DeckhandError> {
   );
   expect(err).toBeInstanceOf(DeckhandError);
   return err as DeckhandError;
+}
+
+/** One plain exec channel (sshd starts the login shell once), its output collected: a reference the tests compare with. */
+export async function rawExec(client: Client, command: string): Promise<{ code: number | null; stdout: string }> {
+  const ch = await openExec(client, command);
+  const out: Buffer[] = [];
+  ch.on('data', (d: Buffer) => out.push(d));
+  ch.stderr.resume();
+  await new Promise<void>((resolve) => ch.on('close', () => resolve()));
+  ch.end();
+  return { code: exitStatusOf(ch).code, stdout: Buffer.concat(out).toString('utf8') };
 }
