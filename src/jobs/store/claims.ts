@@ -51,9 +51,9 @@ export class Claimer {
     // PostgreSQL: a picked job whose row another transaction holds (a cancel request under way) is left for the
     // next claim rather than waited for.
     if (ids.length > 0 && this.b.forUpdate)
-      ids = (
-        await trx.selectFrom('jobs').select('id').where('id', 'in', ids).forUpdate().skipLocked().execute()
-      ).map((r) => r.id);
+      ids = (await trx.selectFrom('jobs').select('id').where('id', 'in', ids).forUpdate().skipLocked().execute()).map(
+        (r) => r.id,
+      );
     if (ids.length === 0) return [];
     const rev = await this.b.nextRev(trx);
     const rows = await trx
