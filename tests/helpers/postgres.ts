@@ -59,7 +59,8 @@ function runAs(): (cmd: string, args: string[]) => string {
       : execFileSync(cmd, args, { encoding: 'utf8', stdio: 'pipe' });
 }
 
-export async function startPostgres(): Promise<PgCluster> {
+/** `durable`: fsync on, as a real server runs (benchmarks); tests leave it off. */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<PgCluster> {
   const bin = binDir();
   const run = runAs();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deckhand-pg-'));
@@ -69,7 +70,14 @@ export async function startPostgres(): Promise<PgCluster> {
   const log = path.join(dir, 'log');
   const ctl = (args: string[]) => run(path.join(bin, 'pg_ctl'), ['-D', data, ...args]);
   const start = () =>
-    ctl(['-l', log, '-w', '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off`, 'start']);
+    ctl([
+      '-l',
+      log,
+      '-w',
+      '-o',
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=${opts.durable ? 'on' : 'off'} -c max_wal_size=4GB`,
+      'start',
+    ]);
   try {
     run(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8']);
     start();

@@ -18,7 +18,7 @@ export interface Backend {
    * `store_unavailable`.
    */
   write<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
-  /** A read outside a transaction, its failures mapped like write's. */
+  /** Statements outside a transaction (reads, or one statement that is atomic alone), failures mapped like write's. */
   read<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /** Whether a read-modify-write must lock its rows (`select … for update`): PostgreSQL; SQLite's write lock covers it. */
   readonly forUpdate: boolean;

@@ -46,7 +46,14 @@ export class Claimer {
   }
 
   /** Starts these queued jobs for the claiming instance; answers them in the given order. */
-  async start(trx: Trx, ids: readonly string[], req: ClaimRequest): Promise<Job[]> {
+  async start(trx: Trx, picked: readonly string[], req: ClaimRequest): Promise<Job[]> {
+    let ids = picked;
+    // PostgreSQL: a picked job whose row another transaction holds (a cancel request under way) is left for the
+    // next claim rather than waited for.
+    if (ids.length > 0 && this.b.forUpdate)
+      ids = (await trx.selectFrom('jobs').select('id').where('id', 'in', ids).forUpdate().skipLocked().execute()).map(
+        (r) => r.id,
+      );
     if (ids.length === 0) return [];
     const rev = await this.b.nextRev(trx);
     const rows = await trx
@@ -67,7 +74,7 @@ export class Claimer {
       .execute();
     await this.b.notify(trx, ids);
     const byId = new Map(rows.map((r) => [r.id, rowToJob(r, this.b.json)]));
-    return ids.flatMap((id) => byId.get(id) ?? []);
+    return picked.flatMap((id) => byId.get(id) ?? []);
   }
 
   async claim(trx: Trx, req: ClaimRequest): Promise<Job[]> {

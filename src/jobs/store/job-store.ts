@@ -66,6 +66,8 @@ export class SqlJobStore implements JobStore {
     claim: ClaimRequest,
   ): Promise<{ job: Job | undefined; claimed: Job[] }> {
     return this.b.write(async (trx) => {
+      // The claim lock before the row lock, as every claim takes them: two transactions never wait on each other.
+      await this.b.lockClaims(trx);
       const job = await this.change(trx, id, change);
       return { job, claimed: await this.claimer.claim(trx, claim) };
     });

@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Stores } from '../../../src/jobs/store/contract.js';
@@ -15,6 +16,7 @@ import { claimReq, spec, T0 } from './contract/world.js';
  */
 const WORKER = path.join(import.meta.dirname, 'fixtures', 'sqlite-worker.mjs');
 const run = promisify(execFile);
+const require = createRequire(import.meta.url);
 
 interface WorkerOut {
   started: string[];
@@ -77,6 +79,40 @@ describe('sqlite only: several processes on one file', () => {
     expect(new Set(all).size).toBe(30);
     for (const j of await s.jobs.active()) expect(['p1', 'p2']).toContain(j.owner?.instance);
     expect((await s.instances.list()).map((i) => i.id).sort()).toEqual(['p1', 'p2']);
+  });
+
+  it('a process that holds the write lock too long makes writes answer store_unavailable, bounded, and no worse', async () => {
+    await s.close();
+    s = await openSqliteStores({
+      home: home.dir,
+      instance: { id: 'test', host: 'h', pid: process.pid },
+      busyTimeoutMs: 300,
+    });
+    const [job] = await s.jobs.create([spec()], T0);
+    // Another process takes the write lock and keeps it for 3 s.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+         const db = new D(process.argv[1]); db.exec('begin immediate'); process.stdout.write('held');
+         setTimeout(() => { db.exec('commit'); db.close(); }, 3000);`,
+        path.join(home.dir, 'deckhand.db'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      const t = Date.now();
+      const err = await s.jobs.update(job!.id, (j) => T.setRuntime(j, { n: 1 })).catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('store_unavailable');
+      expect(Date.now() - t).toBeLessThan(2000);
+      // Reads go on meanwhile (WAL: readers never wait for the writer).
+      expect((await s.jobs.get(job!.id))!.runtime).toEqual({});
+    } finally {
+      if (holder.exitCode === null) await new Promise((r) => holder.once('exit', r));
+    }
+    expect((await s.jobs.update(job!.id, (j) => T.setRuntime(j, { n: 2 })))!.runtime).toEqual({ n: 2 });
   });
 
   it('a change committed by one process is there for the next; the database file is private (0600)', async () => {

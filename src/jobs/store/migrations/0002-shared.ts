@@ -29,8 +29,13 @@ export function sharedMigration(kind: StoreKind): Migration {
         .addColumn('entries', t.bytes, (c) => c.notNull())
         .addPrimaryKeyConstraint('log_chunks_pk', ['job_id', 'first_seq'])
         .execute();
-      // Log text is stored as it came: compressing every chunk on insert (pglz) would cost more than the write.
-      await sql`alter table log_chunks alter column data set storage external`.execute(db);
+      // Log text compresses well and lz4 costs little: fewer bytes for the table and the WAL. A server built without
+      // lz4 keeps chunks as they came (pglz, the default, would cost more than it saves on every insert).
+      await sql`do $$ begin
+          alter table log_chunks alter column data set compression lz4;
+        exception when feature_not_supported or invalid_parameter_value then
+          alter table log_chunks alter column data set storage external;
+        end $$`.execute(db);
       await db.schema
         .createTable('log_heads')
         .addColumn('job_id', 'text', (c) => c.primaryKey())

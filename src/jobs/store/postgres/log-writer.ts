@@ -110,7 +110,8 @@ export class PgLogWriter implements LogWriter {
       // Rolling to tail n drops tails older than n-1: the head and the two newest tails stay.
       const dropBelow = roll ? segment - 1 : 1;
       const o = p.offsets;
-      await this.b.write((trx) =>
+      // One statement, atomic on its own: no BEGIN and COMMIT round trips around it.
+      await this.b.read((db) =>
         sql`with dropped as (
               delete from log_chunks where job_id = ${this.jobId} and segment >= 1 and segment < ${dropBelow}
               returning bytes
@@ -123,7 +124,7 @@ export class PgLogWriter implements LogWriter {
             insert into log_heads (job_id, last_seq, bytes)
             values (${this.jobId}, ${p.lastSeq}, ${bytes}::bigint - coalesce((select sum(bytes) from dropped), 0))
             on conflict (job_id) do update set last_seq = excluded.last_seq, bytes = log_heads.bytes + excluded.bytes,
-              removed_at = null, removed_reason = null, removed_lines = null, removed_bytes = null`.execute(trx),
+              removed_at = null, removed_reason = null, removed_lines = null, removed_bytes = null`.execute(db),
       );
       this.state = {
         seq: p.lastSeq,
