@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../src/config.js';
-import { jobDir, JobLogWriter } from '../src/jobs/job-log.js';
-import { LowdbJobStore } from '../src/jobs/store.js';
-import { createJob, completeJob, startJob, type Job } from '../src/jobs/types.js';
-import { SharedDocument } from '../src/store/document.js';
+import { jobDir } from '../src/jobs/log/file-store.js';
+import { FileLogWriter } from '../src/jobs/log/writer.js';
+import type { Job } from '../src/jobs/types.js';
 import { structured, type StdioSession } from '../tests/helpers/mcp.js';
 import type { SshdHandle } from '../tests/helpers/sshd.js';
 import { fmtMs, percentile, type Row } from './stats.js';
+import { fill } from './seed.js';
 
 interface Ctx {
   mcp: StdioSession;
@@ -71,32 +70,10 @@ export async function benchJobs(c: Ctx): Promise<void> {
 
   // get-job-status with 10,000 finished jobs in the store and a 1 GB log.
   {
-    const now = new Date();
-    const seeded: Job[] = [];
-    for (let i = 0; i < 10_000; i++) {
-      const j = completeJob(
-        startJob(
-          createJob({ type: 'remote-bash', server: 'bench', params: { command: `echo ${i}` }, timeout_s: 60 }, now),
-          now,
-        ),
-        now,
-      );
-      seeded.push({ ...j, id: `job_0${j.id.slice(5, 20)}${String(i).padStart(10, '0')}`.slice(0, 30) });
-    }
-    const big = seeded[seeded.length - 1] as Job;
-    // Placed where deckhand's store puts them under the default retention: added under the store's lock (as if they
-    // had run before), then moved by the store's own prune, as deckhand's periodic one would. That leaves the default
-    // number in jobs.json and the rest, `big` included, in the archive. (run.ts's DECKHAND_JOBS_RETAIN=20000 then only
-    // keeps deckhand's prune from moving the 100 jobs of the first figure too; it is no longer needed.)
-    const { jobs: defaults } = loadConfig({});
-    const store = new LowdbJobStore(c.home, { keepFinished: defaults.retainFinished, keepDays: defaults.retainDays });
-    await new SharedDocument<{ version: 1; jobs: Job[] }>(store.file, () => ({ version: 1, jobs: [] }), {
-      indent: 0,
-    }).update((d) => {
-      d.jobs = [...seeded, ...d.jobs];
-    });
-    await store.prune(now);
-    const w = new JobLogWriter(jobDir(c.home, big.id), { maxBytes: 4 * 1024 ** 3 });
+    // Finished jobs written straight into deckhand.db beside the running deckhand (setup, not measured).
+    const ids = fill(path.join(c.home, 'deckhand.db'), 10_000);
+    const big = { id: ids.at(-1) as string };
+    const w = new FileLogWriter(jobDir(c.home, big.id), { maxBytes: 4 * 1024 ** 3 });
     const line = 'x'.repeat(1000);
     let off = 0;
     for (let i = 0; i < 1_050_000; i++) {

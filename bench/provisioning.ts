@@ -4,16 +4,17 @@
 //
 //   import { benchProvisioning } from './provisioning.js';  await benchProvisioning(rows);
 //   or on its own: npx tsc -p tsconfig.bench.json && node .bench-dist/bench/provisioning.js
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client as SshClient } from 'ssh2';
+import { FileInventoryStore } from '../src/jobs/store/sqlite/inventory.js';
 import { Inventory } from '../src/servers/inventory.js';
+import type { ServerRecord } from '../src/servers/types.js';
 import type { JobContext } from '../src/jobs/handler.js';
 import { JobFiles } from '../src/jobs/files.js';
-import { jobDir, JobLogWriter } from '../src/jobs/job-log.js';
+import { FileLogStore } from '../src/jobs/log/file-store.js';
 import { createJob, newJobId } from '../src/jobs/types.js';
 import { generateHostKeyPair, HetznerProvider, md5Fingerprint, renderCloudInit } from '../src/providers/index.js';
 import { ensureDeckhandKey } from '../src/provisioning/deckhand-key.js';
@@ -221,7 +222,7 @@ async function benchSetup(rows: Row[], runs: number): Promise<void> {
     let current = '';
     const scripts = new Map<string, string[]>();
     const job = new SetupServerHandler({
-      inventory: new Inventory(home.dir),
+      inventory: new Inventory(new FileInventoryStore<ServerRecord>(home.dir)),
       pool,
       traefikImage: LOCAL_IMAGES.traefik,
       onCommand: (_server, script) => void scripts.set(current, [...(scripts.get(current) ?? []), script]),
@@ -230,7 +231,7 @@ async function benchSetup(rows: Row[], runs: number): Promise<void> {
     for (let i = 0; i <= runs; i++) {
       scripts.clear();
       const id = newJobId();
-      const log = new JobLogWriter(jobDir(home.dir, id), { maxBytes: 1 << 30 }, new EventEmitter(), id);
+      const log = await new FileLogStore(home.dir).open(id, { maxBytes: 1 << 30 });
       const ctx: JobContext = {
         job: {
           ...createJob(
@@ -257,7 +258,7 @@ async function benchSetup(rows: Row[], runs: number): Promise<void> {
         setRuntime: async () => undefined,
       };
       const out = await job.run(ctx);
-      log.close();
+      await log.close();
       if (out.kind !== 'completed') throw new Error(`in-process setup: ${JSON.stringify(out)}`);
       const steps = (out.result as { steps: StepReport[] }).steps;
       if (steps.some((s) => s.status !== 'ok'))

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createAppsFeature } from './apps/index.js';
 import type { Config } from './config.js';
-import { createJobKernel, type Feature, type JobKernel } from './jobs/kernel.js';
+import { createJobKernel, type Feature, type JobKernel, type KernelDeps } from './jobs/kernel.js';
 import type { Logger } from './logger.js';
 import type { ToolDeps } from './mcp/tools/shared/deps.js';
 import { createProvisioningFeature } from './provisioning/index.js';
@@ -14,6 +14,8 @@ export interface AppDeps {
   readonly config: Config;
   readonly logger: Logger;
   readonly env: NodeJS.ProcessEnv;
+  /** This process, as the job system knows it (cli.ts passes process.pid and a liveness check). */
+  readonly process: KernelDeps['process'];
 }
 
 /** deckhand's running parts, as the transports and the CLI use them. */
@@ -24,16 +26,16 @@ export interface Deckhand {
   readonly services: ToolDeps;
   readonly kernel: JobKernel;
   readonly pool: SshPool;
-  /** Starts the job engine (recovery, then the queue). */
+  /** Joins the job system and starts executing jobs (recovery, then the queue). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
  * The composition root: the leaves (SSH pool), the job kernel, then each feature built by its own index.ts, its job
- * handlers registered with the engine. No side effects beyond creating DECKHAND_HOME.
+ * handlers registered with the engine. Opens the stores (their migrations run); executes nothing until start().
  */
-export function createApp({ config, logger, env }: AppDeps): Deckhand {
+export async function createApp({ config, logger, env, process: proc }: AppDeps): Promise<Deckhand> {
   fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const pool = new SshPool({
     connectTimeoutMs: config.connectTimeoutMs,
@@ -41,8 +43,8 @@ export function createApp({ config, logger, env }: AppDeps): Deckhand {
     env,
     onEvent: (e) => logger.debug(e, 'ssh pool'),
   });
-  const kernel = createJobKernel({ config, logger });
-  const servers = createServersFeature({ config, pool });
+  const kernel = await createJobKernel({ config, logger, process: proc });
+  const servers = createServersFeature({ kernel, pool });
   const shared = { config, kernel, inventory: servers.inventory, pool };
   const remoteBash = createRemoteBashFeature(shared);
   const provisioning = createProvisioningFeature(shared);

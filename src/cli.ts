@@ -90,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
   const { createApp } = await import('./app.js');
   const { silentLogger } = await import('./logger.js');
   // A CLI command reads and cancels; it never starts the engine, so it executes nothing.
-  const app = createApp({ config, logger: silentLogger(), env: process.env });
+  const app = await createApp({ config, logger: silentLogger(), env: process.env, process: thisProcess() });
   try {
     const ctx = {
       config,
@@ -139,7 +139,7 @@ async function startServer(opts: { http: boolean; host: string; port: number }):
   // One failed callback deep inside a socket library must not take every client's session down with it.
   process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (deckhand keeps running)'));
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (deckhand keeps running)'));
-  const app = createApp({ config, logger, env: process.env });
+  const app = await createApp({ config, logger, env: process.env, process: thisProcess() });
   await app.start();
   const createServer = mcpServerFactory(app.services, logger);
   let stopping = false;
@@ -174,6 +174,22 @@ async function startServer(opts: { http: boolean; host: string; port: number }):
   await serveStdio(createServer, logger, { stdin: process.stdin, stdout: process.stdout });
   await stop(0);
   return 0;
+}
+
+/** This process as the job system knows it: an instance whose jobs others take over once its pid is gone. */
+function thisProcess() {
+  return {
+    pid: process.pid,
+    isAlive: (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (err) {
+        // EPERM: alive, but another user's.
+        return (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    },
+  };
 }
 
 const argv = process.argv.slice(2);

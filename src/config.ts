@@ -22,6 +22,12 @@ export interface Config {
     readonly sessionIdleMs: number;
   };
   readonly jobs: JobsConfig;
+  /** Where the job system keeps its state: SQLite in DECKHAND_HOME, or PostgreSQL shared by several instances. */
+  readonly store: {
+    readonly databaseUrl: string | undefined;
+    /** DECKHAND_SECRET_KEY (PostgreSQL mode): checked by the store when it opens. */
+    readonly secretKey: string | undefined;
+  };
   /** MCP Tasks (experimental): remote-bash accepts task-augmented calls; DECKHAND_TASKS=off turns that off. */
   readonly tasks: boolean;
   readonly provisioning: ProvisioningConfig;
@@ -57,14 +63,16 @@ export interface OutputCaps {
 }
 
 export interface JobsConfig {
+  /** Jobs this instance runs at once (0: it serves clients and executes nothing). */
   readonly maxJobs: number;
+  /** Jobs running at once on one server, across all instances. */
   readonly maxPerServer: number;
   readonly defaultTimeoutS: number;
   readonly logMaxBytes: number;
-  readonly retainFinished: number;
+  /** Finished job records are deleted this many days after the job ended (0: kept forever). */
   readonly retainDays: number;
-  /** Archived job records are dropped this many days after the job ended. */
-  readonly archiveDays: number;
+  /** An instance silent for this long loses its running jobs to another instance, which reattaches to them. */
+  readonly ownerTimeoutS: number;
   /** Logs of finished jobs are removed this many days after the job ended, or sooner past logsMaxTotalBytes. */
   readonly logRetainDays: number;
   readonly logsMaxTotalBytes: number;
@@ -86,15 +94,17 @@ const EnvSchema = z.object({
   DECKHAND_HTTP_ALLOWED_HOSTS: z.string().optional(),
   DECKHAND_HTTP_ALLOWED_ORIGINS: z.string().optional(),
   DECKHAND_HTTP_SESSION_IDLE_S: int(1, 7 * 24 * 3600).default(1800),
-  DECKHAND_MAX_JOBS: int(1, 256).default(8),
+  DECKHAND_MAX_JOBS: int(0, 1024).default(64),
   DECKHAND_MAX_JOBS_PER_SERVER: int(1, 256).default(4),
   DECKHAND_JOB_TIMEOUT_S: int(1, 30 * 24 * 3600).default(3600),
   DECKHAND_JOB_LOG_MAX_BYTES: int(64 * 1024, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
-  // Finished jobs kept in jobs.json, rewritten whole by every store write; older ones are as quick to read from the
-  // indexed archive, so a few recent ones suffice (100 cost no more per write than none; 500 doubled it).
-  DECKHAND_JOBS_RETAIN: int(1, 100_000).default(100),
-  DECKHAND_JOBS_RETAIN_DAYS: int(0, 3650).default(14),
-  DECKHAND_JOBS_ARCHIVE_DAYS: int(1, 36_500).default(90),
+  DECKHAND_JOBS_RETAIN_DAYS: int(0, 36_500).default(90),
+  DECKHAND_OWNER_TIMEOUT_S: int(2, 3600).default(15),
+  DECKHAND_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a PostgreSQL URL like postgres://user:password@host:5432/deckhand')
+    .optional(),
+  DECKHAND_SECRET_KEY: z.string().optional(),
   DECKHAND_JOB_LOGS_RETAIN_DAYS: int(1, 36_500).default(30),
   DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES: int(64 * 1024 * 1024, Number.MAX_SAFE_INTEGER).default(8 * 1024 * 1024 * 1024),
   DECKHAND_REMOTE_KEEP_FAILED_H: int(0, 24 * 365).default(24),
@@ -153,7 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Conf
     const lines = parsed.error.issues.map((i) => {
       const key = String(i.path[0] ?? '?');
       const val = env[key];
-      const shown = key.includes('TOKEN') ? '(hidden)' : JSON.stringify(val);
+      const shown = /TOKEN|SECRET|DATABASE_URL/.test(key) ? '(hidden)' : JSON.stringify(val);
       const inner = i.path.slice(1).join('.');
       return `${key}=${shown}: ${inner ? `${inner}: ` : ''}${i.message}`;
     });
@@ -179,14 +189,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Conf
       sessionIdleMs: e.DECKHAND_HTTP_SESSION_IDLE_S * 1000,
     }),
     tasks: e.DECKHAND_TASKS === 'on',
+    store: Object.freeze({ databaseUrl: e.DECKHAND_DATABASE_URL, secretKey: e.DECKHAND_SECRET_KEY }),
     jobs: Object.freeze({
       maxJobs: e.DECKHAND_MAX_JOBS,
       maxPerServer: e.DECKHAND_MAX_JOBS_PER_SERVER,
       defaultTimeoutS: e.DECKHAND_JOB_TIMEOUT_S,
       logMaxBytes: e.DECKHAND_JOB_LOG_MAX_BYTES,
-      retainFinished: e.DECKHAND_JOBS_RETAIN,
       retainDays: e.DECKHAND_JOBS_RETAIN_DAYS,
-      archiveDays: e.DECKHAND_JOBS_ARCHIVE_DAYS,
+      ownerTimeoutS: e.DECKHAND_OWNER_TIMEOUT_S,
       logRetainDays: e.DECKHAND_JOB_LOGS_RETAIN_DAYS,
       logsMaxTotalBytes: e.DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES,
       remoteKeepFailedHours: e.DECKHAND_REMOTE_KEEP_FAILED_H,

@@ -28,7 +28,7 @@ export async function jobsCancel(args: string[], { jobs, io }: CliContext): Prom
     await io.print(`The job ended before the cancel took effect: ${outcomeText(job)}.\n`);
   } else {
     await io.print(`Cancel of ${id} requested; the running deckhand will stop it.\n`);
-    if (!jobs.executorAlive()) {
+    if (!(await jobs.executorAlive())) {
       io.warn(
         'deckhand: no deckhand process seems to be running on this DECKHAND_HOME; the job stops when one starts.',
       );

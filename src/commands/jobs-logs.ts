@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LogLine } from '../jobs/log-format.js';
-import { removalText } from '../jobs/log-removal.js';
+import type { LogLine } from '../jobs/log/format.js';
+import { removalText } from '../jobs/log/removal.js';
 import { isTerminal, type Job } from '../jobs/types.js';
 import { intOption, jobIdArgument, oneOf, parseCommand, stringOption } from './args.js';
 import { UsageError, type CliOutput } from './io.js';
@@ -42,14 +42,14 @@ export async function jobsLogs(args: string[], ctx: CliContext, opts: LogsOption
   /** Prints every line after `cursor`, page by page; returns the cursor after the last line read. */
   const drain = async (cursor: number): Promise<number> => {
     for (;;) {
-      const r = read({ cursor, limit: PAGE_LINES });
+      const r = await read({ cursor, limit: PAGE_LINES });
       await printer.print(r.lines);
       cursor = r.next_cursor;
       if (!r.has_more || io.closed) return cursor;
     }
   };
 
-  const removed = read({ limit: 0 }).removed;
+  const removed = (await read({ limit: 0 })).removed;
   if (removed) {
     io.warn(`deckhand: ${removalText(removed)}`);
     return values.follow ? outcomeExitCode(job) : 0;
@@ -57,7 +57,7 @@ export async function jobsLogs(args: string[], ctx: CliContext, opts: LogsOption
   let cursor: number;
   if (tail === undefined) cursor = await drain(0);
   else {
-    const r = read({ limit: tail });
+    const r = await read({ limit: tail });
     await printer.print(r.lines);
     if (r.truncated) io.warn('deckhand: the search stopped at its scan budget; older matches may exist.');
     cursor = r.next_cursor;

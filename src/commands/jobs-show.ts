@@ -1,4 +1,4 @@
-import { removalText, type LogRemoval } from '../jobs/log-removal.js';
+import { removalText, type LogRemoval } from '../jobs/log/removal.js';
 import type { Job } from '../jobs/types.js';
 import { formatBytes } from '../format.js';
 import { jobIdArgument, parseCommand } from './args.js';
@@ -15,7 +15,7 @@ export async function jobsShow(args: string[], { jobs, io }: CliContext): Promis
     await io.print(JSON.stringify(job, null, 2) + '\n');
     return 0;
   }
-  const log = jobs.read(id, { limit: 0 });
+  const log = await jobs.read(id, { limit: 0 });
   await io.print(describeJob(job, { lines: log.total_lines, bytes: log.log_bytes, removed: log.removed }));
   return 0;
 }

@@ -1,11 +1,9 @@
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import type { JobEngine } from './engine.js';
-import { jobDir } from './job-log.js';
-import { listSegments } from './log-segments.js';
+import type { StoreChange, Stores } from './store/contract.js';
 import { isTerminal, type Job } from './types.js';
 
-/** The steps of a job's life that MCP clients hear about (logging.ts). */
+/** The steps of a job's life that MCP clients hear about (mcp/logging.ts). */
 export type JobLifecycle = 'queued' | 'started' | 'promoted' | 'finished' | 'cancelled' | 'lost';
 
 export interface JobChangesEvents {
@@ -17,9 +15,7 @@ export interface JobChangesEvents {
 
 export interface JobChangesOptions {
   readonly engine: JobEngine;
-  readonly home: string;
-  /** How often the store (and the logs being watched) are checked for changes made by other processes. */
-  readonly pollMs?: number;
+  readonly stores: Pick<Stores, 'jobs' | 'changes'>;
   readonly onError?: (err: unknown, context: string) => void;
 }
 
@@ -29,29 +25,20 @@ interface Seen {
   readonly status: Job['status'];
 }
 
-interface LogWatch {
-  watchers: number;
-  size: number;
-  /** Set when this process logged lines since the last poll (the engine already said so). */
-  localLines: boolean;
-}
-
 const ENDED_MEMORY = 1000;
 
 /**
  * Job changes as one event stream for the MCP sessions of this process. Jobs executed here arrive through the
- * engine's events at once; jobs executed (or created, or cancelled) by another deckhand process sharing
- * DECKHAND_HOME only show in the store and the log files, so those are polled while anyone listens.
+ * engine's events at once; jobs created, executed or cancelled by another process or instance arrive as the store's
+ * change hints (SQLite: its revision and log files, looked at every 100 ms; PostgreSQL: NOTIFY), followed by a read of
+ * the record. Only while anyone listens.
  */
 export class JobChanges {
   readonly events = new EventEmitter<JobChangesEvents>();
   private readonly seen = new Map<string, Seen>();
   private readonly ended = new Set<string>();
-  private readonly logs = new Map<string, LogWatch>();
   private users = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private polling = false;
-  private primed = false;
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly opts: JobChangesOptions) {
     this.events.setMaxListeners(0);
@@ -68,17 +55,12 @@ export class JobChanges {
     };
   }
 
-  /** Also polls this job's log for lines written by another process; the function returned stops that. */
-  watchLog(jobId: string): () => void {
-    const w = this.logs.get(jobId) ?? { watchers: 0, size: this.logSize(jobId), localLines: false };
-    w.watchers += 1;
-    this.logs.set(jobId, w);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--w.watchers === 0) this.logs.delete(jobId);
-    };
+  /**
+   * Lines of jobs run elsewhere arrive as store hints whether or not a log is watched; kept so a reader can say what
+   * it follows. The function returned stops it.
+   */
+  watchLog(_jobId: string): () => void {
+    return () => undefined;
   }
 
   /** A tool call answered with the job's id while the job keeps running (auto mode gave up waiting). */
@@ -93,41 +75,48 @@ export class JobChanges {
   close(): void {
     this.users = 0;
     this.stop();
-    this.logs.clear();
   }
 
   private readonly onEngineJob = (job: Job) => this.observe(job, false);
-  private readonly onEngineLines = (jobId: string) => {
-    const w = this.logs.get(jobId);
-    if (w) w.localLines = true;
-    this.events.emit('lines', jobId);
+  private readonly onEngineLines = (jobId: string) => this.events.emit('lines', jobId);
+  private readonly onHint = (c: StoreChange) => {
+    if (c.kind === 'lines') {
+      this.events.emit('lines', c.id);
+      return;
+    }
+    this.opts.stores.jobs
+      .get(c.id)
+      .then((job) => job && this.observe(job, true))
+      .catch((err: unknown) => this.opts.onError?.(err, 'job changes'));
   };
 
   private start(): void {
     this.opts.engine.events.on('job', this.onEngineJob);
     this.opts.engine.events.on('lines', this.onEngineLines);
-    this.primed = false;
-    void this.poll();
-    this.timer = setInterval(() => void this.poll(), this.opts.pollMs ?? 500);
-    this.timer.unref();
+    this.unwatch = this.opts.stores.changes.watch(this.onHint);
+    // What is active now is where lifecycle steps start from, not news.
+    this.opts.stores.jobs
+      .active()
+      .then((jobs) => jobs.forEach((j) => this.observe(j, true, true)))
+      .catch((err: unknown) => this.opts.onError?.(err, 'job changes'));
   }
 
   private stop(): void {
     this.opts.engine.events.off('job', this.onEngineJob);
     this.opts.engine.events.off('lines', this.onEngineLines);
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
     this.seen.clear();
   }
 
-  /** Records a job state and emits it when it is new; stale snapshots from a poll never go back in time. */
-  private observe(job: Job, fromPoll: boolean, quiet = false): void {
+  /** Records a job state and emits it when it is new; stale snapshots from the store never go back in time. */
+  private observe(job: Job, fromStore: boolean, quiet = false): void {
     if (this.ended.has(job.id)) return;
     const key = JSON.stringify(job);
     const prev = this.seen.get(job.id);
     if (prev?.key === key) return;
     const rank = job.attempt * 2 + (job.status === 'running' ? 1 : 0) + (isTerminal(job.status) ? 1000 : 0);
-    if (fromPoll && prev && rank < prev.rank) return;
+    if (fromStore && prev && rank < prev.rank) return;
     if (isTerminal(job.status)) {
       this.seen.delete(job.id);
       this.ended.add(job.id);
@@ -136,48 +125,6 @@ export class JobChanges {
       this.seen.set(job.id, { key, rank, status: job.status });
     }
     if (!quiet) this.events.emit('job', job, lifecycleOf(prev?.status, job));
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling || this.users === 0) return;
-    this.polling = true;
-    try {
-      const store = this.opts.engine.store;
-      const active = await store.active();
-      const quiet = !this.primed;
-      for (const job of active) this.observe(job, true, quiet);
-      const ids = new Set(active.map((j) => j.id));
-      for (const id of [...this.seen.keys()]) {
-        if (ids.has(id)) continue;
-        const job = await store.get(id);
-        if (job) this.observe(job, true, quiet);
-        else this.seen.delete(id);
-      }
-      this.primed = true;
-      for (const [id, w] of this.logs) {
-        const size = this.logSize(id);
-        const grew = size > w.size;
-        w.size = size;
-        if (grew && !w.localLines) this.events.emit('lines', id);
-        w.localLines = false;
-      }
-    } catch (err) {
-      this.opts.onError?.(err, 'job changes poll');
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private logSize(jobId: string): number {
-    let total = 0;
-    for (const file of listSegments(jobDir(this.opts.home, jobId))) {
-      try {
-        total += fs.statSync(file).size;
-      } catch {
-        // rolled away between the listing and the stat
-      }
-    }
-    return total;
   }
 }
 

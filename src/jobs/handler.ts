@@ -1,5 +1,5 @@
 import type { JobFilesView } from './files.js';
-import type { JobLogWriter } from './job-log.js';
+import type { LogWriter } from './store/contract.js';
 import type { Job, JobError, JobProgress } from './types.js';
 
 /** Why a job's signal was aborted: the handler decides what each means for the work it runs. */
@@ -7,14 +7,18 @@ export type StopReason = 'cancel' | 'timeout' | 'shutdown';
 
 export interface JobContext {
   readonly job: Job;
-  /** True when this run resumes a job that was running when a deckhand process stopped. */
+  /** True when this run resumes a job that another run (a stopped process, another instance) left running. */
   readonly recovering: boolean;
   readonly signal: AbortSignal;
   stopReason(): StopReason | undefined;
-  readonly log: JobLogWriter;
+  /**
+   * The job's log. `flush()` makes what was added durable (rejecting with store_unavailable when it could not: the
+   * writer then goes back to `durableOffsets`, where a follower resumes).
+   */
+  readonly log: LogWriter;
   /** The job's secret inputs and launch marks. */
   readonly files: JobFilesView;
-  /** Adds a system line to the log (flushed at once). */
+  /** Adds a system line to the log and has it flushed soon (in order with other notes). */
   note(text: string): void;
   progress(p: JobProgress): void;
   setRuntime(r: Record<string, unknown>): Promise<void>;

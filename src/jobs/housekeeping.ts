@@ -1,71 +1,69 @@
 import type { JobsConfig } from '../config.js';
-import { sweepJobLogs, type SweepDeps } from './log-retention.js';
-import type { JobStore } from './store.js';
+import { sweepJobLogs } from './log/retention.js';
+import type { Stores } from './store/contract.js';
 import { isTerminal } from './types.js';
 
 export interface HousekeeperOptions {
   readonly home: string;
-  readonly store: JobStore;
+  readonly stores: Stores;
   readonly config: JobsConfig;
-  readonly onError?: ((err: unknown, context: string) => void) | undefined;
-  /** How often finished jobs' logs are checked against the retention policy (default 10 minutes). */
-  readonly everyMs?: number | undefined;
+  readonly onError: (err: unknown, context: string) => void;
+  /** How often retention runs (default 10 minutes). */
+  readonly everyMs?: number;
 }
 
-const COMPACT_EVERY_MS = 86_400_000;
-
-/** What the log sweep asks about jobs, answered from the store. */
-export function jobStates(store: JobStore): Pick<SweepDeps, 'activeIds' | 'stateOf'> {
-  return {
-    activeIds: async () => new Set((await store.active()).map((j) => j.id)),
-    stateOf: async (id) => {
-      const job = await store.get(id);
-      return !job ? 'unknown' : isTerminal(job.status) ? 'finished' : 'active';
-    },
-  };
-}
+const DAY = 86_400_000;
 
 /**
- * Retention beyond jobs.json, run by the process that executes jobs: finished jobs' logs, and once a day (it
- * rewrites the file) the archive. One run at a time, in the background: walking every job directory of a large home
- * takes a while, and the polls that start and reconcile jobs must not wait for it.
+ * Retention, run by every instance that executes jobs (each step is idempotent, so two at once do no harm): finished
+ * jobs' log files past DECKHAND_JOB_LOGS_RETAIN_DAYS or the total size cap (embedded mode), then finished job
+ * records past DECKHAND_JOBS_RETAIN_DAYS, deleted in small batches so claims never wait long behind them.
  */
 export class Housekeeper {
-  private lastSweep = 0;
-  private lastCompaction = 0;
+  private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
-  constructor(private readonly opts: HousekeeperOptions) {}
+  constructor(private readonly o: HousekeeperOptions) {}
 
-  /** Starts a run when one is due and none is under way. */
-  poke(): void {
-    if (this.running || Date.now() - this.lastSweep <= (this.opts.everyMs ?? 600_000)) return;
-    this.lastSweep = Date.now();
-    this.running = this.run().finally(() => (this.running = undefined));
+  start(): void {
+    this.timer = setInterval(() => this.poke(), this.o.everyMs ?? 600_000);
+    this.timer.unref();
+    this.poke();
   }
 
-  /** Waits for a run under way. */
+  poke(): void {
+    this.running ??= this.run().finally(() => (this.running = undefined));
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.timer);
     await this.running;
   }
 
   private async run(): Promise<void> {
-    const { store, config } = this.opts;
-    try {
-      await sweepJobLogs({
-        home: this.opts.home,
-        policy: { keepDays: config.logRetainDays, maxTotalBytes: config.logsMaxTotalBytes },
-        ...jobStates(store),
-      });
-    } catch (err) {
-      this.opts.onError?.(err, 'log retention');
+    const { stores, config } = this.o;
+    if (stores.kind === 'sqlite') {
+      try {
+        await sweepJobLogs({
+          home: this.o.home,
+          policy: { keepDays: config.logRetainDays, maxTotalBytes: config.logsMaxTotalBytes },
+          activeIds: async () => new Set((await stores.jobs.active()).map((j) => j.id)),
+          stateOf: async (id) => {
+            const job = await stores.jobs.get(id);
+            return !job ? 'unknown' : isTerminal(job.status) ? 'finished' : 'active';
+          },
+        });
+      } catch (err) {
+        this.o.onError(err, 'log retention');
+      }
     }
-    if (Date.now() - this.lastCompaction < COMPACT_EVERY_MS) return;
-    this.lastCompaction = Date.now();
+    if (config.retainDays === 0) return;
     try {
-      await store.compactArchive();
+      const before = Date.now() - config.retainDays * DAY;
+      // Batches of 500: each is one short write, so claims and updates slip in between.
+      while ((await stores.jobs.deleteFinished(before, 500)).length === 500);
     } catch (err) {
-      this.opts.onError?.(err, 'archive retention');
+      this.o.onError(err, 'record retention');
     }
   }
 }

@@ -1,9 +1,6 @@
-import type { Config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { JobEngine } from './engine.js';
-import type { JobFiles } from './files.js';
-import { readLog, type ReadResult } from './log-reader.js';
-import type { JobFilter, JobPage } from './store.js';
+import type { JobFilter, JobPage, ReadResult, StatusCounts, Stores, StreamSummary } from './store/contract.js';
 import { isJobId, isTerminal, type Job } from './types.js';
 
 export interface StatusInput {
@@ -28,9 +25,7 @@ export interface ReadInput {
  * The kernel's one facade for readers; features start their own jobs through the engine.
  */
 export class JobService {
-  constructor(
-    private readonly o: { readonly engine: JobEngine; readonly files: JobFiles; readonly config: Pick<Config, 'home'> },
-  ) {}
+  constructor(private readonly o: { readonly engine: JobEngine; readonly stores: Stores }) {}
 
   async get(id: string): Promise<Job> {
     if (!isJobId(id)) {
@@ -39,7 +34,7 @@ export class JobService {
         'Job ids look like job_01JD3Q8X5K2M7N4P6R8S0T2V4W; list-jobs shows them.',
       );
     }
-    const job = await this.o.engine.store.get(id);
+    const job = await this.o.stores.jobs.get(id);
     if (!job)
       throw new NotFoundError(
         'unknown_job',
@@ -64,14 +59,14 @@ export class JobService {
     }
     let job = await this.get(input.job_id);
     const read = () => this.read(job.id, { cursor: input.cursor, limit: input.tail_logs, stream: input.stream, grep });
-    let log = read();
+    let log = await read();
     if (input.wait_s > 0 && !isTerminal(job.status) && (input.cursor === undefined || log.lines.length === 0)) {
       const deadline = Date.now() + input.wait_s * 1000;
       const startTotal = log.total_lines;
       while (Date.now() < deadline && !input.signal?.aborted) {
         await this.o.engine.nextEvent(job.id, Math.min(250, deadline - Date.now()), input.signal);
         job = await this.get(job.id);
-        log = read();
+        log = await read();
         if (
           isTerminal(job.status) ||
           (input.cursor !== undefined ? log.lines.length > 0 : log.total_lines > startTotal)
@@ -82,14 +77,28 @@ export class JobService {
     return { job, log };
   }
 
-  read(id: string, opts: ReadInput): ReadResult {
-    return readLog(this.o.files.dir(id), opts);
+  read(id: string, opts: ReadInput): Promise<ReadResult> {
+    return this.o.stores.logs.read(id, opts);
+  }
+
+  /** A stream of a job's output as a finished command's answer shows it: head and tail within the caps. */
+  summarize(
+    id: string,
+    stream: 'stdout' | 'stderr',
+    caps: { headLines: number; tailLines: number; maxBytes: number },
+  ): Promise<StreamSummary> {
+    return this.o.stores.logs.summarize(id, stream, caps);
+  }
+
+  /** A batch's children by status. */
+  countChildren(parentId: string): Promise<StatusCounts> {
+    return this.o.stores.jobs.countChildren(parentId);
   }
 
   async list(filter: JobFilter, limit: number, cursor?: string): Promise<JobPage> {
     if (cursor !== undefined && !isJobId(cursor))
       throw new ValidationError('cursor is not a job id.', 'Pass back next_cursor from the previous page.');
-    return this.o.engine.store.list(filter, limit, cursor);
+    return this.o.stores.jobs.list(filter, limit, cursor);
   }
 
   /** The job once it ended, or as it is after `timeoutMs`. */
@@ -104,7 +113,7 @@ export class JobService {
   }
 
   /** Whether some deckhand process executes jobs on this home now (a hint for people: a request waits for one). */
-  executorAlive(): boolean {
+  executorAlive(): Promise<boolean> {
     return this.o.engine.executorAlive();
   }
 

@@ -98,7 +98,7 @@ export interface JobProgressDeps {
   readonly changes: JobChanges;
   readonly jobs: {
     get(id: string): Promise<Job>;
-    read(id: string, opts: { limit: number }): { lines: readonly { text: string }[] };
+    read(id: string, opts: { limit: number }): Promise<{ lines: readonly { text: string }[] }>;
   };
 }
 
@@ -117,15 +117,17 @@ export function followJobProgress(
 ): WaitProgress {
   const progress = waitProgress(extra, opts);
   if (extra._meta?.progressToken === undefined) return progress;
-  const lastLine = () => deps.jobs.read(jobId, { limit: 1 }).lines[0]?.text;
+  const lastLine = async () => (await deps.jobs.read(jobId, { limit: 1 })).lines[0]?.text;
   const refresh = () => {
-    deps.jobs
-      .get(jobId)
-      .then((job) => progress.tick(job, lastLine()))
+    Promise.all([deps.jobs.get(jobId), lastLine()])
+      .then(([job, line]) => progress.tick(job, line))
       .catch(() => undefined);
   };
   const onJob = (job: Job) => {
-    if (job.id === jobId) progress.tick(job, lastLine());
+    if (job.id === jobId)
+      lastLine()
+        .then((line) => progress.tick(job, line))
+        .catch(() => undefined);
   };
   const onLines = (id: string) => {
     if (id === jobId) refresh();

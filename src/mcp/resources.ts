@@ -6,14 +6,14 @@ import {
   type ListResourcesResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage } from '../errors.js';
-import type { LogLine } from '../jobs/log-format.js';
+import type { LogLine } from '../jobs/log/format.js';
 import type { Job } from '../jobs/types.js';
 import type { JobService } from '../jobs/service.js';
 import { formatLines, publicJob } from './tools/shared/job-shapes.js';
 import { formatBytes, formatCount } from '../format.js';
 import type { JobChanges, JobLifecycle } from '../jobs/changes.js';
 import { JOB_LOG_URI_TEMPLATE, JOB_URI_TEMPLATE, jobLogUri, jobUri, parseJobUri } from './links.js';
-import { removalText } from '../jobs/log-removal.js';
+import { removalText } from '../jobs/log/removal.js';
 import { ResourceSubscriptions } from './subscriptions.js';
 
 /** JSON-RPC error code the MCP spec gives to "resource not found". */
@@ -63,7 +63,7 @@ export function registerJobResources(server: McpServer, deps: JobResourcesDeps):
     },
     async (uri, { id }) => {
       const job = await findJob(jobs, String(id), uri.href);
-      return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: logText(jobs, job) }] };
+      return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: await logText(jobs, job) }] };
     },
   );
 
@@ -113,8 +113,8 @@ async function findJob(jobs: JobService, id: string, uri: string): Promise<Job> 
 }
 
 /** The last lines of a job's log as text, cut to the byte budget from the front, with a marker saying what is left out. */
-export function logText(jobs: JobService, job: Job): string {
-  const log = jobs.read(job.id, { limit: LOG_RESOURCE_LINES });
+export async function logText(jobs: JobService, job: Job): Promise<string> {
+  const log = await jobs.read(job.id, { limit: LOG_RESOURCE_LINES });
   if (log.removed) return `[deckhand] ${removalText(log.removed)}\n`;
   const texts = log.lines.map((l) => formatLines([l]));
   let bytes = 0;

@@ -68,9 +68,9 @@ export function taskOf(job: Job): Task {
 }
 
 /** The tools/call result a finished job stands for: what remote-bash itself would have answered. */
-export function taskResult(remoteBash: RemoteBashService, job: Job): CallToolResult {
+export async function taskResult(remoteBash: RemoteBashService, job: Job): Promise<CallToolResult> {
   if (job.type === 'remote-bash' && isTerminal(job.status)) {
-    const outcome = { kind: 'finished' as const, job, result: remoteBash.result(job) };
+    const outcome = { kind: 'finished' as const, job, result: await remoteBash.result(job) };
     return withJobLink(ok(toStructured(outcome), formatOutcome(outcome)), job);
   }
   return withJobLink(ok({ job: publicJob(job) }, jobSummary(job)), job);

@@ -111,10 +111,13 @@ export class RemoteBashHandler implements JobHandler {
           channel = await openExec(lease.client, startCommand(id));
           const env = await ctx.files.readSecret<Record<string, string>>('env');
           const spec = { jobId: id, command: params.command, cwd: params.cwd, env };
-          channel.end(startPayload(spec, ctx.log.offsets.out, ctx.log.offsets.err));
+          channel.end(startPayload(spec, ctx.log.durableOffsets.out, ctx.log.durableOffsets.err));
         } else {
           if (ctx.recovering && retries === 0) ctx.note('deckhand restarted: reattaching to the running command');
-          channel = await openExec(lease.client, followCommand(id, ctx.log.offsets.out, ctx.log.offsets.err));
+          channel = await openExec(
+            lease.client,
+            followCommand(id, ctx.log.durableOffsets.out, ctx.log.durableOffsets.err),
+          );
           channel.end();
         }
         const f = await this.follow(ctx, channel);
@@ -165,8 +168,14 @@ export class RemoteBashHandler implements JobHandler {
             cleanup: this.cleanupFor(ctx, true),
           };
         }
-        ctx.note('connection to the server lost; reconnecting and resuming from the last line received');
-        lease.discard();
+        if (f.err instanceof DeckhandError && f.err.code === 'store_unavailable') {
+          // The store refused the log (a full disk, the database away): the command keeps running remotely and the
+          // log resumes from the last line stored once it takes lines again.
+          ctx.note(`the log could not be stored (${f.err.message}); resuming from the last line stored`);
+        } else {
+          ctx.note('connection to the server lost; reconnecting and resuming from the last line received');
+          lease.discard();
+        }
       } catch (err) {
         if (err instanceof DeckhandError && err.code === 'channel_failed') lease.discard();
         else throw err;
@@ -232,6 +241,10 @@ export class RemoteBashHandler implements JobHandler {
     const split = { stdout: splitter('stdout', log.offsets.out), stderr: splitter('stderr', log.offsets.err) };
     return new Promise<Follow>((resolve) => {
       let result: Follow | undefined;
+      // Flushes in flight: past two the channel pauses, so a slow store slows the stream (SSH's window does the
+      // rest) instead of buffering without bound.
+      let inflight = 0;
+      let paused = false;
       const settle = (f: Follow) => {
         if (result) return;
         result = f;
@@ -240,16 +253,33 @@ export class RemoteBashHandler implements JobHandler {
         channel.close();
         resolve(f);
       };
+      const flush = (): Promise<void> => {
+        inflight++;
+        if (inflight >= 2 && !paused) {
+          paused = true;
+          channel.pause();
+        }
+        return log.flush().then(
+          () => {
+            inflight--;
+            if (paused && inflight < 2) {
+              paused = false;
+              channel.resume();
+            }
+          },
+          (err: unknown) => settle({ kind: 'dropped', err }),
+        );
+      };
+      // The end is told only once every line before it is stored.
+      const settleAfterFlush = (f: Follow) => void flush().then(() => settle(f));
       const onFrame = (e: FrameEvent) => {
         if (e.type === 'data') split[e.stream].push(e.chunk);
         else if (e.type === 'exit') {
           split.stdout.end();
           split.stderr.end();
-          log.flush();
-          settle({ kind: 'exit', status: e.status });
+          settleAfterFlush({ kind: 'exit', status: e.status });
         } else if (e.type === 'lost') {
-          log.flush();
-          settle({ kind: 'lost', reason: e.reason });
+          settleAfterFlush({ kind: 'lost', reason: e.reason });
         } else if (e.type === 'pid') {
           this.started.add(ctx.job.id);
           ctx.files.mark('launched', `${e.pid}\n`);
@@ -269,22 +299,19 @@ export class RemoteBashHandler implements JobHandler {
         now = Date.now();
         try {
           parser.push(d);
-          log.flush();
         } catch (err) {
-          settle({ kind: 'dropped', err });
+          return settle({ kind: 'dropped', err });
         }
+        void flush();
       });
       channel.stderr.on('data', (d: Buffer) => log.add('system', `remote follower: ${d.toString('utf8').trim()}`));
-      channel.on('close', () => {
-        log.flush();
-        settle({ kind: 'dropped' });
-      });
+      channel.on('close', () => settleAfterFlush({ kind: 'dropped' }));
     });
   }
 }
 
 async function openFollow(client: import('ssh2').Client, id: string, ctx: JobContext): Promise<ClientChannel> {
-  const ch = await openExec(client, followCommand(id, ctx.log.offsets.out, ctx.log.offsets.err));
+  const ch = await openExec(client, followCommand(id, ctx.log.durableOffsets.out, ctx.log.durableOffsets.err));
   ch.end();
   return ch;
 }

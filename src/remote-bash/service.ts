@@ -1,9 +1,8 @@
 import type { Config } from '../config.js';
 import type { JobEngine } from '../jobs/engine.js';
 import type { JobFiles } from '../jobs/files.js';
-import type { ReadResult } from '../jobs/log-reader.js';
+import type { ReadResult } from '../jobs/store/contract.js';
 import type { JobService } from '../jobs/service.js';
-import { summarizeStream } from '../jobs/summary.js';
 import { isTerminal, type Job } from '../jobs/types.js';
 import type { Inventory } from '../servers/inventory.js';
 import type { SshPool } from '../ssh/pool.js';
@@ -92,7 +91,8 @@ export class RemoteBashService {
 
   /** Waits as the mode says: the result once the job ended, or the job and its last lines when it keeps running. */
   async settle(job: Job, input: SettleInput): Promise<RemoteBashOutcome> {
-    if (input.mode === 'background') return { kind: 'running', job, tail: this.o.jobs.read(job.id, { limit: 0 }) };
+    if (input.mode === 'background')
+      return { kind: 'running', job, tail: await this.o.jobs.read(job.id, { limit: 0 }) };
     const waitMs = input.mode === 'sync' ? job.timeout_s * 1000 + 30_000 : input.sync_wait_s * 1000;
     const deadline = Date.now() + waitMs;
     let current: Job = job;
@@ -102,24 +102,25 @@ export class RemoteBashService {
     for (;;) {
       const j = fromEvent === 'lines' ? current : (fromEvent ?? (await this.o.engine.store.get(job.id)));
       if (j) current = j;
-      if (isTerminal(current.status)) return { kind: 'finished', job: current, result: this.result(current) };
+      if (isTerminal(current.status)) return { kind: 'finished', job: current, result: await this.result(current) };
       if (input.signal?.aborted) {
         // The client gave up on the call (notifications/cancelled): stop the command too.
         await this.o.engine.cancel(job.id);
         const final = (await this.o.engine.wait(job.id, 20_000)) ?? current;
-        return { kind: 'finished', job: final, result: this.result(final) };
+        return { kind: 'finished', job: final, result: await this.result(final) };
       }
       if (Date.now() >= deadline) break;
       fromEvent = await this.o.engine.nextEvent(job.id, Math.min(1000, deadline - Date.now()), input.signal);
     }
-    return { kind: 'running', job: current, tail: this.o.jobs.read(job.id, { limit: 20 }) };
+    return { kind: 'running', job: current, tail: await this.o.jobs.read(job.id, { limit: 20 }) };
   }
 
   /** The full result of a finished remote-bash job: each stream as head + tail within the caps. */
-  result(job: Job): CommandResult {
-    const dir = this.o.files.dir(job.id);
-    const out = summarizeStream(dir, 'stdout', this.o.config.output);
-    const err = summarizeStream(dir, 'stderr', this.o.config.output);
+  async result(job: Job): Promise<CommandResult> {
+    const [out, err] = await Promise.all([
+      this.o.jobs.summarize(job.id, 'stdout', this.o.config.output),
+      this.o.jobs.summarize(job.id, 'stderr', this.o.config.output),
+    ]);
     const sig = job.exit_code !== null && job.exit_code > 128 ? (SIGNALS[job.exit_code - 128] ?? null) : null;
     const started = Date.parse(job.started_at ?? job.created_at);
     const finished = Date.parse(job.finished_at ?? new Date().toISOString());

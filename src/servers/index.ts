@@ -1,9 +1,10 @@
 // Registered servers: the inventory (names, addresses, pinned host keys, labels) and add/list/remove.
-import type { Config } from '../config.js';
-import type { Feature } from '../jobs/kernel.js';
+import type { Feature, JobKernel } from '../jobs/kernel.js';
+import type { InventoryStore } from '../jobs/store/contract.js';
 import type { SshPool } from '../ssh/pool.js';
 import { Inventory } from './inventory.js';
 import { ServerService } from './service.js';
+import type { ServerRecord } from './types.js';
 
 export { Inventory } from './inventory.js';
 export { ServerService, type AddServerInput, type AddServerOutcome } from './service.js';
@@ -13,7 +14,8 @@ export interface ServersFeature extends Feature<ServerService> {
   readonly inventory: Inventory;
 }
 
-export function createServersFeature(o: { config: Pick<Config, 'home'>; pool: SshPool }): ServersFeature {
-  const inventory = new Inventory(o.config.home);
+export function createServersFeature(o: { kernel: JobKernel; pool: SshPool }): ServersFeature {
+  // The store keeps records whole and checks only their name; their shape is this feature's.
+  const inventory = new Inventory(o.kernel.stores.inventory as InventoryStore<ServerRecord>);
   return { handlers: {}, inventory, service: new ServerService(inventory, o.pool) };
 }

@@ -1,35 +1,21 @@
-import path from 'node:path';
-import { NotFoundError, DeckhandError } from '../errors.js';
-import { SharedDocument } from '../store/document.js';
+import { NotFoundError } from '../errors.js';
+import type { InventoryStore } from '../jobs/store/contract.js';
 import type { ServerRecord } from './types.js';
 
-interface InventoryDoc {
-  version: 1;
-  servers: ServerRecord[];
-}
-
-/** The registered servers and their pinned host keys, shared safely between deckhand processes. */
+/**
+ * The registered servers and their pinned host keys, as the rest of deckhand asks for them: by name, with a clear
+ * error listing the known names. Kept in the job system's inventory store (inventory.json in embedded mode, a table
+ * in PostgreSQL mode, so every instance sees the same servers).
+ */
 export class Inventory {
-  private readonly doc: SharedDocument<InventoryDoc>;
-
-  constructor(home: string) {
-    this.doc = new SharedDocument<InventoryDoc>(
-      path.join(home, 'inventory.json'),
-      () => ({ version: 1, servers: [] }),
-      (d) =>
-        typeof d === 'object' && d !== null && Array.isArray((d as { servers?: unknown }).servers)
-          ? undefined
-          : 'expected an object with a "servers" list',
-    );
-  }
+  constructor(private readonly store: InventoryStore<ServerRecord>) {}
 
   async list(): Promise<ServerRecord[]> {
-    const d = await this.doc.read();
-    return [...d.servers].sort((a, b) => a.name.localeCompare(b.name));
+    return (await this.store.list()).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async find(name: string): Promise<ServerRecord | undefined> {
-    return (await this.doc.read()).servers.find((s) => s.name === name);
+  find(name: string): Promise<ServerRecord | undefined> {
+    return this.store.find(name);
   }
 
   /** Resolves a name or fails with the list of known names, so the caller knows what to try. */
@@ -46,24 +32,16 @@ export class Inventory {
     );
   }
 
-  async add(record: ServerRecord): Promise<ServerRecord> {
-    return this.doc.update((d) => {
-      if (d.servers.some((s) => s.name === record.name)) {
-        throw new DeckhandError('server_exists', `A server named "${record.name}" is already registered.`, {
-          hint: 'Pick another name, or remove the existing entry first with remove-server.',
-        });
-      }
-      d.servers.push(record);
-      return record;
-    });
+  /** Fails with `server_exists` when the name is taken. */
+  add(record: ServerRecord): Promise<ServerRecord> {
+    return this.store.add(record);
   }
 
-  async remove(name: string): Promise<ServerRecord | undefined> {
-    return this.doc.update((d) => {
-      const i = d.servers.findIndex((s) => s.name === name);
-      if (i < 0) return undefined;
-      const [removed] = d.servers.splice(i, 1);
-      return removed;
-    });
+  update(name: string, change: (r: ServerRecord) => ServerRecord): Promise<ServerRecord | undefined> {
+    return this.store.update(name, change);
+  }
+
+  remove(name: string): Promise<ServerRecord | undefined> {
+    return this.store.remove(name);
   }
 }

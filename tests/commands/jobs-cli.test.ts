@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,22 +6,26 @@ import { tempHome } from '../helpers/home.js';
 import { CLI, ROOT } from '../helpers/mcp.js';
 
 // The CLI runs from dist/, so the test seeds its data dir with the very same built modules.
-type StoreMod = typeof import('../../src/jobs/store.js');
-type LogMod = typeof import('../../src/jobs/job-log.js');
+type StoreMod = typeof import('../../src/jobs/store/open.js');
+type LogMod = typeof import('../../src/jobs/log/file-store.js');
+type WriterMod = typeof import('../../src/jobs/log/writer.js');
 type TypesMod = typeof import('../../src/jobs/types.js');
 type Job = import('../../src/jobs/types.js').Job;
-type Writer = import('../../src/jobs/job-log.js').JobLogWriter;
+type Stores = import('../../src/jobs/store/contract.js').Stores;
+type Writer = import('../../src/jobs/log/writer.js').FileLogWriter;
 
 let S: StoreMod;
 let L: LogMod;
+let W: WriterMod;
 let T: TypesMod;
 beforeAll(async () => {
   const load = (p: string) => import(pathToFileURL(path.join(ROOT, 'dist', p)).href);
-  [S, L, T] = (await Promise.all([load('jobs/store.js'), load('jobs/job-log.js'), load('jobs/types.js')])) as [
-    StoreMod,
-    LogMod,
-    TypesMod,
-  ];
+  [S, L, W, T] = (await Promise.all([
+    load('jobs/store/open.js'),
+    load('jobs/log/file-store.js'),
+    load('jobs/log/writer.js'),
+    load('jobs/types.js'),
+  ])) as [StoreMod, LogMod, WriterMod, TypesMod];
 });
 
 interface Ran {
@@ -32,12 +35,15 @@ interface Ran {
 }
 
 let home: { dir: string; cleanup(): void };
+let stores: Stores;
 const children: ChildProcess[] = [];
-beforeEach(() => {
+beforeEach(async () => {
   home = tempHome();
+  stores = await S.openStores({ home: home.dir }, { instance: { id: 'inst_seed', host: 'test', pid: process.pid } });
 });
-afterEach(() => {
+afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await stores.close();
   home.cleanup();
 });
 
@@ -70,12 +76,13 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms 
   }
 }
 
-const store = () => new S.LowdbJobStore(home.dir, { keepFinished: 1000, keepDays: 365 });
-const writer = (id: string) => new L.JobLogWriter(L.jobDir(home.dir, id), { maxBytes: 1 << 20 });
+const store = () => stores.jobs;
+const writer = (id: string) => new W.FileLogWriter(L.jobDir(home.dir, id), { maxBytes: 1 << 20 });
 
 async function newJob(server: string, command: string, createdS: number): Promise<Job> {
-  const when = new Date(Date.now() - 3600_000 + createdS * 1000);
-  return store().create({ type: 'remote-bash', server, params: { command }, timeout_s: 600 }, when);
+  const when = Date.now() - 3600_000 + createdS * 1000;
+  const spec = { id: T.newJobId(when), type: 'remote-bash', server, params: { command }, timeout_s: 600 };
+  return (await store().create([spec], when))[0]!;
 }
 async function running(job: Job): Promise<Job> {
   return (await store().update(job.id, (j) => T.startJob(j, new Date())))!;
@@ -185,21 +192,20 @@ describe('deckhand jobs list / show', () => {
     expect((await jobs('show')).stderr).toContain('Missing the job id');
   });
 
-  it('reads the store while a deckhand server holds the engine lease, without taking it', async () => {
+  it('reads the store while a deckhand server executes jobs, without joining the job system itself', async () => {
     const job = await newJob('web1', 'true', 1);
     await jobs('list');
-    // On their own, the commands never create the lease.
-    expect(fs.existsSync(path.join(home.dir, 'engine.lock'))).toBe(false);
+    // On their own, the commands never register an instance (they execute nothing).
+    expect(await stores.instances.list()).toEqual([]);
     const server = start([], 'pipe');
-    const owner = path.join(home.dir, 'engine.owner');
-    await waitFor(() => fs.existsSync(owner), 'the server to take the lease');
-    const ownerBefore = fs.readFileSync(owner, 'utf8');
-    expect(JSON.parse(ownerBefore)).toMatchObject({ pid: server.child.pid });
+    await waitFor(async () => (await stores.instances.list()).length > 0, 'the server to join the job system');
+    const before = await stores.instances.list();
+    expect(before).toEqual([expect.objectContaining({ pid: server.child.pid })]);
     const list = await jobs('list');
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain(job.id);
     expect((await jobs('show', job.id, '--json')).code).toBe(0);
-    expect(fs.readFileSync(owner, 'utf8')).toBe(ownerBefore);
+    expect((await stores.instances.list()).map((i) => i.id)).toEqual(before.map((i) => i.id));
     server.child.stdin!.end();
     await server.done;
   });
@@ -323,7 +329,7 @@ describe('deckhand jobs cancel', () => {
     const again = await jobs('cancel', job.id);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Nothing to cancel');
-    expect(fs.existsSync(path.join(home.dir, 'engine.lock'))).toBe(false);
+    expect(await stores.instances.list()).toEqual([]);
   });
 
   it('asks the executing process to stop a running job and reports what it did', async () => {

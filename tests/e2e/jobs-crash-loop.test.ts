@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Deckhand, JobsFixture, stdoutTexts, waitFor } from '../helpers/jobs.js';
 
@@ -16,7 +16,7 @@ describe('crash loop: deckhand SIGKILLed again and again while jobs are created 
 
   it(`${CYCLES} kill/restart cycles lose no job record, and every job completes with each line once`, async () => {
     const expected = new Map<string, string[]>();
-    const storeFile = path.join(fx.home.dir, 'jobs.json');
+    const storeFile = path.join(fx.home.dir, 'deckhand.db');
     const submit = async (tag: string) => {
       const id = await d.background(`for i in 1 2 3; do echo "${tag}-$i"; sleep 0.2; done`);
       expected.set(
@@ -42,9 +42,11 @@ describe('crash loop: deckhand SIGKILLed again and again while jobs are created 
         await waitFor(async () => stdoutTexts((await d.status({ job_id: id })).logs).length > 0, 'a first line');
       await d.kill();
 
-      const doc = JSON.parse(fs.readFileSync(storeFile, 'utf8')) as { jobs: { id: string }[] };
-      const stored = new Set(doc.jobs.map((j) => j.id));
-      for (const known of expected.keys()) expect(stored.has(known), `cycle ${c}: ${known} in jobs.json`).toBe(true);
+      // Read beside the store, as a person would with sqlite3: every job ever created is there after the kill.
+      const db = new BetterSqlite3(storeFile, { readonly: true });
+      const stored = new Set((db.prepare('select id from jobs').all() as { id: string }[]).map((j) => j.id));
+      db.close();
+      for (const known of expected.keys()) expect(stored.has(known), `cycle ${c}: ${known} in deckhand.db`).toBe(true);
     }
 
     d = await next!;

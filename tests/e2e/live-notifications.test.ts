@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
@@ -174,14 +172,6 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
   });
 });
 
-function readOwnerPid(home: string): number | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(home, 'engine.owner'), 'utf8')) as { pid: number }).pid;
-  } catch {
-    return undefined;
-  }
-}
-
 describe('live job output for a job another deckhand process executes', () => {
   let sshd: SshdHandle;
   let home: { dir: string; cleanup(): void };
@@ -191,10 +181,10 @@ describe('live job output for a job another deckhand process executes', () => {
   beforeAll(async () => {
     sshd = await startSshd();
     home = tempHome();
-    // The first process takes the engine lease and executes every job; the second only submits and watches.
+    // The first process executes every job; the second (DECKHAND_MAX_JOBS=0: it serves clients and executes
+    // nothing) only submits and watches.
     owner = await startStdioLive({ DECKHAND_HOME: home.dir });
-    await until(() => readOwnerPid(home.dir) === owner.pid(), 'the first process to hold the engine lease');
-    other = await startStdioLive({ DECKHAND_HOME: home.dir });
+    other = await startStdioLive({ DECKHAND_HOME: home.dir, DECKHAND_MAX_JOBS: '0' });
     const added = await other.call('add-server', {
       name: 'box',
       host: sshd.host,
@@ -240,7 +230,10 @@ describe('live job output for a job another deckhand process executes', () => {
       { level: 'info', event: 'finished' },
     ]);
     // The job ran in the first process (its session heard the steps from its engine), not in the watching one.
-    expect(readOwnerPid(home.dir)).toBe(owner.pid());
+    const ran = structured<{ job: { owner?: { pid: number } } }>(
+      await other.call('get-job-status', { job_id: r.job_id }),
+    );
+    expect(ran.job.owner?.pid).toBe(owner.pid());
     await until(() => jobLogs(owner.received, r.job_id).some((e) => e.event === 'finished'), 'the owner too');
   });
 });

@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { jobDir, JobLogWriter } from '../../src/jobs/job-log.js';
-import { LowdbJobStore } from '../../src/jobs/store.js';
+import { jobDir } from '../../src/jobs/log/file-store.js';
+import { FileLogWriter } from '../../src/jobs/log/writer.js';
+import type { Stores } from '../../src/jobs/store/contract.js';
+import { openStores } from '../../src/jobs/store/open.js';
 import * as T from '../../src/jobs/types.js';
 import { tempHome } from '../helpers/home.js';
 import { waitFor } from '../helpers/jobs.js';
@@ -18,22 +20,30 @@ interface Status {
 
 let home: { dir: string; cleanup(): void };
 let session: StdioSession | undefined;
-beforeEach(() => {
+let stores: Stores;
+beforeEach(async () => {
   home = tempHome();
+  stores = await openStores({ home: home.dir }, { instance: { id: 'inst_seed', host: 'test', pid: process.pid } });
 });
 afterEach(async () => {
   await session?.close();
   session = undefined;
+  await stores.close();
   home.cleanup();
 });
 
+/** A job that ran and ended at `when`. */
+async function ended(when: Date, params: Record<string, unknown>): Promise<T.Job> {
+  const spec = { id: T.newJobId(when.getTime()), type: 'remote-bash', server: 'web1', params, timeout_s: 60 };
+  const [j] = await stores.jobs.create([spec], when.getTime());
+  return (await stores.jobs.update(j!.id, (r) => T.exitJob(T.startJob(r, when), 0, when)))!;
+}
+
 /** A finished job whose 40 lines were last written `ageDays` ago. */
 async function finishedJob(ageDays: number): Promise<string> {
-  const store = new LowdbJobStore(home.dir, { keepFinished: 1000, keepDays: 3650 });
-  const j = await store.create({ type: 'remote-bash', server: 'web1', params: { command: 'seq 40' }, timeout_s: 60 });
-  await store.update(j.id, (r) => T.exitJob(T.startJob(r, new Date()), 0, new Date()));
+  const j = await ended(new Date(), { command: 'seq 40' });
   const dir = jobDir(home.dir, j.id);
-  const w = new JobLogWriter(dir, { maxBytes: 1 << 20 });
+  const w = new FileLogWriter(dir, { maxBytes: 1 << 20 });
   for (let i = 1; i <= 40; i++) w.add('stdout', String(i), w.offsets.out + String(i).length + 1);
   w.close();
   const when = new Date(Date.now() - ageDays * 86_400_000);
@@ -46,20 +56,13 @@ describe('log retention, end to end', () => {
   it('the executing deckhand removes expired logs; get-job-status, the log resource and the CLI say so', async () => {
     const old = await finishedJob(3);
     const recent = await finishedJob(0);
-    // A record in the archive of a job that ended 100 days ago.
-    const archiveStore = new LowdbJobStore(home.dir, { keepFinished: 0, keepDays: 3650 });
-    const longAgo = new Date(Date.now() - 100 * 86_400_000);
-    const ancient = await archiveStore.create(
-      { type: 'remote-bash', server: 'web1', params: {}, timeout_s: 9 },
-      longAgo,
-    );
-    await archiveStore.update(ancient.id, (r) => T.exitJob(T.startJob(r, longAgo), 0, longAgo));
-    await archiveStore.prune(longAgo);
-    expect(fs.readFileSync(path.join(home.dir, 'jobs-archive.jsonl'), 'utf8')).toContain(ancient.id);
+    // The record of a job that ended 100 days ago.
+    const ancient = await ended(new Date(Date.now() - 100 * 86_400_000), {});
+    expect(await stores.jobs.get(ancient.id)).toBeDefined();
     session = await startStdio({
       DECKHAND_HOME: home.dir,
       DECKHAND_JOB_LOGS_RETAIN_DAYS: '2',
-      DECKHAND_JOBS_ARCHIVE_DAYS: '31',
+      DECKHAND_JOBS_RETAIN_DAYS: '31',
     });
 
     let status: Status | undefined;
@@ -77,13 +80,13 @@ describe('log retention, end to end', () => {
     expect(fresh.logs).toHaveLength(5);
     expect(fresh.logs_removed).toBeUndefined();
 
-    // The same housekeeping drops archived records past DECKHAND_JOBS_ARCHIVE_DAYS.
+    // The same housekeeping deletes finished records past DECKHAND_JOBS_RETAIN_DAYS.
     await waitFor(
       async () => (await session!.call('get-job-status', { job_id: ancient.id })).isError === true,
-      'the archived job past retention to be dropped',
+      'the job record past retention to be deleted',
     );
     expect(textOf(await session.call('get-job-status', { job_id: ancient.id }))).toContain('unknown_job');
-    expect(fs.readFileSync(path.join(home.dir, 'jobs-archive.jsonl'), 'utf8')).not.toContain(ancient.id);
+    expect(await stores.jobs.get(ancient.id)).toBeUndefined();
 
     const resource = await session.client.readResource({ uri: `deckhand://jobs/${old}/log` });
     expect((resource.contents[0] as { text: string }).text).toContain('[deckhand] The log (40 lines');

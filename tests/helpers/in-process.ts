@@ -22,7 +22,12 @@ export async function startInProcess(
   opts: { start?: boolean; clientCapabilities?: ConstructorParameters<typeof Client>[1] } = {},
 ): Promise<InProcess> {
   const config = loadConfig({ ...env });
-  const app = createApp({ config, logger: silentLogger(), env: { ...env } });
+  const app = await createApp({
+    config,
+    logger: silentLogger(),
+    env: { ...env },
+    process: { pid: process.pid, isAlive: () => true },
+  });
   if (opts.start !== false) await app.start();
   const createServer = mcpServerFactory(app.services, silentLogger());
   const clients: Client[] = [];

@@ -1,23 +1,37 @@
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EngineEvents, JobEngine } from '../../src/jobs/engine.js';
-import { jobDir, JobLogWriter } from '../../src/jobs/job-log.js';
+import type { StoreChange, Stores } from '../../src/jobs/store/contract.js';
 import { createJob, type Job } from '../../src/jobs/types.js';
 import { JobChanges, type JobLifecycle } from '../../src/jobs/changes.js';
 import { ResourceSubscriptions } from '../../src/mcp/subscriptions.js';
 
-/** An engine stand-in: its events are the local ones; `stored` is what another process left in the store. */
+/**
+ * An engine stand-in: its events are the local ones; `stored` is what another process left in the store, and
+ * `hint` is the store's change source telling this process about it.
+ */
 function fakeEngine() {
   const events = new EventEmitter<EngineEvents>();
   const stored = new Map<string, Job>();
-  const store = {
-    active: async () => [...stored.values()].filter((j) => j.status === 'queued' || j.status === 'running'),
-    get: async (id: string) => stored.get(id),
+  const listeners = new Set<(c: StoreChange) => void>();
+  const stores = {
+    jobs: {
+      active: async () => [...stored.values()].filter((j) => j.status === 'queued' || j.status === 'running'),
+      get: async (id: string) => stored.get(id),
+    },
+    changes: {
+      watch: (l: (c: StoreChange) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+      announceLines: () => undefined,
+    },
+  } as unknown as Pick<Stores, 'jobs' | 'changes'>;
+  const hint = async (c: StoreChange) => {
+    for (const l of listeners) l(c);
+    await vi.advanceTimersByTimeAsync(0);
   };
-  return { engine: { events, store } as unknown as JobEngine, events, stored };
+  return { engine: { events } as unknown as JobEngine, events, stored, stores, hint, listeners };
 }
 
 const base = createJob({ type: 'remote-bash', server: 'box', params: {}, timeout_s: 60 }, new Date(0));
@@ -31,14 +45,11 @@ const at = (id: string, status: Job['status'], extra: Partial<Job> = {}): Job =>
 const ID = 'job_01JD3Q8X5K2M7N4P6R8S0T2V4W';
 const OTHER = 'job_01JD3Q8X5K2M7N4P6R8S0T2V4X';
 
-let home: string;
 beforeEach(() => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'deckhand-feed-'));
   vi.useFakeTimers({ now: 1_000_000 });
 });
 afterEach(() => {
   vi.useRealTimers();
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 function record(feed: JobChanges) {
@@ -49,8 +60,8 @@ function record(feed: JobChanges) {
 
 describe('JobChanges', () => {
   it('turns local engine events into lifecycle steps, once each', async () => {
-    const { engine, events } = fakeEngine();
-    const feed = new JobChanges({ engine, home, pollMs: 500 });
+    const { engine, events, stores } = fakeEngine();
+    const feed = new JobChanges({ engine, stores });
     const seen = record(feed);
     const release = feed.retain();
     await vi.advanceTimersByTimeAsync(0);
@@ -73,20 +84,21 @@ describe('JobChanges', () => {
   });
 
   it('sees jobs run by another process through the store, without replaying what was there before', async () => {
-    const { engine, stored } = fakeEngine();
+    const { engine, stored, stores, hint } = fakeEngine();
     stored.set(OTHER, at(OTHER, 'running'));
-    const feed = new JobChanges({ engine, home, pollMs: 500 });
+    const feed = new JobChanges({ engine, stores });
     const seen = record(feed);
     const release = feed.retain();
     await vi.advanceTimersByTimeAsync(0);
     expect(seen).toEqual([]);
     stored.set(ID, at(ID, 'queued'));
-    await vi.advanceTimersByTimeAsync(500);
+    await hint({ kind: 'job', id: ID });
     stored.set(ID, at(ID, 'running'));
-    await vi.advanceTimersByTimeAsync(500);
-    stored.set(ID, at(ID, 'failed', { exit_code: 2 }));
+    await hint({ kind: 'job', id: ID });
     stored.set(OTHER, at(OTHER, 'lost'));
-    await vi.advanceTimersByTimeAsync(500);
+    await hint({ kind: 'job', id: OTHER });
+    stored.set(ID, at(ID, 'failed', { exit_code: 2 }));
+    await hint({ kind: 'job', id: ID });
     expect(seen).toEqual([
       [ID, 'queued', 'queued'],
       [ID, 'running', 'started'],
@@ -98,42 +110,37 @@ describe('JobChanges', () => {
   });
 
   it('ignores a stale store snapshot that is older than what the engine already said', async () => {
-    const { engine, events, stored } = fakeEngine();
-    const feed = new JobChanges({ engine, home, pollMs: 500 });
+    const { engine, events, stored, stores, hint } = fakeEngine();
+    const feed = new JobChanges({ engine, stores });
     const seen = record(feed);
     const release = feed.retain();
     await vi.advanceTimersByTimeAsync(0);
     events.emit('job', at(ID, 'running'));
     stored.set(ID, at(ID, 'queued'));
-    await vi.advanceTimersByTimeAsync(500);
+    await hint({ kind: 'job', id: ID });
     events.emit('job', at(ID, 'completed'));
     stored.set(ID, at(ID, 'running'));
-    await vi.advanceTimersByTimeAsync(500);
+    await hint({ kind: 'job', id: ID });
     expect(seen.map((s) => s[2])).toEqual(['started', 'finished']);
     release();
   });
 
-  it('reports lines written by another process to a watched log, and stops watching when released', async () => {
-    const { engine } = fakeEngine();
-    const feed = new JobChanges({ engine, home, pollMs: 500 });
+  it('reports lines written by another process, and stops listening to the store when released', async () => {
+    const { engine, stores, hint, listeners } = fakeEngine();
+    const feed = new JobChanges({ engine, stores });
     const lines: string[] = [];
     feed.events.on('lines', (id) => lines.push(id));
     const release = feed.retain();
     const unwatch = feed.watchLog(ID);
-    const writer = new JobLogWriter(jobDir(home, ID), { maxBytes: 1024 * 1024 });
-    writer.add('stdout', 'hello');
-    writer.flush();
-    await vi.advanceTimersByTimeAsync(500);
+    await hint({ kind: 'lines', id: ID, seq: 1 });
     expect(lines).toEqual([ID]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(lines).toEqual([ID]);
     unwatch();
-    writer.add('stdout', 'again');
-    writer.flush();
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(lines).toEqual([ID]);
-    writer.close();
     release();
+    expect(listeners.size).toBe(0);
+    await hint({ kind: 'lines', id: ID, seq: 2 });
+    expect(lines).toEqual([ID]);
   });
 });
 
@@ -142,8 +149,8 @@ describe('ResourceSubscriptions', () => {
   const recordUri = `deckhand://jobs/${ID}`;
 
   function setup() {
-    const { engine, events } = fakeEngine();
-    const feed = new JobChanges({ engine, home, pollMs: 500 });
+    const { engine, events, stores } = fakeEngine();
+    const feed = new JobChanges({ engine, stores });
     const sent: { at: number; uri: string }[] = [];
     const subs = new ResourceSubscriptions({
       changes: feed,

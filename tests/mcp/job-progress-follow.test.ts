@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EngineEvents, JobEngine } from '../../src/jobs/engine.js';
 import { createJob, type Job } from '../../src/jobs/types.js';
 import { JobChanges } from '../../src/jobs/changes.js';
+import type { Stores } from '../../src/jobs/store/contract.js';
 import { followJobProgress } from '../../src/mcp/progress.js';
 import type { ToolExtra } from '../../src/mcp/progress.js';
 
@@ -22,14 +23,18 @@ afterEach(() => {
 describe('followJobProgress', () => {
   it('reports the job and its newest line as they change, and lets go of everything on stop', async () => {
     const events = new EventEmitter<EngineEvents>();
-    const engine = { events, store: { active: async () => [], get: async () => undefined } } as unknown as JobEngine;
-    const feed = new JobChanges({ engine, home });
+    const engine = { events } as unknown as JobEngine;
+    const stores = {
+      jobs: { active: async () => [], get: async () => undefined },
+      changes: { watch: () => () => undefined, announceLines: () => undefined },
+    } as unknown as Pick<Stores, 'jobs' | 'changes'>;
+    const feed = new JobChanges({ engine, stores });
     let job: Job = {
       ...createJob({ type: 'create-server', server: 'web-1', params: {}, timeout_s: 600 }, new Date()),
       status: 'running',
     };
     let line = 'ordering the server';
-    const jobs = { get: async () => job, read: () => ({ lines: [{ text: line }] }) };
+    const jobs = { get: async () => job, read: async () => ({ lines: [{ text: line }] }) };
     const messages: string[] = [];
     const extra = {
       _meta: { progressToken: 1 },

@@ -13,7 +13,6 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp, type Deckhand } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { jobDir, JobLogWriter } from '../../src/jobs/job-log.js';
 import { createJob, type Job } from '../../src/jobs/types.js';
 import { silentLogger } from '../../src/logger.js';
 import { mcpServerFactory } from '../../src/mcp/server.js';
@@ -26,7 +25,12 @@ let logs: LoggingMessageNotification['params'][];
 let listChanged = 0;
 
 async function connect(env: Record<string, string> = {}): Promise<void> {
-  app = createApp({ config: loadConfig({ DECKHAND_HOME: home, ...env }), logger: silentLogger(), env: {} });
+  app = await createApp({
+    config: loadConfig({ DECKHAND_HOME: home, ...env }),
+    logger: silentLogger(),
+    env: {},
+    process: { pid: process.pid, isAlive: () => true },
+  });
   const server = mcpServerFactory(app.services, silentLogger())();
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
@@ -42,17 +46,18 @@ async function connect(env: Record<string, string> = {}): Promise<void> {
   await client.connect(b);
 }
 
+/** A queued remote-bash job in the store (never run: the engine is not started). */
+async function created(params: Record<string, unknown>): Promise<Job> {
+  const spec = { id: app.kernel.engine.newId(), type: 'remote-bash', server: 'box', params, timeout_s: 60 };
+  return (await app.kernel.stores.jobs.create([spec], Date.now()))[0]!;
+}
+
 async function job(lines: number, text: (i: number) => string = (i) => `line ${i}`): Promise<Job> {
-  const j = await app.kernel.engine.store.create({
-    type: 'remote-bash',
-    server: 'box',
-    params: { command: 'x' },
-    timeout_s: 60,
-  });
-  const w = new JobLogWriter(jobDir(home, j.id), { maxBytes: 1024 * 1024 * 1024 });
+  const j = await created({ command: 'x' });
+  const w = await app.kernel.stores.logs.open(j.id, { maxBytes: 1024 * 1024 * 1024 });
   for (let i = 1; i <= lines; i++) w.add(i % 10 === 0 ? 'stderr' : 'stdout', text(i));
-  w.flush();
-  w.close();
+  await w.flush();
+  await w.close();
   return j;
 }
 
@@ -155,7 +160,7 @@ describe('job resources', () => {
 
 describe('job lifecycle logging', () => {
   it('sends lifecycle steps at their level, filtered by logging/setLevel', async () => {
-    const j = await app.kernel.engine.store.create({ type: 'remote-bash', server: 'box', params: {}, timeout_s: 60 });
+    const j = await created({});
     app.kernel.engine.events.emit('job', j);
     app.kernel.engine.events.emit('job', { ...j, status: 'running', attempt: 1 });
     await client.setLoggingLevel('notice');

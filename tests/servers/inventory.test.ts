@@ -4,12 +4,17 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeckhandError } from '../../src/errors.js';
+import { FileInventoryStore } from '../../src/jobs/store/sqlite/inventory.js';
 import { Inventory } from '../../src/servers/inventory.js';
 import type { ServerRecord } from '../../src/servers/types.js';
 import { tempHome } from '../helpers/home.js';
 import { ROOT } from '../helpers/mcp.js';
 
-const INVENTORY_JS = pathToFileURL(path.join(ROOT, 'dist', 'inventory', 'inventory.js')).href;
+const INVENTORY_JS = pathToFileURL(path.join(ROOT, 'dist', 'servers', 'inventory.js')).href;
+const FILE_STORE_JS = pathToFileURL(path.join(ROOT, 'dist', 'jobs', 'store', 'sqlite', 'inventory.js')).href;
+
+/** The embedded mode's inventory: inventory.json in the home, through the store the servers feature is given. */
+const inventoryOf = (home: string) => new Inventory(new FileInventoryStore<ServerRecord>(home));
 
 function record(name: string): ServerRecord {
   return {
@@ -28,7 +33,8 @@ function record(name: string): ServerRecord {
 function addInChild(home: string, prefix: string, count: number): Promise<{ code: number | null; stderr: string }> {
   const script = `
     const { Inventory } = await import(${JSON.stringify(INVENTORY_JS)});
-    const inv = new Inventory(process.argv[1]);
+    const { FileInventoryStore } = await import(${JSON.stringify(FILE_STORE_JS)});
+    const inv = new Inventory(new FileInventoryStore(process.argv[1]));
     const [prefix, count] = [process.argv[2], Number(process.argv[3])];
     for (let i = 0; i < count; i++) {
       await inv.add({ name: prefix + '-' + i, host: '10.0.0.' + (i % 250), port: 22, user: 'root',
@@ -66,7 +72,7 @@ describe('Inventory', () => {
   it('keeps every write when two processes add 100 servers each at once', async () => {
     const results = await Promise.all([addInChild(home, 'alpha', 100), addInChild(home, 'beta', 100)]);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
-    const servers = await new Inventory(home).list();
+    const servers = await inventoryOf(home).list();
     expect(servers).toHaveLength(200);
     const names = new Set(servers.map((s) => s.name));
     for (let i = 0; i < 100; i++) {
@@ -82,7 +88,7 @@ describe('Inventory', () => {
   });
 
   it('keeps every write when one process adds and reads at the same time', async () => {
-    const inv = new Inventory(home);
+    const inv = inventoryOf(home);
     const ops: Promise<unknown>[] = [];
     for (let i = 0; i < 40; i++) {
       ops.push(inv.add(record(`web-${i}`)));
@@ -91,11 +97,11 @@ describe('Inventory', () => {
     }
     await Promise.all(ops);
     expect(await inv.list()).toHaveLength(40);
-    expect(await new Inventory(home).list()).toHaveLength(40);
+    expect(await inventoryOf(home).list()).toHaveLength(40);
   });
 
   it('answers an unknown name with the known ones, and refuses a duplicate', async () => {
-    const inv = new Inventory(home);
+    const inv = inventoryOf(home);
     expect((await rejection(inv.get('nope'))).userMessage).toMatch(/No servers are registered yet.*add-server/);
     await inv.add(record('web-1'));
     await inv.add(record('db-1'));
@@ -115,7 +121,7 @@ describe('Inventory', () => {
     const file = path.join(home, 'inventory.json');
     const corrupt = '{"version": 1, "servers": [{"name": "web-1", "host": "10.0.0.1"'; // cut off mid-write by hand
     fs.writeFileSync(file, corrupt, { mode: 0o600 });
-    const inv = new Inventory(home);
+    const inv = inventoryOf(home);
     for (const op of [
       () => inv.list(),
       () => inv.get('web-1'),
@@ -135,7 +141,7 @@ describe('Inventory', () => {
     const file = path.join(home, 'inventory.json');
     for (const content of ['{"version": 1}', '{"servers": {"web-1": {}}}', '[1, 2]']) {
       fs.writeFileSync(file, content);
-      const inv = new Inventory(home);
+      const inv = inventoryOf(home);
       for (const op of [() => inv.list(), () => inv.add(record('db-1'))]) {
         const err = await rejection(op());
         expect(err.code, content).toBe('store_corrupt');
@@ -146,7 +152,7 @@ describe('Inventory', () => {
   });
 
   it('does not bring back servers from a file that was moved aside while it ran', async () => {
-    const inv = new Inventory(home);
+    const inv = inventoryOf(home);
     await inv.add(record('old-1'));
     const file = path.join(home, 'inventory.json');
     fs.renameSync(file, `${file}.bak`);
@@ -156,8 +162,8 @@ describe('Inventory', () => {
   });
 
   it("sees another process's re-pin even when size and mtime stay the same", async () => {
-    const a = new Inventory(home);
-    const b = new Inventory(home);
+    const a = inventoryOf(home);
+    const b = inventoryOf(home);
     const first = record('web-1');
     await a.add(first);
     expect((await a.get('web-1')).host_key_fingerprint).toBe(first.host_key_fingerprint);

@@ -5,7 +5,7 @@ import type { DeployConfig } from '../../config.js';
 import { DeckhandError, errorMessage } from '../../errors.js';
 import type { Inventory } from '../../servers/inventory.js';
 import type { HandlerOutcome, JobContext } from '../../jobs/handler.js';
-import type { JobStore } from '../../jobs/store.js';
+import type { JobStore } from '../../jobs/store/contract.js';
 import { isTerminal } from '../../jobs/types.js';
 import type { SshPool } from '../../ssh/pool.js';
 import type { DeployContext } from './stack-deploy.js';

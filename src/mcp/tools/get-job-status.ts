@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { withJobLink } from '../links.js';
 import type { ToolDeps } from './shared/deps.js';
 import { formatLines, jobIdArg, jobShape, jobSummary, logLineShape, publicJob } from './shared/job-shapes.js';
-import { removalText } from '../../jobs/log-removal.js';
+import { removalText } from '../../jobs/log/removal.js';
 import { guarded, ok } from './shared/results.js';
 
 export function registerGetJobStatusTool(server: McpServer, deps: Pick<ToolDeps, 'jobs'>): void {

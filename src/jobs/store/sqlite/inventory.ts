@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import lockfile from 'proper-lockfile';
@@ -48,6 +49,8 @@ export class FileInventoryStore<R extends { readonly name: string }> implements 
   /** `fn` answers its result and whether it changed the document (nothing is written otherwise). */
   private async change<T>(fn: (d: InventoryDoc<R>) => [T, boolean]): Promise<T> {
     let release: () => Promise<void>;
+    // The lock lives beside the file: its directory must exist before the first change.
+    await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     try {
       release = await lockfile.lock(this.file, {
         realpath: false,
@@ -55,7 +58,8 @@ export class FileInventoryStore<R extends { readonly name: string }> implements 
         retries: { retries: 40, factor: 1.3, minTimeout: 5, maxTimeout: 250 },
       });
     } catch (err) {
-      throw storeUnavailable(this.file, 'another deckhand process holds its lock', err);
+      const held = (err as NodeJS.ErrnoException).code === 'ELOCKED';
+      throw storeUnavailable(this.file, held ? 'another deckhand process holds its lock' : String(err), err);
     }
     try {
       const low = await this.load();
