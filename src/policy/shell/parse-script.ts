@@ -1,0 +1,279 @@
+import type { Node } from 'web-tree-sitter';
+import type { BashGrammar } from './grammar.js';
+import type { ShellAssignment, ShellParser, ShellRedirect, ShellScript, ShellUnit, ShellWord } from './types.js';
+import { wordOf } from './words.js';
+
+/** Longer scripts are not read at all (and so count as destructive): a guard against pathological input. */
+export const MAX_SCRIPT_CHARS = 64 * 1024;
+
+/** Nodes that only hold other statements or word pieces: walked for the commands inside them. */
+const CONTAINERS = new Set([
+  'program',
+  'list',
+  'pipeline',
+  'subshell',
+  'compound_statement',
+  'do_group',
+  'if_statement',
+  'elif_clause',
+  'else_clause',
+  'while_statement',
+  'for_statement',
+  'c_style_for_statement',
+  'case_statement',
+  'case_item',
+  'negated_command',
+  'test_command',
+  'command_substitution',
+  'process_substitution',
+  'string',
+  'translated_string',
+  'concatenation',
+  'expansion',
+  'array',
+  'subscript',
+  'heredoc_body',
+  'number',
+  'brace_expression',
+  'arithmetic_expansion',
+  'binary_expression',
+  'unary_expression',
+  'postfix_expression',
+  'ternary_expression',
+  'parenthesized_expression',
+  'variable_assignments',
+  'command_name',
+]);
+
+/** Nodes with nothing inside that runs. */
+const LEAVES = new Set([
+  'word',
+  'raw_string',
+  'ansi_c_string',
+  'string_content',
+  'variable_name',
+  'special_variable_name',
+  'simple_expansion',
+  'file_descriptor',
+  'heredoc_start',
+  'heredoc_end',
+  'heredoc_content',
+  'test_operator',
+  'regex',
+  'extglob_pattern',
+  'comment',
+]);
+
+const REDIRECTS = new Set(['file_redirect', 'heredoc_redirect', 'herestring_redirect']);
+
+/** A ShellParser over tree-sitter-bash. Anything the grammar cannot read, or a construct not known here, becomes an unreadable unit. */
+export function createShellParser(grammar: BashGrammar): ShellParser {
+  return {
+    parse(source: string): ShellScript {
+      if (source.length > MAX_SCRIPT_CHARS) {
+        return unreadable(source, `it is longer than ${MAX_SCRIPT_CHARS} characters`);
+      }
+      const continuation = wordContinuation(source);
+      if (continuation) return unreadable(source, continuation);
+      return grammar.withTree(source, (root) => {
+        if (root.hasError) return unreadable(source, errorNote(root));
+        const units: ShellUnit[] = [];
+        visit(root, units);
+        return { source, units };
+      });
+    },
+  };
+}
+
+function unreadable(source: string, why: string): ShellScript {
+  return { source, units: [{ kind: 'unreadable', text: source, why }] };
+}
+
+function errorNote(root: Node): string {
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.isMissing) return `the shell parser cannot read it: "${n.type}" is missing`;
+    if (n.isError) return `the shell parser cannot read it near "${clip(n.text)}"`;
+    for (let i = n.childCount - 1; i >= 0; i--) {
+      const c = n.child(i);
+      if (c?.hasError) stack.push(c);
+    }
+  }
+  return 'the shell parser cannot read it';
+}
+
+/**
+ * bash joins `x\<newline>y` into one word; tree-sitter-bash reads two. Rather than guess, such a script is not
+ * read (a continuation between words, the usual kind, is fine).
+ */
+function wordContinuation(source: string): string | null {
+  for (let i = source.indexOf('\\\n'); i >= 0; i = source.indexOf('\\\n', i + 2)) {
+    let slashes = 0;
+    for (let j = i; j >= 0 && source[j] === '\\'; j--) slashes++;
+    const before = source[i - slashes];
+    const after = source[i + 2];
+    if (slashes % 2 === 1 && before !== undefined && after !== undefined && /\S/.test(before) && /\S/.test(after)) {
+      return 'a backslash-newline inside a word; put the word on one line';
+    }
+  }
+  return null;
+}
+
+function clip(s: string): string {
+  const one = s.replace(/\s+/g, ' ');
+  return one.length > 40 ? `${one.slice(0, 40)}…` : one;
+}
+
+function visit(node: Node, out: ShellUnit[]): void {
+  const type = node.type;
+  if (!node.isNamed || LEAVES.has(type)) return;
+  if (CONTAINERS.has(type)) return visitChildren(node, out);
+  switch (type) {
+    case 'command':
+      return commandUnit(node, [], out);
+    case 'redirected_statement':
+      return redirectedStatement(node, out);
+    case 'declaration_command':
+    case 'unset_command':
+      return declaration(node, out);
+    case 'variable_assignment':
+      out.push({ kind: 'assignment', text: node.text, assignment: assignmentOf(node) });
+      return assignmentInsides(node, out);
+    case 'function_definition':
+      for (const body of node.childrenForFieldName('body')) if (body) visit(body, out);
+      return standaloneRedirects(node.childrenForFieldName('redirect'), out);
+    default:
+      if (REDIRECTS.has(type)) return standaloneRedirects([node], out);
+      out.push({ kind: 'unreadable', text: node.text, why: `a shell construct deckhand does not check (${type})` });
+  }
+}
+
+function visitChildren(node: Node, out: ShellUnit[]): void {
+  for (const child of node.namedChildren) if (child) visit(child, out);
+}
+
+function commandUnit(node: Node, outer: readonly Node[], out: ShellUnit[], text = node.text): void {
+  const words: ShellWord[] = [];
+  const assignments: ShellAssignment[] = [];
+  const redirectNodes: Node[] = [];
+  const inside: Node[] = [];
+  for (let i = 0; i < node.childCount; i++) {
+    const child = node.child(i);
+    if (!child?.isNamed) continue;
+    const field = node.fieldNameForChild(i);
+    if (field === 'name' || field === 'argument') {
+      words.push(wordOf(child));
+      inside.push(child);
+    } else if (field === 'redirect' || REDIRECTS.has(child.type)) {
+      redirectNodes.push(child);
+    } else if (child.type === 'variable_assignment') {
+      assignments.push(assignmentOf(child));
+    } else {
+      inside.push(child);
+    }
+  }
+  // The command comes first so that reasons read in source order; what runs inside its words follows it.
+  const nested: ShellUnit[] = [];
+  const redirects = [...redirectNodes, ...outer].flatMap((r) => redirectOf(r, nested));
+  out.push({ kind: 'command', text, assignments, words, redirects });
+  for (let i = 0; i < node.childCount; i++) {
+    const child = node.child(i);
+    if (child?.type === 'variable_assignment') assignmentInsides(child, out);
+  }
+  for (const child of inside) visit(child, out);
+  out.push(...nested);
+}
+
+function redirectedStatement(node: Node, out: ShellUnit[]): void {
+  const body = node.childForFieldName('body');
+  const redirects = node.namedChildren.filter((c): c is Node => c !== null && c !== body && REDIRECTS.has(c.type));
+  // Shown as the command and its redirects, without a heredoc's body.
+  const text = [body?.text ?? '', ...redirects.map(redirectLabel)].join(' ').trim();
+  if (body?.type === 'command') return commandUnit(body, redirects, out, text);
+  if (body) visit(body, out);
+  standaloneRedirects(redirects, out);
+}
+
+function standaloneRedirects(nodes: readonly (Node | null)[], out: ShellUnit[]): void {
+  const nested: ShellUnit[] = [];
+  for (const n of nodes) {
+    if (!n) continue;
+    for (const r of redirectOf(n, nested)) out.push({ kind: 'redirect', text: r.raw, redirect: r });
+  }
+  out.push(...nested);
+}
+
+/** A redirect, plus whatever runs inside it (a process substitution, a heredoc's expansions, `<<EOF | sh`). */
+function redirectOf(node: Node, out: ShellUnit[]): ShellRedirect[] {
+  if (node.type === 'file_redirect') {
+    const destination = node.childForFieldName('destination');
+    const op = firstOperator(node) ?? '>';
+    if (destination) visit(destination, out);
+    return [{ raw: node.text, op, target: destination ? wordOf(destination) : null }];
+  }
+  if (node.type === 'herestring_redirect') {
+    visitChildren(node, out);
+    return [{ raw: node.text, op: '<<<', target: null }];
+  }
+  // A heredoc: its body may expand `$(…)`; the rest of its line (`| sh`, `&& rm x`, `> file`) hangs under it.
+  const own: ShellRedirect = { raw: redirectLabel(node), op: '<<', target: null };
+  const nested: ShellRedirect[] = [];
+  for (let i = 0; i < node.childCount; i++) {
+    const child = node.child(i);
+    if (!child?.isNamed) continue;
+    if (node.fieldNameForChild(i) === 'redirect' || REDIRECTS.has(child.type)) nested.push(...redirectOf(child, out));
+    else visit(child, out);
+  }
+  return [own, ...nested];
+}
+
+function redirectLabel(node: Node): string {
+  if (node.type !== 'heredoc_redirect') return node.text;
+  const start = node.namedChildren.find((c) => c?.type === 'heredoc_start');
+  return `${firstOperator(node) ?? '<<'}${start?.text ?? ''}`;
+}
+
+function firstOperator(node: Node): string | undefined {
+  for (const c of node.children) if (c && !c.isNamed) return c.type;
+  return undefined;
+}
+
+function declaration(node: Node, out: ShellUnit[]): void {
+  const words: ShellWord[] = [];
+  const assignments: ShellAssignment[] = [];
+  for (const child of node.children) {
+    if (!child) continue;
+    if (!child.isNamed) {
+      // The keyword itself (export, declare, local, readonly, typeset, unset).
+      if (/^[a-z]+$/.test(child.type)) words.push({ raw: child.text, value: child.text, pattern: false });
+      continue;
+    }
+    if (child.type === 'variable_assignment') {
+      assignments.push(assignmentOf(child));
+      words.push({ raw: child.text, value: null, pattern: false });
+    } else {
+      words.push(wordOf(child));
+    }
+  }
+  out.push({ kind: 'command', text: node.text, assignments, words, redirects: [] });
+  for (const child of node.namedChildren) {
+    if (child?.type === 'variable_assignment') assignmentInsides(child, out);
+    else if (child) visit(child, out);
+  }
+}
+
+function assignmentOf(node: Node): ShellAssignment {
+  const name = node.childForFieldName('name');
+  const base = name?.type === 'subscript' ? name.childForFieldName('name') : name;
+  return { raw: node.text, name: base?.text ?? node.text };
+}
+
+function assignmentInsides(node: Node, out: ShellUnit[]): void {
+  for (let i = 0; i < node.childCount; i++) {
+    const child = node.child(i);
+    if (!child?.isNamed) continue;
+    if (node.fieldNameForChild(i) === 'name' && child.type === 'variable_name') continue;
+    visit(child, out);
+  }
+}
