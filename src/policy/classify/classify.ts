@@ -3,7 +3,7 @@ import type { ShellParser, ShellUnit, ShellWord } from '../shell/types.js';
 import { programName, redirectVerdict, systemDirOf } from './paths.js';
 import type { CommandRule, Finding } from './rule.js';
 import { READ_ONLY_RULES } from './rules-readonly.js';
-import { FILE_RULES } from './rules-files.js';
+import { FILE_RULES, PATH_CHANGERS } from './rules-files.js';
 import { SCRIPT_RULES } from './rules-scripts.js';
 import { SYSTEM_RULES } from './rules-system.js';
 import { TOOL_RULES } from './rules-tools.js';
@@ -146,7 +146,8 @@ function classifyCommand(
     extraArgs = found.extraArgs ?? extraArgs;
     views.push(normalise(words));
   }
-  const touched = worstClass(verdicts.map((v) => v.class)) === 'destructive' ? systemArgument(finalArgs) : null;
+  const changer = words[0]?.value ? programName(words[0].value) : '';
+  const touched = PATH_CHANGERS.has(changer) && isDestructive(verdicts) ? systemArgument(finalArgs) : null;
   if (touched) verdicts.push({ class: 'privileged', why: `it changes ${touched.path}, under ${touched.dir}` });
   parts.push({
     id,
@@ -194,6 +195,10 @@ function judge(words: readonly ShellWord[], extraArgs: boolean): Finding {
     return { verdicts: [{ class: 'destructive', why }] };
   }
   return rule(words.slice(1), { name, extraArgs });
+}
+
+function isDestructive(verdicts: readonly Verdict[]): boolean {
+  return worstClass(verdicts.map((v) => v.class)) === 'destructive';
 }
 
 function systemArgument(args: readonly ShellWord[]): { path: string; dir: string } | null {

@@ -173,6 +173,9 @@ const FILE_WRITERS: Readonly<Record<string, string>> = {
   fallocate: 'allocates file space',
 };
 
+/** Commands whose path arguments are what they change: one under /etc (or another system directory) is privileged. */
+export const PATH_CHANGERS: ReadonlySet<string> = new Set([...Object.keys(FILE_WRITERS), 'sed', 'gsed', 'find', 'tar']);
+
 export const FILE_RULES: ReadonlyMap<string, CommandRule> = new Map<string, CommandRule>([
   ['sort', sort],
   ['uniq', uniq],

@@ -12,7 +12,7 @@ export interface VerbSpec {
   readonly valuedShort?: string;
   /** Long options whose value may be the next word (`--context prod`). */
   readonly valuedLong?: readonly string[];
-  /** Options that make the command read-only whatever the verb (`--version`). */
+  /** Options that, before any verb, make the command only print (`docker -v` is the version; `docker compose down -v` is not). */
   readonly readOptions?: readonly string[];
   /** Verbs that change things: one found later in the line (swallowed verb, unknown option) still refuses read-only. */
   readonly changing?: readonly string[];
@@ -53,10 +53,11 @@ export function verbRule(spec: VerbSpec): CommandRule {
   const groups = new Set(spec.groups ?? []);
   const changingVerbs = new Set((spec.changing ?? []).filter((v) => !reads.has(v)));
   return (args, ctx) => {
-    if (args.some((w) => w.value !== null && spec.readOptions?.includes(w.value))) {
+    const ops = operandsOf(args, spec);
+    const beforeVerb = ops[0] ? args.slice(0, args.indexOf(ops[0])) : args;
+    if (beforeVerb.some((w) => w.value !== null && spec.readOptions?.includes(w.value))) {
       return verdict('read-only', `${ctx.name} ${args.map(shown).join(' ')} only prints information`);
     }
-    const ops = operandsOf(args, spec);
     const first = ops[0];
     if (!first) {
       if (ctx.extraArgs) return verdict(spec.other.class, `${ctx.name} gets its verb from its input`);

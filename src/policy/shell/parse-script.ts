@@ -67,22 +67,42 @@ const LEAVES = new Set([
 const REDIRECTS = new Set(['file_redirect', 'heredoc_redirect', 'herestring_redirect']);
 
 /** A ShellParser over tree-sitter-bash. Anything the grammar cannot read, or a construct not known here, becomes an unreadable unit. */
+/** Backquotes inside backquotes deeper than this are not read. */
+const MAX_BACKQUOTE_DEPTH = 8;
+
+/** Where the walk puts units; `reparse` reads the body of a backquoted substitution as a script of its own. */
+interface Out {
+  push(...units: ShellUnit[]): void;
+  reparse(body: string): readonly ShellUnit[];
+}
+
 export function createShellParser(grammar: BashGrammar): ShellParser {
-  return {
-    parse(source: string): ShellScript {
-      if (source.length > MAX_SCRIPT_CHARS) {
-        return unreadable(source, `it is longer than ${MAX_SCRIPT_CHARS} characters`);
-      }
-      const continuation = wordContinuation(source);
-      if (continuation) return unreadable(source, continuation);
-      return grammar.withTree(source, (root) => {
-        if (root.hasError) return unreadable(source, errorNote(root));
-        const units: ShellUnit[] = [];
-        visit(root, units);
-        return { source, units };
-      });
-    },
+  const parseAt = (source: string, depth: number): ShellScript => {
+    if (source.length > MAX_SCRIPT_CHARS) {
+      return unreadable(source, `it is longer than ${MAX_SCRIPT_CHARS} characters`);
+    }
+    if (depth > MAX_BACKQUOTE_DEPTH)
+      return unreadable(source, `backquotes nested more than ${MAX_BACKQUOTE_DEPTH} deep`);
+    const continuation = wordContinuation(source);
+    if (continuation) return unreadable(source, continuation);
+    return grammar.withTree(source, (root) => {
+      if (root.hasError) return unreadable(source, errorNote(root));
+      const units: ShellUnit[] = [];
+      const out: Out = {
+        push: (...u) => units.push(...u),
+        reparse: (body) => parseAt(body, depth + 1).units,
+      };
+      visit(root, out);
+      return { source, units };
+    });
   };
+  return { parse: (source) => parseAt(source, 0) };
+}
+
+/** A second list, for units that must come after others, that reads backquotes the same way as `out`. */
+function beside(out: Out): Out & { readonly units: ShellUnit[] } {
+  const units: ShellUnit[] = [];
+  return { units, push: (...u) => units.push(...u), reparse: out.reparse };
 }
 
 function unreadable(source: string, why: string): ShellScript {
@@ -125,9 +145,16 @@ function clip(s: string): string {
   return one.length > 40 ? `${one.slice(0, 40)}…` : one;
 }
 
-function visit(node: Node, out: ShellUnit[]): void {
+function visit(node: Node, out: Out): void {
   const type = node.type;
   if (!node.isNamed || LEAVES.has(type)) return;
+  // In backquotes bash first removes the backslash before \\, \` and \$, then parses what is left; tree-sitter
+  // parses the text as it stands, so `eval 'echo "\$(rm x)"'` inside backquotes would hide the rm.
+  if (type === 'command_substitution' && node.text.startsWith('`')) {
+    const quoted = node.parent?.type === 'string';
+    const body = node.text.slice(1, -1).replace(quoted ? /\\([\\`$"])/g : /\\([\\`$])/g, '$1');
+    return out.push(...out.reparse(body));
+  }
   if (CONTAINERS.has(type)) return visitChildren(node, out);
   switch (type) {
     case 'command':
@@ -149,11 +176,11 @@ function visit(node: Node, out: ShellUnit[]): void {
   }
 }
 
-function visitChildren(node: Node, out: ShellUnit[]): void {
+function visitChildren(node: Node, out: Out): void {
   for (const child of node.namedChildren) if (child) visit(child, out);
 }
 
-function commandUnit(node: Node, outer: readonly Node[], out: ShellUnit[], text = node.text): void {
+function commandUnit(node: Node, outer: readonly Node[], out: Out, text = node.text): void {
   const words: ShellWord[] = [];
   const assignments: ShellAssignment[] = [];
   const redirectNodes: Node[] = [];
@@ -174,7 +201,7 @@ function commandUnit(node: Node, outer: readonly Node[], out: ShellUnit[], text 
     }
   }
   // The command comes first so that reasons read in source order; what runs inside its words follows it.
-  const nested: ShellUnit[] = [];
+  const nested = beside(out);
   const redirects = [...redirectNodes, ...outer].flatMap((r) => redirectOf(r, nested));
   out.push({ kind: 'command', text, assignments, words, redirects });
   for (let i = 0; i < node.childCount; i++) {
@@ -182,10 +209,10 @@ function commandUnit(node: Node, outer: readonly Node[], out: ShellUnit[], text 
     if (child?.type === 'variable_assignment') assignmentInsides(child, out);
   }
   for (const child of inside) visit(child, out);
-  out.push(...nested);
+  out.push(...nested.units);
 }
 
-function redirectedStatement(node: Node, out: ShellUnit[]): void {
+function redirectedStatement(node: Node, out: Out): void {
   const body = node.childForFieldName('body');
   const redirects = node.namedChildren.filter((c): c is Node => c !== null && c !== body && REDIRECTS.has(c.type));
   // Shown as the command and its redirects, without a heredoc's body.
@@ -195,17 +222,17 @@ function redirectedStatement(node: Node, out: ShellUnit[]): void {
   standaloneRedirects(redirects, out);
 }
 
-function standaloneRedirects(nodes: readonly (Node | null)[], out: ShellUnit[]): void {
-  const nested: ShellUnit[] = [];
+function standaloneRedirects(nodes: readonly (Node | null)[], out: Out): void {
+  const nested = beside(out);
   for (const n of nodes) {
     if (!n) continue;
     for (const r of redirectOf(n, nested)) out.push({ kind: 'redirect', text: r.raw, redirect: r });
   }
-  out.push(...nested);
+  out.push(...nested.units);
 }
 
 /** A redirect, plus whatever runs inside it (a process substitution, a heredoc's expansions, `<<EOF | sh`). */
-function redirectOf(node: Node, out: ShellUnit[]): ShellRedirect[] {
+function redirectOf(node: Node, out: Out): ShellRedirect[] {
   if (node.type === 'file_redirect') {
     const destination = node.childForFieldName('destination');
     const op = firstOperator(node) ?? '>';
@@ -239,7 +266,7 @@ function firstOperator(node: Node): string | undefined {
   return undefined;
 }
 
-function declaration(node: Node, out: ShellUnit[]): void {
+function declaration(node: Node, out: Out): void {
   const words: ShellWord[] = [];
   const assignments: ShellAssignment[] = [];
   for (const child of node.children) {
@@ -269,7 +296,7 @@ function assignmentOf(node: Node): ShellAssignment {
   return { raw: node.text, name: base?.text ?? node.text };
 }
 
-function assignmentInsides(node: Node, out: ShellUnit[]): void {
+function assignmentInsides(node: Node, out: Out): void {
   for (let i = 0; i < node.childCount; i++) {
     const child = node.child(i);
     if (!child?.isNamed) continue;
