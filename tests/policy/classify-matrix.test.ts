@@ -68,6 +68,8 @@ describe('command names are read as bash reads them', () => {
     "'rm' x",
     '"rm" x',
     '"r"m x',
+    '"r"\\m x',
+    "'r'$'m' x",
     'r\\m x',
     "$'\\x72m' x",
     "$'\\162m' x",
@@ -150,6 +152,14 @@ describe('prefixes are looked through', () => {
     'env sudo ls',
   ])('%s is privileged', (command) => {
     expect(classOf(command)).toBe('privileged');
+  });
+
+  it('joins pieces of one word that the grammar splits (bash reads `"-"\\delete` as -delete)', () => {
+    expect(classOf('find . "-"\\delete')).toBe('destructive');
+    expect(classOf('echo x > "/etc/"\\passwd')).toBe('privileged');
+    expect(real.classifier.classify('x="a"\\ls rm').reasons.join('\n')).toContain(
+      'one word to bash but two to the parser',
+    );
   });
 
   it('an option a wrapper does not know fails closed instead of guessing which word is the command', () => {

@@ -78,6 +78,8 @@ const spell = (word: string): fc.Arbitrary<string> => {
         fc.integer({ min: 1, max: word.length - 1 }).map((i) => `${word.slice(0, i)}\\${word.slice(i)}`),
         fc.integer({ min: 1, max: word.length - 1 }).map((i) => `"${word.slice(0, i)}"${word.slice(i)}`),
         fc.integer({ min: 1, max: word.length - 1 }).map((i) => `${word.slice(0, i)}''${word.slice(i)}`),
+        fc.integer({ min: 1, max: word.length - 1 }).map((i) => `"${word.slice(0, i)}"\\${word.slice(i)}`),
+        fc.integer({ min: 1, max: word.length - 1 }).map((i) => `'${word.slice(0, i)}'$'${word.slice(i)}'`),
       );
     }
   }
@@ -155,8 +157,10 @@ const bury = ({ cmd, simple }: Line): fc.Arbitrary<Line> => {
   ];
   // Prefixes and redirects belong to a simple command; in front of `{ …; }` they would not be bash.
   if (simple) {
+    // After `A=1 cmd`, a wrapper in front would run the program "A=1"; only more assignments or sudo fit there.
+    const fits = /^[A-Za-z_][A-Za-z0-9_]*=/.test(cmd) ? WRAPPERS.filter((w) => /^(?:[A-Z]+=|sudo )/.test(w)) : WRAPPERS;
     ways.push(
-      fc.constantFrom(...WRAPPERS).map((w) => line(w + cmd, true)),
+      fc.constantFrom(...fits).map((w) => line(w + cmd, true)),
       fc.constant(line(`${cmd} 2>/dev/null`, true)),
     );
   }

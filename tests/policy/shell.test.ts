@@ -76,6 +76,15 @@ describe('the shell parser (tree-sitter-bash) gives the classifier units', () =>
       why: expect.stringContaining('backslash-newline'),
     });
     expect(parser.parse('ls \\\n  -la').units[0]).toMatchObject({ kind: 'command' });
+    // bash reads `\ ls` as the word " ls"; tree-sitter-bash would skip the escaped blank and read `ls`.
+    expect(parser.parse('printf x \\ a').units[0]).toMatchObject({
+      kind: 'unreadable',
+      why: expect.stringContaining('escaped blank'),
+    });
+    expect(parser.parse('printf x a\\ b').units[0]).toMatchObject({
+      kind: 'command',
+      words: [{}, {}, { value: 'a b' }],
+    });
   });
 
   it("decodes $'…' escapes fully", () => {

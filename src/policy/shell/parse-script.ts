@@ -83,10 +83,10 @@ export function createShellParser(grammar: BashGrammar): ShellParser {
     }
     if (depth > MAX_BACKQUOTE_DEPTH)
       return unreadable(source, `backquotes nested more than ${MAX_BACKQUOTE_DEPTH} deep`);
-    const continuation = wordContinuation(source);
-    if (continuation) return unreadable(source, continuation);
     return grammar.withTree(source, (root) => {
       if (root.hasError) return unreadable(source, errorNote(root));
+      const skipped = skippedEscape(root);
+      if (skipped) return unreadable(source, skipped);
       const units: ShellUnit[] = [];
       const out: Out = {
         push: (...u) => units.push(...u),
@@ -123,19 +123,92 @@ function errorNote(root: Node): string {
   return 'the shell parser cannot read it';
 }
 
+/** Nodes whose text is quoted: what lies between their children is their content, not blanks. */
+const QUOTED = new Set([
+  'string',
+  'raw_string',
+  'ansi_c_string',
+  'translated_string',
+  'heredoc_body',
+  'heredoc_content',
+]);
+
 /**
- * bash joins `x\<newline>y` into one word; tree-sitter-bash reads two. Rather than guess, such a script is not
- * read (a continuation between words, the usual kind, is fine).
+ * tree-sitter-bash skips a backslash before a newline, a space or a tab as if it were blank; bash does not always:
+ * `x\<newline>y` is one word `xy`, and `\ a` at the start of a word is the word " a". The text between tokens is
+ * where the grammar put what it skipped, so it is checked there: where bash would read other words than the tree,
+ * the script is not read at all. A continuation between words, the usual kind, is fine.
  */
-function wordContinuation(source: string): string | null {
-  for (let i = source.indexOf('\\\n'); i >= 0; i = source.indexOf('\\\n', i + 2)) {
-    let slashes = 0;
-    for (let j = i; j >= 0 && source[j] === '\\'; j--) slashes++;
-    const before = source[i - slashes];
-    const after = source[i + 2];
-    if (slashes % 2 === 1 && before !== undefined && after !== undefined && /\S/.test(before) && /\S/.test(after)) {
-      return 'a backslash-newline inside a word; put the word on one line';
+function skippedEscape(root: Node): string | null {
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (QUOTED.has(node.type)) continue;
+    const source = node.text;
+    let prev: Node | null = null;
+    let prevField: string | null = null;
+    let at = node.startIndex;
+    for (let i = 0; i < node.childCount; i++) {
+      const child = node.child(i);
+      if (!child) continue;
+      const field = node.fieldNameForChild(i);
+      const problem =
+        gapProblem(source.slice(at - node.startIndex, child.startIndex - node.startIndex), prev, child) ??
+        touchingProblem(node, prev, prevField, child, field);
+      if (problem) return problem;
+      stack.push(child);
+      prev = child;
+      prevField = field;
+      at = child.endIndex;
     }
+  }
+  return null;
+}
+
+/** Pieces of words, and assignments, which bash would join when nothing separates them. */
+const WORDISH = new Set([
+  'word',
+  'string',
+  'raw_string',
+  'ansi_c_string',
+  'translated_string',
+  'concatenation',
+  'simple_expansion',
+  'expansion',
+  'command_substitution',
+  'process_substitution',
+  'arithmetic_expansion',
+  'number',
+  'variable_assignment',
+  'command_name',
+]);
+
+/**
+ * Two word pieces that touch without a concatenation around them: bash reads one word where tree-sitter-bash
+ * read two (`x="a"\ls rm` is the assignment x=als and the command rm). A command's own words and a redirect's
+ * file name are joined back where they are read; anywhere else the script is not read.
+ */
+function touchingProblem(
+  parent: Node,
+  prev: Node | null,
+  prevField: string | null,
+  child: Node,
+  field: string | null,
+): string | null {
+  if (!prev || prev.endIndex !== child.startIndex || !WORDISH.has(prev.type) || !WORDISH.has(child.type)) return null;
+  if (parent.type === 'concatenation') return null;
+  const joinable = (f: string | null) => f === 'name' || f === 'argument';
+  if (parent.type === 'command' && joinable(prevField) && joinable(field)) return null;
+  if (parent.type === 'file_redirect' && prevField === 'destination' && field === 'destination') return null;
+  return `"${clip(prev.text + child.text)}" is one word to bash but two to the parser`;
+}
+
+function gapProblem(gap: string, before: Node | null, after: Node): string | null {
+  if (!gap.includes('\\')) return null;
+  const rest = gap.replace(/\\\r?\n/g, '');
+  if (rest.includes('\\')) return 'a word that starts with an escaped blank (`\\ `); quote it instead';
+  if (rest === '' && before?.isNamed && after.isNamed) {
+    return 'a backslash-newline inside a word; put the word on one line';
   }
   return null;
 }
@@ -185,13 +258,17 @@ function commandUnit(node: Node, outer: readonly Node[], out: Out, text = node.t
   const assignments: ShellAssignment[] = [];
   const redirectNodes: Node[] = [];
   const inside: Node[] = [];
+  let lastWord: Node | null = null;
   for (let i = 0; i < node.childCount; i++) {
     const child = node.child(i);
     if (!child?.isNamed) continue;
     const field = node.fieldNameForChild(i);
     if (field === 'name' || field === 'argument') {
-      words.push(wordOf(child));
+      // tree-sitter-bash splits `"r"\m` into two pieces that touch; bash reads one word.
+      if (lastWord && lastWord.endIndex === child.startIndex) words.push(joinWords(words.pop()!, wordOf(child)));
+      else words.push(wordOf(child));
       inside.push(child);
+      lastWord = child;
     } else if (field === 'redirect' || REDIRECTS.has(child.type)) {
       redirectNodes.push(child);
     } else if (child.type === 'variable_assignment') {
@@ -234,10 +311,11 @@ function standaloneRedirects(nodes: readonly (Node | null)[], out: Out): void {
 /** A redirect, plus whatever runs inside it (a process substitution, a heredoc's expansions, `<<EOF | sh`). */
 function redirectOf(node: Node, out: Out): ShellRedirect[] {
   if (node.type === 'file_redirect') {
-    const destination = node.childForFieldName('destination');
-    const op = firstOperator(node) ?? '>';
-    if (destination) visit(destination, out);
-    return [{ raw: node.text, op, target: destination ? wordOf(destination) : null }];
+    // Pieces of one file name can come as several touching destinations (`> "a"\b`).
+    const pieces = node.childrenForFieldName('destination').filter((d): d is Node => d !== null);
+    for (const piece of pieces) visit(piece, out);
+    const target = pieces.length > 0 ? pieces.map(wordOf).reduce(joinWords) : null;
+    return [{ raw: node.text, op: firstOperator(node) ?? '>', target }];
   }
   if (node.type === 'herestring_redirect') {
     visitChildren(node, out);
@@ -253,6 +331,14 @@ function redirectOf(node: Node, out: Out): ShellRedirect[] {
     else visit(child, out);
   }
   return [own, ...nested];
+}
+
+function joinWords(a: ShellWord, b: ShellWord): ShellWord {
+  return {
+    raw: a.raw + b.raw,
+    value: a.value === null || b.value === null ? null : a.value + b.value,
+    pattern: a.pattern || b.pattern,
+  };
 }
 
 function redirectLabel(node: Node): string {
