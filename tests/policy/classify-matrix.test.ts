@@ -331,6 +331,26 @@ describe('services, containers and packages', () => {
   });
 });
 
+describe('text that bash may run later', () => {
+  it.each([
+    ["x='a[$(rm -rf /tmp/x)]'; echo $((x))", 'holds a command as text'],
+    ["x='$(rm x)'; echo ${x@P}", 'holds a command as text'],
+    ["export X='`rm x`'", 'holds a command as text'],
+    ["a=('$(rm x)' b)", 'holds a command as text'],
+    ['PATH=/tmp/bin:$PATH ls', 'setting PATH'],
+    ['LD_PRELOAD=/tmp/x.so ls', 'setting LD_PRELOAD'],
+  ])('%j is destructive (%s)', (command, why) => {
+    const c = real.classifier.classify(command);
+    expect(c.class).toBe('destructive');
+    expect(c.reasons.join('\n')).toContain(why);
+  });
+
+  it('a real substitution in a value is read as one, not as text', () => {
+    expect(classOf('x="$(hostname)"; echo "$x"')).toBe('read-only');
+    expect(classOf('x=$(rm y)')).toBe('destructive');
+  });
+});
+
 describe('what cannot be read counts as destructive', () => {
   it.each([
     ['echo "unterminated', 'cannot check it'],

@@ -7,7 +7,7 @@ import { FILE_RULES, PATH_CHANGERS } from './rules-files.js';
 import { SCRIPT_RULES } from './rules-scripts.js';
 import { SYSTEM_RULES } from './rules-system.js';
 import { TOOL_RULES } from './rules-tools.js';
-import { assignmentVerdict } from './variables.js';
+import { assignmentVerdicts } from './variables.js';
 import { WRAPPER_RULES } from './wrappers.js';
 
 /** One piece of a command line with its class: a simple command, a redirect that writes, or an unreadable piece. */
@@ -95,15 +95,17 @@ function classifyUnit(
       pushRedirect(unit.redirect, within, parts);
       return;
     case 'assignment': {
-      const v = assignmentVerdict(unit.assignment.name) ?? { class: 'read-only', why: 'only sets a shell variable' };
+      const found = assignmentVerdicts(unit.assignment);
+      const reasons: Verdict[] = found.length > 0 ? found : [{ class: 'read-only', why: 'only sets a shell variable' }];
       const words = [unit.assignment.raw];
+      const cls = worstClass(reasons.map((r) => r.class));
       parts.push({
         id: parts.length,
         text: unit.text,
         words,
         views: [words],
-        class: v.class,
-        reasons: [v],
+        class: cls,
+        reasons,
         within,
         readable: true,
       });
@@ -123,9 +125,7 @@ function classifyCommand(
   parts: ClassifiedPart[],
 ): void {
   const id = parts.length;
-  const verdicts: Verdict[] = unit.assignments
-    .map((a) => assignmentVerdict(a.name))
-    .filter((v): v is Verdict => v !== null);
+  const verdicts: Verdict[] = unit.assignments.flatMap(assignmentVerdicts);
   const full = normalise(unit.words);
   const views: string[][] = [full];
   const scripts: ShellWord[] = [];

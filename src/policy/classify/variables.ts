@@ -8,7 +8,28 @@ const STEERING = new Set(
   ),
 );
 
-/** Setting a variable is harmless for a one-off shell, except for those that steer later commands. */
+/**
+ * Setting a variable is harmless for a one-off shell, except for those that steer later commands, and a value that
+ * holds `$(…)` or backquotes as text: bash runs it when the variable is used in arithmetic (`$((x))` with
+ * x='a[$(cmd)]'), in `${x@P}` or in eval.
+ */
+export function assignmentVerdicts(a: {
+  readonly name: string;
+  readonly values?: readonly (string | null)[];
+}): Verdict[] {
+  const out: Verdict[] = [];
+  const named = assignmentVerdict(a.name);
+  if (named) out.push(named);
+  if (a.values?.some((v) => v !== null && /\$\(|`/.test(v))) {
+    out.push({
+      class: 'destructive',
+      why: `the value given to ${a.name} holds a command as text, which bash may run later`,
+    });
+  }
+  return out;
+}
+
+/** A variable whose name alone makes setting it destructive. */
 export function assignmentVerdict(name: string): Verdict | null {
   if (STEERING.has(name) || name.startsWith('BASH_FUNC_')) {
     return { class: 'destructive', why: `setting ${name} changes what later commands run` };

@@ -379,7 +379,13 @@ function declaration(node: Node, out: Out): void {
 function assignmentOf(node: Node): ShellAssignment {
   const name = node.childForFieldName('name');
   const base = name?.type === 'subscript' ? name.childForFieldName('name') : name;
-  return { raw: node.text, name: base?.text ?? node.text };
+  const value = node.childForFieldName('value');
+  const values = !value
+    ? ['']
+    : value.type === 'array'
+      ? value.namedChildren.flatMap((c) => (c ? [wordOf(c).value] : []))
+      : [wordOf(value).value];
+  return { raw: node.text, name: base?.text ?? node.text, values };
 }
 
 function assignmentInsides(node: Node, out: Out): void {

@@ -23,6 +23,8 @@ export interface ShellRedirect {
 export interface ShellAssignment {
   readonly raw: string;
   readonly name: string;
+  /** The value as the shell stores it (one per element for an array); null where an expansion decides it. */
+  readonly values: readonly (string | null)[];
 }
 
 export type ShellUnit =
