@@ -9,6 +9,7 @@ import { SYSTEM_RULES } from './rules-system.js';
 import { TOOL_RULES } from './rules-tools.js';
 import { assignmentVerdicts } from './variables.js';
 import { WRAPPER_RULES } from './wrappers.js';
+import { PRIVILEGE_RULES } from './rules-privilege.js';
 
 /** One piece of a command line with its class: a simple command, a redirect that writes, or an unreadable piece. */
 export interface ClassifiedPart {
@@ -47,6 +48,7 @@ const RULES: ReadonlyMap<string, CommandRule> = new Map([
   ...SYSTEM_RULES,
   ...TOOL_RULES,
   ...WRAPPER_RULES,
+  ...PRIVILEGE_RULES,
 ]);
 
 /** `sh -c "sh -c '…'"` deeper than this is not read. */
