@@ -192,6 +192,7 @@ const redirectVariant = fc
   )
   .chain(([op, file, cmd]) => buried(fc.constant(`${cmd} ${op}${file}`)));
 
+/** `bash -n`: one process per case, a few milliseconds each, tens under load (hence the long test timeouts). */
 function bashAccepts(command: string): boolean {
   try {
     execFileSync('bash', ['-n', '-c', command], { stdio: 'ignore' });
@@ -202,29 +203,37 @@ function bashAccepts(command: string): boolean {
 }
 
 describe('generated variants of destructive commands are never read-only', () => {
-  it('holds for 600 variants: quoting, escapes, absolute paths, env prefixes, wrappers, sh -c, substitutions', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof({ weight: 6, arbitrary: destructiveVariant }, { weight: 2, arbitrary: redirectVariant }, xargsVariant),
-        (command) => {
-          // Each variant is real bash, and deckhand reads it rather than failing closed on something it cannot parse;
-          // the one known gap: tree-sitter-bash cannot read an escaped \$( inside backquotes, which fails closed.
-          expect(bashAccepts(command), command).toBe(true);
-          const c = real.classifier.classify(command);
-          if (!/`[^`]*\\\$/.test(command)) {
-            expect(
-              c.parts.every((p) => p.readable),
-              `${command}\n${c.reasons.join('\n')}`,
-            ).toBe(true);
-          }
-          expect(c.class, command).not.toBe('read-only');
-        },
-      ),
-      { numRuns: 600 },
-    );
-  });
+  it(
+    'holds for 600 variants: quoting, escapes, absolute paths, env prefixes, wrappers, sh -c, substitutions',
+    { timeout: 180_000 },
+    () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            { weight: 6, arbitrary: destructiveVariant },
+            { weight: 2, arbitrary: redirectVariant },
+            xargsVariant,
+          ),
+          (command) => {
+            // Each variant is real bash, and deckhand reads it rather than failing closed on something it cannot parse;
+            // the one known gap: tree-sitter-bash cannot read an escaped \$( inside backquotes, which fails closed.
+            expect(bashAccepts(command), command).toBe(true);
+            const c = real.classifier.classify(command);
+            if (!/`[^`]*\\\$/.test(command)) {
+              expect(
+                c.parts.every((p) => p.readable),
+                `${command}\n${c.reasons.join('\n')}`,
+              ).toBe(true);
+            }
+            expect(c.class, command).not.toBe('read-only');
+          },
+        ),
+        { numRuns: 600 },
+      );
+    },
+  );
 
-  it('a deny pattern on rm catches rm however it is written or wrapped', () => {
+  it('a deny pattern on rm catches rm however it is written or wrapped', { timeout: 180_000 }, () => {
     const policy = effectivePolicy({ mode: 'open', deny: ['rm **'] }, {});
     fc.assert(
       fc.property(
