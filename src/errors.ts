@@ -73,6 +73,7 @@ export type ErrorCode =
   | 'secret_key_invalid'
   | 'secret_key_mismatch'
   | 'duplicate_job'
+  | 'batch_failed'
   // provisioning (the provider's codes, see providers/errors.ts) and setup
   | ProviderCode
   | 'server_not_running'
@@ -111,6 +112,11 @@ export type ErrorCode =
   | 'volume_busy'
   | 'state_corrupt'
   | 'deploy_locked'
+  // policy, approval, audit
+  | 'policy_parser_missing'
+  | 'policy_parser_closed'
+  | 'policy_parse_failed'
+  | 'audit_not_canonical'
   | 'input_missing'
   | 'dependency_unknown'
   | 'has_dependents'

@@ -16,7 +16,7 @@ export interface BackoffOptions {
   /** The first delay. */
   readonly base: number;
   readonly max: number;
-  /** 0..1: each delay is drawn from [d × (1 − jitter), d] so retries of many clients spread out. */
+  /** 0..1: each delay is d × (1 − jitter) plus a random part up to d × jitter, so retries of many clients spread out. */
   readonly jitter?: number;
   readonly random?: () => number;
 }
@@ -25,5 +25,5 @@ export interface BackoffOptions {
 export function backoff(attempt: number, o: BackoffOptions): number {
   const exp = Math.min(o.max, o.base * 2 ** Math.max(0, attempt - 1));
   const j = Math.min(1, Math.max(0, o.jitter ?? 0));
-  return Math.round(exp * (1 - j * (o.random ?? Math.random)()));
+  return Math.round(exp * (1 - j) + exp * j * (o.random ?? Math.random)());
 }

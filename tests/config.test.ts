@@ -24,13 +24,15 @@ describe('loadConfig', () => {
       output: { headLines: 100, tailLines: 200, maxBytes: 64 * 1024 },
       http: { token: undefined, allowedHosts: [], allowedOrigins: [] },
       jobs: {
-        maxJobs: 8,
+        maxJobs: 64,
         maxPerServer: 4,
         defaultTimeoutS: 3600,
-        archiveDays: 90,
+        retainDays: 90,
+        ownerTimeoutS: 15,
         logRetainDays: 30,
         logsMaxTotalBytes: 8 * 1024 ** 3,
       },
+      store: { databaseUrl: undefined, secretKey: undefined },
     });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.output)).toBe(true);
@@ -89,7 +91,7 @@ describe('loadConfig', () => {
 
     const tooBig = errorOf({ DECKHAND_MAX_JOBS: '100000' });
     expect(tooBig).toContain('DECKHAND_MAX_JOBS="100000"');
-    expect(tooBig).toMatch(/less than or equal to 256/);
+    expect(tooBig).toMatch(/less than or equal to 1024/);
 
     expect(errorOf({ DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES: '1000' })).toMatch(
       /DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES="1000": .*greater than or equal to 67108864/,
@@ -108,6 +110,13 @@ describe('loadConfig', () => {
     expect(m).toContain('DECKHAND_KEEPALIVE_S');
     expect(m).toContain('DECKHAND_OUTPUT_MAX_BYTES');
     expect(m).toContain('DECKHAND_LOG_LEVEL');
+  });
+
+  it('never shows a database URL or secret key it refuses', () => {
+    const m = errorOf({ DECKHAND_DATABASE_URL: 'mysql://u:hunter2@db/x' });
+    expect(m).toContain('DECKHAND_DATABASE_URL=(hidden)');
+    expect(m).toMatch(/postgres:\/\//);
+    expect(m).not.toContain('hunter2');
   });
 
   it('never shows the token it refuses', () => {

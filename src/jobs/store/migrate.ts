@@ -1,4 +1,5 @@
-import { Migrator, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { Migrator } from './kysely.js';
 import { DeckhandError } from '../../errors.js';
 import { migrations } from './migrations/index.js';
 import type { Database, StoreKind } from './schema.js';

@@ -1,6 +1,4 @@
 import type { InstanceRef, Stores } from './contract.js';
-import { openPostgresStores } from './postgres/index.js';
-import { openSqliteStores } from './sqlite/index.js';
 
 /** What picks and tunes the backend; parsed from the environment at the edge (config.ts). */
 export interface StoreConfig {
@@ -22,13 +20,17 @@ export interface OpenStoresOptions {
  * Opens the stores of the configured backend, its migrations run: PostgreSQL when a database URL is set, SQLite in
  * DECKHAND_HOME otherwise. Start-up errors are DeckhandErrors that say what was wrong and what to do.
  */
-export function openStores(config: StoreConfig, o: OpenStoresOptions): Promise<Stores> {
+export async function openStores(config: StoreConfig, o: OpenStoresOptions): Promise<Stores> {
   const common = {
     instance: o.instance,
     ...(config.agingMs === undefined ? {} : { agingMs: config.agingMs }),
     ...(o.onError ? { onError: o.onError } : {}),
   };
-  if (config.databaseUrl)
+  // Each backend (and its driver) loads only when chosen: the embedded mode never loads pg, and the reverse.
+  if (config.databaseUrl) {
+    const { openPostgresStores } = await import('./postgres/index.js');
     return openPostgresStores({ url: config.databaseUrl, secretKey: config.secretKey, ...common });
+  }
+  const { openSqliteStores } = await import('./sqlite/index.js');
   return openSqliteStores({ home: config.home, ...common });
 }

@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
+import { sql } from '../kysely.js';
 import type { StoreKind } from '../schema.js';
 import { columnTypes } from './column-types.js';
 

@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import { sql } from '../kysely.js';
 import type { Backend } from '../backend.js';
 import type { JsonCodec } from '../rows.js';
 import type { Database } from '../schema.js';

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from '../kysely.js';
 import type { InstanceRef, Stores } from '../contract.js';
 import { SqlInstanceStore } from '../instance-store.js';
 import { SqlJobStore } from '../job-store.js';

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql } from '../kysely.js';
 import { RecordBatch } from '../../log/batch.js';
 import { NO_OFFSETS, type LogStream, type Offsets } from '../../log/format.js';
 import type { LogWriter } from '../contract.js';

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { sql } from '../kysely.js';
 import { jobDir } from '../../log/file-store.js';
 import { indexPath } from '../../log/records.js';
 import { lastSeq, listSegments } from '../../log/segments.js';

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import type { DatabaseConnection, Driver } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver } from '../kysely.js';
 import type { SqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
 import type { Database } from '../schema.js';
 
