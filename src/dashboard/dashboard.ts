@@ -92,7 +92,10 @@ export function createDashboard(o: DashboardOptions): Dashboard {
       return;
     }
     if (path === '/login') return login(req, res, url);
+    const candidates = ROUTES.filter((r) => r.path.test(path));
     const session = sessions.fromCookie(req.headers.cookie);
+    const known = candidates.length > 0 || path === '/logout';
+    if (!known && !session) return sendText(res, 404, `Not found: no page at ${path}.`);
     if (!session) {
       // A person gets the login form; a script (the log stream) or a form post gets a plain refusal.
       if (req.method === 'GET' && !path.endsWith('/events'))
@@ -100,6 +103,7 @@ export function createDashboard(o: DashboardOptions): Dashboard {
       return sendText(res, 401, 'Not logged in: open /login and enter the token.');
     }
     const chrome = chromeFor(session);
+    if (!known) return sendHtml(res, 404, messagePage(chrome, 'Not found', '', [`There is no page at ${path}.`]));
     if (req.method === 'POST') {
       if (!fromSameOrigin(req))
         return sendText(res, 403, 'Refused: this action must be sent from a page of this site.');
@@ -111,12 +115,8 @@ export function createDashboard(o: DashboardOptions): Dashboard {
         return redirect(res, '/login', { 'set-cookie': DashboardSessions.clearCookie(secure) });
       }
     }
-    const candidates = ROUTES.filter((r) => r.path.test(path));
     const route = candidates.find((r) => r.method === req.method);
-    if (!route) {
-      if (candidates.length) return sendText(res, 405, 'Method not allowed.');
-      return sendHtml(res, 404, messagePage(chrome, 'Not found', '', [`There is no page at ${path}.`]));
-    }
+    if (!route) return sendText(res, 405, 'Method not allowed.');
     if (route.action && readonly) {
       return sendHtml(
         res,
@@ -132,9 +132,9 @@ export function createDashboard(o: DashboardOptions): Dashboard {
       await route.run(ctx);
     } catch (err) {
       if (res.headersSent) throw err;
-      const known = err instanceof DeckhandError;
-      const status = !known ? 500 : err.code === 'invalid_argument' ? 400 : err.code.startsWith('unknown_') ? 404 : 409;
-      if (!known) o.logger.error({ err, path }, 'dashboard page failed');
+      const typed = err instanceof DeckhandError;
+      const status = !typed ? 500 : err.code === 'invalid_argument' ? 400 : err.code.startsWith('unknown_') ? 404 : 409;
+      if (!typed) o.logger.error({ err, path }, 'dashboard page failed');
       sendHtml(
         res,
         status,
