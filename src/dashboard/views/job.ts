@@ -155,6 +155,8 @@ function logSection(m: JobModel): Html {
 
 /** One line: the stream is a class (stderr and deckhand's own lines look different), the text is never markup. */
 export function logLine(l: LogLine): Html {
+  // One element, no whitespace around the text: lines keep their own spaces (white-space: pre-wrap).
+  // prettier-ignore
   return html`<div class="ln ln-${l.stream}" data-seq="${l.seq}">${l.text}</div>`;
 }
 
