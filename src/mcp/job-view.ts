@@ -1,11 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { RESOURCE_MIME_TYPE, RESOURCE_URI_META_KEY, registerAppResource } from '@modelcontextprotocol/ext-apps/server';
 import { assetsDir, JOB_VIEW_FILE } from '../dashboard/static.js';
 
 /** The MCP App view of a job (MCP Apps extension, io.modelcontextprotocol/ui). */
 export const JOB_VIEW_URI = 'ui://deckhand/job';
+
+// The extension's names, as @modelcontextprotocol/ext-apps/server exports them (a test checks they still match).
+// Spelled out here rather than imported: loading that module costs every deckhand process ~50 ms and ~2 MB of heap
+// at start-up for two strings; the library itself is needed only to build the view (scripts/build-web.mjs).
+export const RESOURCE_MIME_TYPE = 'text/html;profile=mcp-app';
+export const RESOURCE_URI_META_KEY = 'ui/resourceUri';
 
 /**
  * The `_meta` a tool declares to have its results shown in the job view, in both spellings hosts read (the
@@ -32,9 +37,9 @@ export function jobViewHtmlLoader(dir: () => string = assetsDir): () => string {
   return () => (html ??= fs.readFileSync(path.join(dir(), JOB_VIEW_FILE), 'utf8'));
 }
 
+/** Registers the view as ext-apps' registerAppResource would: a fixed resource with the app MIME type. */
 export function registerJobView(server: McpServer, html: () => string): void {
-  registerAppResource(
-    server,
+  server.registerResource(
     'job-view',
     JOB_VIEW_URI,
     {

@@ -8,6 +8,10 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Client as SdkClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  RESOURCE_MIME_TYPE as LIB_MIME,
+  RESOURCE_URI_META_KEY as LIB_URI_KEY,
+} from '@modelcontextprotocol/ext-apps/server';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshot } from '../helpers/browser.js';
@@ -15,6 +19,7 @@ import { connectHttp, startServed, type Served } from '../helpers/dashboard.js';
 import { tempHome } from '../helpers/home.js';
 import { ROOT, structured, textOf } from '../helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { RESOURCE_MIME_TYPE, RESOURCE_URI_META_KEY } from '../../src/mcp/job-view.js';
 
 const TOKEN = 'job-view-test-token-0123456789';
 const VIEW = 'ui://deckhand/job';
@@ -65,6 +70,11 @@ describe('the job view as an MCP App', () => {
     await served?.stop();
     await sshd?.stop();
     home?.cleanup();
+  });
+
+  it("spells the extension's names as ext-apps does (deckhand does not load the library at run time)", () => {
+    expect(RESOURCE_MIME_TYPE).toBe(LIB_MIME);
+    expect(RESOURCE_URI_META_KEY).toBe(LIB_URI_KEY);
   });
 
   it('serves ui://deckhand/job as text/html;profile=mcp-app with a CSP that allows no network', async () => {
