@@ -106,7 +106,8 @@ function logView(url: URL, notices: string[]): LogView {
   const stream = p.get('stream');
   const fromRaw = p.get('from');
   const from = fromRaw !== null && /^\d{1,15}$/.test(fromRaw) ? Number(fromRaw) : undefined;
-  let grep = p.get('grep') || undefined;
+  // Cut to get-job-status's limit before it is checked: a cut expression may no longer be one.
+  let grep = p.get('grep')?.slice(0, 1000) || undefined;
   if (grep !== undefined) {
     try {
       new RegExp(grep);
@@ -115,7 +116,7 @@ function logView(url: URL, notices: string[]): LogView {
       grep = undefined;
     }
   }
-  return { from, stream: stream === 'stdout' || stream === 'stderr' ? stream : 'all', grep: grep?.slice(0, 1000) };
+  return { from, stream: stream === 'stdout' || stream === 'stderr' ? stream : 'all', grep };
 }
 
 const DONE: Readonly<Record<string, string>> = {
