@@ -168,4 +168,42 @@ describe('deckhand dashboard (for MCP clients on stdio)', () => {
     expect((await stdio.waitTerminal(id)).status).toBe('cancelled');
     await waitFor(() => remoteProcessCount(sshd, marker) === 0, 'the remote loop to be gone', 10_000);
   });
+
+  it("pages, filters and greps a finished job's log on its page", async () => {
+    const token = fs.readFileSync(path.join(home.dir, 'dashboard-token'), 'utf8').trim();
+    const cookie = await loginCookie(dash, token);
+    const id = await stdio.background('for i in $(seq 1 300); do echo line-$i; echo err-$i >&2; done');
+    expect((await stdio.waitTerminal(id)).status).toBe('completed');
+    const get = async (query: string) =>
+      (
+        await rawRequest(dash.port, {
+          path: `/jobs/${id}${query}`,
+          headers: { host: `127.0.0.1:${dash.port}`, cookie },
+        })
+      ).body;
+    const texts = (body: string, stream: string) =>
+      [...body.matchAll(new RegExp(`class="ln ln-${stream}" data-seq="\\d+">([^<]*)</div>`, 'g'))].map((m) => m[1]);
+    const tail = await get('');
+    expect(tail).not.toContain('data-events=');
+    // The last 200 lines (a fast command's streams are logged one after the other, so these are its stderr).
+    expect(texts(tail, 'stderr').at(-1)).toBe('err-300');
+    expect(texts(tail, 'stdout')).not.toContain('line-1');
+    const outOnly = await get('?stream=stdout');
+    expect(texts(outOnly, 'stderr')).toEqual([]);
+    expect(texts(outOnly, 'stdout').at(-1)).toBe('line-300');
+    const start = await get('?from=0');
+    expect(texts(start, 'stdout')[0]).toBe('line-1');
+    const next = /href="\?from=(\d+)#log-title" rel="next"/.exec(start)?.[1];
+    expect(Number(next)).toBeGreaterThan(0);
+    expect(texts(await get(`?from=${next}`), 'stdout')[0]).not.toBe('line-1');
+    const errOnly = await get('?stream=stderr');
+    expect(texts(errOnly, 'stdout')).toEqual([]);
+    expect(texts(errOnly, 'stderr').at(-1)).toBe('err-300');
+    const grep = await get(`?grep=${encodeURIComponent('^line-7$')}`);
+    expect(texts(grep, 'stdout')).toEqual(['line-7']);
+    expect(texts(grep, 'stderr')).toEqual([]);
+    const bad = await get('?grep=(');
+    expect(bad).toContain('is not a regular expression');
+    expect(texts(bad, 'stderr').at(-1)).toBe('err-300');
+  });
 });
