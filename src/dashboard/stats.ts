@@ -1,5 +1,5 @@
 import { JOB_STATUSES, type JobStatus } from '../jobs/types.js';
-import type { DashboardJobs } from './sources.js';
+import type { JobService } from '../jobs/service.js';
 
 /** A count stops here and shows as "1000+": the overview must stay quick however many jobs there are. */
 export const COUNT_CAP = 1000;
@@ -10,7 +10,7 @@ const PAGE = 250;
  * TODO(lead, store): replace with one grouped count in the store; this costs up to COUNT_CAP / PAGE reads per state.
  */
 export async function countByStatus(
-  jobs: Pick<DashboardJobs, 'list'>,
+  jobs: Pick<JobService, 'list'>,
 ): Promise<{ counts: Record<JobStatus, number>; capped: Partial<Record<JobStatus, boolean>> }> {
   const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
   const capped: Partial<Record<JobStatus, boolean>> = {};
