@@ -125,7 +125,10 @@ export interface TemplateSource {
   get(id: string): Promise<TemplateDetail | undefined>;
   /** The template a job was started from (the jobs list filters on it). */
   templateOf(job: Job): string | undefined;
-  /** TODO(lead): run now with parameters; pause and resume the schedule. Pages show these actions only when set. */
+  /**
+   * TODO(lead): run now with parameters; pause and resume the schedule. No page offers them yet: add POST routes
+   * (`action: true`, so read-only mode refuses them) beside cancel in routes.ts, and their forms to templatePage.
+   */
   runNow?: ((id: string, params: Record<string, string>) => Promise<Job>) | undefined;
   setPaused?: ((id: string, paused: boolean) => Promise<void>) | undefined;
 }
