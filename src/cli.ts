@@ -13,6 +13,7 @@ const { CLI_COMMANDS, CliOutput, findCommand, parseCommand, runCliCommand, usage
 type CommandSpec = import('./commands/index.js').CommandSpec<unknown>;
 
 const SERVE_USAGE = 'deckhand serve --http [--host 127.0.0.1] [--port 8765]';
+const DASHBOARD_USAGE = 'deckhand dashboard [--port 8766]';
 
 /** The whole command table: serving MCP (here, it owns stdio and signals) and the human commands. */
 const TABLE: readonly CommandSpec[] = [
@@ -25,8 +26,14 @@ const TABLE: readonly CommandSpec[] = [
   {
     words: ['serve'],
     usage: SERVE_USAGE,
-    summary: 'serve MCP over Streamable HTTP at /mcp',
+    summary: 'serve MCP over Streamable HTTP at /mcp, and the dashboard at /',
     run: (args) => serve(args),
+  },
+  {
+    words: ['dashboard'],
+    usage: DASHBOARD_USAGE,
+    summary: 'serve the web dashboard alone on 127.0.0.1 (for MCP clients on stdio)',
+    run: (args) => dashboardCommand(args),
   },
   ...(CLI_COMMANDS as readonly CommandSpec[]),
   { words: ['--help'], usage: 'deckhand --help | --version', summary: 'this text; the version', run: async () => 0 },
@@ -43,6 +50,7 @@ Environment:
   DECKHAND_LOG_FILE    write logs to this file instead of stderr
   DECKHAND_HTTP_TOKEN  bearer token required by the HTTP transport (mandatory off loopback)
   DECKHAND_HTTP_ALLOWED_HOSTS, DECKHAND_HTTP_ALLOWED_ORIGINS  extra Host / Origin values to accept
+  DECKHAND_DASHBOARD   full|readonly|off (default full): the web dashboard's actions, or no dashboard
   DECKHAND_MAX_JOBS, DECKHAND_MAX_JOBS_PER_SERVER, DECKHAND_JOB_TIMEOUT_S  job limits
 See README.md and tools.md for the full list.`;
 
@@ -77,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`Unknown ${what}.\n\n${HELP}\n`);
     return 2;
   }
-  if (found.spec.words[0] === 'serve' || found.spec.words.length === 0) {
+  if (found.spec.words[0] === 'serve' || found.spec.words[0] === 'dashboard' || found.spec.words.length === 0) {
     try {
       return await found.spec.run(found.args, undefined);
     } catch (err) {
@@ -156,6 +164,10 @@ async function startServer(opts: { http: boolean; host: string; port: number }):
 
   if (opts.http) {
     const { serveHttp } = await import('./mcp/transports/http.js');
+    const pages =
+      config.dashboard.mode === 'off'
+        ? undefined
+        : (await import('./dashboard/index.js')).dashboardForApp(app, opts.host);
     const handle = await serveHttp(createServer, logger, {
       host: opts.host,
       port: opts.port,
@@ -163,10 +175,12 @@ async function startServer(opts: { http: boolean; host: string; port: number }):
       allowedHosts: config.http.allowedHosts,
       allowedOrigins: config.http.allowedOrigins,
       sessionIdleMs: config.http.sessionIdleMs,
+      pages: pages ? (req, res) => pages.dashboard.handle(req, res) : undefined,
     });
     process.stderr.write(
       `deckhand ${packageVersion()}: MCP over Streamable HTTP at ${handle.url}${config.http.token ? ' (bearer token required)' : ''}\n`,
     );
+    if (pages) process.stderr.write(`Dashboard at ${handle.url.replace(/mcp$/, '')} (${pages.loginHint})\n`);
     return new Promise<number>(() => undefined);
   }
   if (process.stdin.isTTY) process.stderr.write(STDIO_BANNER + '\n');
@@ -190,6 +204,41 @@ function thisProcess() {
       }
     },
   };
+}
+
+/** The dashboard alone on loopback, over the same home as the stdio server an MCP client runs (it executes nothing). */
+async function dashboardCommand(args: string[]): Promise<number> {
+  const { values } = parseCommand(args, { port: { type: 'string' } }, DASHBOARD_USAGE, 0);
+  const raw = typeof values.port === 'string' ? values.port : '8766';
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) {
+    throw new UsageError(`--port must be a number from 0 to 65535, got "${raw}".`, DASHBOARD_USAGE);
+  }
+  const config = loadConfig(process.env);
+  if (config.dashboard.mode === 'off') {
+    process.stderr.write(
+      'deckhand: the dashboard is off (DECKHAND_DASHBOARD=off); unset it or set full or readonly.\n',
+    );
+    return 1;
+  }
+  const { createLogger } = await import('./logger.js');
+  const { createApp } = await import('./app.js');
+  const { dashboardForApp, serveDashboard } = await import('./dashboard/index.js');
+  const logger = createLogger(config, { pretty: process.stderr.isTTY === true });
+  // Like the CLI commands, it never starts the engine: it reads and cancels; the stdio server executes.
+  const app = await createApp({ config, logger, env: process.env, process: thisProcess() });
+  const host = '127.0.0.1';
+  const { dashboard, loginHint } = dashboardForApp(app, host);
+  const server = await serveDashboard(dashboard, logger, { host, port });
+  process.stderr.write(`deckhand ${packageVersion()}: dashboard at ${server.url} (${loginHint})\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  setTimeout(() => process.exit(0), 5000).unref();
+  await server.close();
+  await app.close();
+  return 0;
 }
 
 const argv = process.argv.slice(2);

@@ -32,6 +32,13 @@ export interface Config {
   readonly tasks: boolean;
   readonly provisioning: ProvisioningConfig;
   readonly deploy: DeployConfig;
+  readonly dashboard: DashboardConfig;
+}
+
+/** The web dashboard (`serve --http` at /, and `deckhand dashboard`). */
+export interface DashboardConfig {
+  /** full: pages and actions; readonly: pages only, actions hidden and refused; off: not served by serve --http. */
+  readonly mode: 'full' | 'readonly' | 'off';
 }
 
 /** deploy-app, undeploy-app, list-apps. */
@@ -144,6 +151,7 @@ const EnvSchema = z.object({
     )
     .optional(),
   DECKHAND_DEPLOY_WAIT_S: int(10, 24 * 3600).default(900),
+  DECKHAND_DASHBOARD: z.enum(['full', 'readonly', 'off']).default('full'),
 });
 
 export class ConfigError extends Error {
@@ -219,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Conf
       imageOverrides: Object.freeze(e.DECKHAND_IMAGE_OVERRIDES ?? {}),
       waitS: e.DECKHAND_DEPLOY_WAIT_S,
     }),
+    dashboard: Object.freeze({ mode: e.DECKHAND_DASHBOARD }),
   });
 }
 

@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Logger } from '../logger.js';
 import { packageVersion } from '../version.js';
 import { installArgumentValidation } from './argument-validation.js';
+import { jobViewHtmlLoader, registerJobView } from './job-view.js';
 import { LiveFeatures } from './live.js';
 import { registerTools } from './tools/index.js';
 import type { ToolDeps } from './tools/shared/deps.js';
@@ -26,12 +27,14 @@ export function mcpServerFactory(services: ToolDeps, logger: Logger): ServerFact
     logger,
     tasks: services.config.tasks,
   });
+  const jobViewHtml = jobViewHtmlLoader();
   return () => {
     const server = new McpServer(
       { name: 'deckhand', version: packageVersion(), title: 'deckhand' },
       { ...live.serverOptions(), instructions: INSTRUCTIONS },
     );
     registerTools(server, services);
+    registerJobView(server, jobViewHtml);
     // After the tools (it checks their schemas) and before task support (which wraps tools/call in turn).
     installArgumentValidation(server);
     live.attach(server);

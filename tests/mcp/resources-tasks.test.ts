@@ -87,6 +87,8 @@ describe('job resources', () => {
     const b = await job(1);
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri)).toEqual([
+      // The MCP App job view (a fixed resource) comes before the templates' listings.
+      'ui://deckhand/job',
       `deckhand://jobs/${b.id}`,
       `deckhand://jobs/${a.id}`,
       `deckhand://jobs/${b.id}/log`,

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { JOB_VIEW_TOOL_META } from '../job-view.js';
 import { withJobLink } from '../links.js';
 import type { ToolDeps } from './shared/deps.js';
 import { formatLines, jobIdArg, jobShape, jobSummary, logLineShape, publicJob } from './shared/job-shapes.js';
@@ -48,6 +49,8 @@ export function registerGetJobStatusTool(server: McpServer, deps: Pick<ToolDeps,
           .describe("Present when log retention removed this finished job's log: when, why and how much it held."),
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      // Clients that render MCP Apps show the result in the live job view; the result itself is the same for all.
+      _meta: JOB_VIEW_TOOL_META,
     },
     guarded(async (args, extra) => {
       const { job, log } = await deps.jobs.status({ ...args, signal: extra.signal });

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { JOB_VIEW_TOOL_META } from '../job-view.js';
 import { withJobLink } from '../links.js';
 import { waitWithProgress } from '../progress.js';
 import type { CommandResult, RemoteBashOutcome } from '../../remote-bash/index.js';
@@ -73,6 +74,8 @@ export function registerRemoteBashTool(
       inputSchema: remoteBashInput,
       outputSchema: outputShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+      // Clients that render MCP Apps show the result in the live job view; the result itself is the same for all.
+      _meta: JOB_VIEW_TOOL_META,
     },
     guarded(async (args, extra) => {
       const job = await deps.remoteBash.start({

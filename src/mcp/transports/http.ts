@@ -18,6 +18,8 @@ export interface HttpOptions {
   readonly maxBodyBytes?: number;
   /** Idle sessions are closed after this long (default 30 min). */
   readonly sessionIdleMs?: number;
+  /** Answers every path but /mcp and /healthz (the dashboard); without it those are 404. */
+  readonly pages?: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
 }
 
 export interface HttpHandle {
@@ -65,7 +67,10 @@ export async function serveHttp(createServer: ServerFactory, logger: Logger, opt
       res.writeHead(200, { 'content-type': 'text/plain' });
       return res.end('ok\n');
     }
-    if (url.pathname !== '/mcp') return deny(res, { status: 404, message: 'Not found: the MCP endpoint is /mcp.' });
+    if (url.pathname !== '/mcp') {
+      if (opts.pages) return opts.pages(req, res);
+      return deny(res, { status: 404, message: 'Not found: the MCP endpoint is /mcp.' });
+    }
 
     const sessionId = req.headers['mcp-session-id'];
     const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
