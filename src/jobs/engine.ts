@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { monotonicFactory } from 'ulid';
 import type { JobsConfig } from '../config.js';
 import { DeckhandError } from '../errors.js';
+import { BATCH_TYPE, settleBatch } from './batch.js';
 import type { JobFiles } from './files.js';
 import type { JobHandler } from './handler.js';
 import { Recovery } from './recovery.js';
@@ -46,6 +47,7 @@ export class JobEngine {
   private readonly recovery: Recovery;
   private readonly ulid = monotonicFactory();
   private poller: NodeJS.Timeout | undefined;
+  private repairer: NodeJS.Timeout | undefined;
   private unwatch: (() => void) | undefined;
   private started = false;
   private stopped = false;
@@ -62,6 +64,7 @@ export class JobEngine {
       claimRequest: () => this.claimRequest(),
       onClaimed: (jobs) => jobs.forEach((j) => this.runs.launch(j, false)),
       onSlotFree: () => this.scheduler.kick(),
+      onChildEnded: (parentId) => this.settle(parentId),
       onError,
     });
     this.scheduler = new Scheduler({
@@ -114,6 +117,9 @@ export class JobEngine {
     });
     this.poller = setInterval(() => this.scheduler.kick(), this.o.pollMs ?? 1000);
     this.poller.unref();
+    // A batch whose last child ended while its instance died is settled by whoever looks next.
+    this.repairer = setInterval(() => void this.repairBatches(), 30_000);
+    this.repairer.unref();
     this.scheduler.kick();
   }
 
@@ -148,12 +154,17 @@ export class JobEngine {
     return jobs;
   }
 
-  /** Cancels a queued job at once; asks the owner (this instance or another) to stop a running one. */
+  /**
+   * Cancels a queued job at once; asks the owner (this instance or another) to stop a running one. A batch's cancel
+   * reaches every child that has not ended; a child's cancel may end its batch.
+   */
   async cancel(id: string): Promise<Job | undefined> {
     const job = await this.o.stores.jobs.requestCancel(id, Date.now());
     if (job) this.events.emit('job', job);
     this.runs.stop(id, 'cancel');
-    return job;
+    if (job?.type === BATCH_TYPE) await this.settle(job.id);
+    else if (job?.parent_id && T.isTerminal(job.status)) await this.settle(job.parent_id);
+    return (await this.o.stores.jobs.get(id)) ?? job;
   }
 
   /** Resolves with the job once it is terminal, or with its latest state after `timeoutMs`. */
@@ -201,6 +212,7 @@ export class JobEngine {
   async close(): Promise<void> {
     this.stopped = true;
     clearInterval(this.poller);
+    clearInterval(this.repairer);
     this.unwatch?.();
     await this.scheduler.idle();
     await this.runs.stopAll();
@@ -216,6 +228,29 @@ export class JobEngine {
       maxPerServer: this.o.config.maxPerServer,
       max: this.o.config.maxJobs,
     };
+  }
+
+  /** A batch's policy and state after one of its children changed (any instance may do this, any number of times). */
+  private async settle(parentId: string): Promise<void> {
+    try {
+      const { parent, stopped } = await settleBatch(this.o.stores, parentId);
+      for (const child of stopped) {
+        this.events.emit('job', child);
+        if (child.status === 'running') this.runs.stop(child.id, 'cancel');
+      }
+      if (parent) this.events.emit('job', parent);
+    } catch (err) {
+      this.o.onError?.(err, `settling batch ${parentId}`);
+    }
+  }
+
+  private async repairBatches(): Promise<void> {
+    try {
+      const page = await this.o.stores.jobs.list({ status: 'running', type: BATCH_TYPE }, 100);
+      for (const b of page.jobs) await this.settle(b.id);
+    } catch (err) {
+      this.o.onError?.(err, 'batch repair');
+    }
   }
 
   private async checkCancel(id: string): Promise<void> {

@@ -21,6 +21,8 @@ export interface RunsOptions {
   /** Jobs a finish claimed (launched by the engine), and the scheduler's wake-up once a slot is free. */
   readonly onClaimed: (jobs: Job[]) => void;
   readonly onSlotFree: () => void;
+  /** A child of a batch ended: the batch's policy and state follow (see batch.ts). */
+  readonly onChildEnded: (parentId: string) => Promise<void>;
   readonly onError: (err: unknown, context: string) => void;
 }
 
@@ -135,7 +137,7 @@ export class Runs {
     let claimed: Job[] = [];
     try {
       await notes;
-      claimed = await this.finish(job.id, outcome, log);
+      claimed = await this.finish(job.id, outcome, log, job.parent_id);
     } catch (err) {
       this.o.onError(err, `finishing ${job.id}`);
     } finally {
@@ -147,7 +149,12 @@ export class Runs {
   }
 
   /** Records the outcome and, in the same write, starts the queued jobs its slot makes room for. */
-  private async finish(id: string, o: HandlerOutcome, log: RunLog | undefined): Promise<Job[]> {
+  private async finish(
+    id: string,
+    o: HandlerOutcome,
+    log: RunLog | undefined,
+    parentOf: string | null,
+  ): Promise<Job[]> {
     if (o.kind === 'abandon') return [];
     const now = new Date();
     if (log) {
@@ -155,12 +162,15 @@ export class Runs {
       await log.flush().catch((err: unknown) => this.o.onError(err, `log of ${id}`));
     }
     const change = (j: Job) => applyOutcome(j, o, now);
+    // A batch child passes its slot on only after its batch's policy had its say (a failure may stop the batch).
     const claim = this.o.claimRequest();
-    const { job, claimed } = claim
-      ? await this.o.stores.jobs.updateAndClaim(id, change, claim)
-      : { job: await this.o.stores.jobs.update(id, change), claimed: [] };
+    const { job, claimed } =
+      claim && !parentOf
+        ? await this.o.stores.jobs.updateAndClaim(id, change, claim)
+        : { job: await this.o.stores.jobs.update(id, change), claimed: [] };
     if (job) this.o.events.emit('job', job);
     for (const c of claimed) this.o.events.emit('job', c);
+    if (job?.parent_id && T.isTerminal(job.status)) await this.o.onChildEnded(job.parent_id);
     return claimed;
   }
 

@@ -1,6 +1,7 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { JobChanges } from '../jobs/changes.js';
+import type { StatusCounts } from '../jobs/store/contract.js';
 import type { Job } from '../jobs/types.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -99,6 +100,7 @@ export interface JobProgressDeps {
   readonly jobs: {
     get(id: string): Promise<Job>;
     read(id: string, opts: { limit: number }): Promise<{ lines: readonly { text: string }[] }>;
+    countChildren?(parentId: string): Promise<StatusCounts>;
   };
 }
 
@@ -117,20 +119,48 @@ export function followJobProgress(
 ): WaitProgress {
   const progress = waitProgress(extra, opts);
   if (extra._meta?.progressToken === undefined) return progress;
-  const lastLine = async () => (await deps.jobs.read(jobId, { limit: 1 })).lines[0]?.text;
+  // A batch has no log of its own: its progress is its children's counts ("37/50 done, 2 failed") and the newest
+  // line any of them wrote. Which jobs are its children is learnt from their records, once each.
+  const children = new Map<string, boolean>();
+  let newest: string = jobId;
+  const isChild = async (id: string) => {
+    const known = children.get(id);
+    if (known !== undefined) return known;
+    const child = (await deps.jobs.get(id).catch(() => undefined))?.parent_id === jobId;
+    children.set(id, child);
+    return child;
+  };
+  const lastLine = async () => (await deps.jobs.read(newest, { limit: 1 })).lines[0]?.text;
+  const describe = async (job: Job): Promise<Job> => {
+    if (job.type !== 'batch' || !deps.jobs.countChildren) return job;
+    const c = await deps.jobs.countChildren(job.id);
+    const total = Object.values(c).reduce((a, b) => a + b, 0);
+    const done = total - c.queued - c.running;
+    const bad = c.failed + c.lost;
+    return { ...job, progress: { step: 'batch', message: `${done}/${total} done${bad ? `, ${bad} failed` : ''}` } };
+  };
   const refresh = () => {
-    Promise.all([deps.jobs.get(jobId), lastLine()])
+    Promise.all([deps.jobs.get(jobId).then(describe), lastLine()])
       .then(([job, line]) => progress.tick(job, line))
       .catch(() => undefined);
   };
   const onJob = (job: Job) => {
     if (job.id === jobId)
-      lastLine()
-        .then((line) => progress.tick(job, line))
+      Promise.all([describe(job), lastLine()])
+        .then(([j, line]) => progress.tick(j, line))
         .catch(() => undefined);
+    else if (job.parent_id === jobId) {
+      children.set(job.id, true);
+      refresh();
+    }
   };
   const onLines = (id: string) => {
-    if (id === jobId) refresh();
+    if (id === jobId) return refresh();
+    void isChild(id).then((child) => {
+      if (!child) return;
+      newest = id;
+      refresh();
+    });
   };
   deps.changes.events.on('job', onJob);
   deps.changes.events.on('lines', onLines);

@@ -13,6 +13,8 @@ export interface RemoteBashParams {
   readonly cwd?: string | undefined;
   /** Only the names: values live in a 0600 file beside the log until the command has started. */
   readonly env_keys?: readonly string[] | undefined;
+  /** A child of a batch: an unreachable server before the start fails the child instead of being retried. */
+  readonly batch?: boolean | undefined;
 }
 
 const FATAL = new Set([
@@ -90,6 +92,14 @@ export class RemoteBashHandler implements JobHandler {
       } catch (err) {
         if (err instanceof DeckhandError && FATAL.has(err.code))
           return { kind: 'failed', error: { code: err.code, message: err.userMessage } };
+        if (params.batch && state() === 'no' && !reason) {
+          // Partial reachability is a normal batch result: this server's child fails with the connect error.
+          const e = err instanceof DeckhandError ? err : undefined;
+          return {
+            kind: 'failed',
+            error: { code: e?.code ?? 'ssh_error', message: e?.userMessage ?? String(err) },
+          };
+        }
         if (reason) return this.stopOutcome(reason, false, 'the server could not be reached to kill the command');
         ctx.note(
           `cannot reach the server (${err instanceof Error ? err.message : String(err)}); retrying in ${Math.round(delay() / 1000)} s`,

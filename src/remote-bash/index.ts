@@ -7,6 +7,7 @@ import { RemoteBashHandler } from './handler.js';
 import { RemoteBashService } from './service.js';
 
 export { RemoteBashService, type CommandResult, type RemoteBashOutcome, type RunMode } from './service.js';
+export { batchText, batchView, progressLine, type BatchView } from './batch-view.js';
 
 export function createRemoteBashFeature(o: {
   config: Config;

@@ -4,14 +4,17 @@ import type { JobFiles } from '../jobs/files.js';
 import type { ReadResult } from '../jobs/store/contract.js';
 import type { JobService } from '../jobs/service.js';
 import { isTerminal, type Job } from '../jobs/types.js';
-import type { Inventory } from '../servers/inventory.js';
+import type { Inventory, ServerRecord } from '../servers/index.js';
 import type { SshPool } from '../ssh/pool.js';
+import { BATCH_TYPE } from '../jobs/batch.js';
+import { startBatch, type BatchOptions } from './batch.js';
+import { batchView, type BatchView } from './batch-view.js';
 import type { RemoteBashParams } from './handler.js';
+import { resolveTargets, type TargetSpec } from './targets.js';
 
 export type RunMode = 'auto' | 'sync' | 'background';
 
-export interface RemoteBashInput {
-  server: string;
+export interface RemoteBashInput extends TargetSpec, BatchOptions {
   command: string;
   timeout_s?: number | undefined;
   cwd?: string | undefined;
@@ -48,7 +51,10 @@ export interface CommandResult {
 }
 
 export type RemoteBashOutcome =
-  { kind: 'finished'; job: Job; result: CommandResult } | { kind: 'running'; job: Job; tail: ReadResult };
+  | { kind: 'finished'; job: Job; result: CommandResult }
+  | { kind: 'running'; job: Job; tail: ReadResult }
+  /** A command on several servers: the batch (a parent job) and its per-server view, ended or not. */
+  | { kind: 'batch'; job: Job; view: BatchView };
 
 const SIGNALS: Record<number, string> = {
   1: 'HUP',
@@ -65,14 +71,34 @@ const SIGNALS: Record<number, string> = {
 export class RemoteBashService {
   constructor(private readonly o: RemoteBashServiceOptions) {}
 
-  /** Queues the command as a job once the server has proven reachable; its env values go to the job's secret file. */
+  /**
+   * Queues the command: on one server (`server`), as a job once the server has proven reachable; on several
+   * (`servers` or `selector`), as a batch whose children fail on their own when their server cannot be reached.
+   * Env values go to the jobs' secret files, never into a record.
+   */
   async start(input: RemoteBashInput): Promise<Job> {
-    const server = await this.o.inventory.get(input.server);
+    const targets = await resolveTargets(this.o.inventory, input);
+    const timeout_s = input.timeout_s ?? (input.mode === 'sync' ? 60 * 60 : this.o.config.jobs.defaultTimeoutS);
+    if (input.server === undefined) {
+      const { parent } = await startBatch({ engine: this.o.engine, files: this.o.files }, targets, {
+        command: input.command,
+        cwd: input.cwd,
+        env: input.env,
+        timeout_s,
+        mode: input.mode,
+        selector: input.selector,
+        max_parallel: input.max_parallel,
+        serial: input.serial,
+        max_failures: input.max_failures,
+        fail_fast: input.fail_fast,
+      });
+      return parent;
+    }
+    const server = targets[0] as ServerRecord;
     // A server that cannot be reached now is the caller's problem to fix (address, key, host key): say so at once
     // instead of queueing a job that would retry. Drops after the command started are the engine's to ride out.
     // From the pool, this costs nothing when a connection is open.
     (await this.o.pool.acquire(server, input.signal)).release();
-    const timeout_s = input.timeout_s ?? (input.mode === 'sync' ? 60 * 60 : this.o.config.jobs.defaultTimeoutS);
     const params: RemoteBashParams = {
       command: input.command,
       ...(input.cwd ? { cwd: input.cwd } : {}),
@@ -91,6 +117,7 @@ export class RemoteBashService {
 
   /** Waits as the mode says: the result once the job ended, or the job and its last lines when it keeps running. */
   async settle(job: Job, input: SettleInput): Promise<RemoteBashOutcome> {
+    if (job.type === BATCH_TYPE) return this.settleBatch(job, input);
     if (input.mode === 'background')
       return { kind: 'running', job, tail: await this.o.jobs.read(job.id, { limit: 0 }) };
     const waitMs = input.mode === 'sync' ? job.timeout_s * 1000 + 30_000 : input.sync_wait_s * 1000;
@@ -113,6 +140,39 @@ export class RemoteBashService {
       fromEvent = await this.o.engine.nextEvent(job.id, Math.min(1000, deadline - Date.now()), input.signal);
     }
     return { kind: 'running', job: current, tail: await this.o.jobs.read(job.id, { limit: 20 }) };
+  }
+
+  /**
+   * A batch as get-job-status shows it: with `wait_s`, waits until a child changes state or the batch ends (counts
+   * are compared, so a change on any instance counts), then answers the page of servers at `cursor`.
+   */
+  async batchStatus(job: Job, o: { cursor?: number; wait_s: number; signal?: AbortSignal }): Promise<BatchView> {
+    let current = job;
+    if (o.wait_s > 0 && !isTerminal(job.status)) {
+      const before = JSON.stringify(await this.o.jobs.countChildren(job.id));
+      const deadline = Date.now() + o.wait_s * 1000;
+      while (Date.now() < deadline && !o.signal?.aborted) {
+        await this.o.engine.nextEvent(job.id, Math.min(250, deadline - Date.now()), o.signal);
+        current = await this.o.jobs.get(job.id);
+        if (isTerminal(current.status) || JSON.stringify(await this.o.jobs.countChildren(job.id)) !== before) break;
+      }
+    }
+    return batchView(this.o.jobs, current, o.cursor ?? 0);
+  }
+
+  /** A batch waited for as the mode says (a batch ends when its last child does). */
+  private async settleBatch(job: Job, input: SettleInput): Promise<RemoteBashOutcome> {
+    let current = job;
+    if (input.mode !== 'background') {
+      const waitMs = input.mode === 'sync' ? job.timeout_s * 1000 + 30_000 : input.sync_wait_s * 1000;
+      current = (await this.o.engine.wait(job.id, waitMs, input.signal)) ?? current;
+      if (input.signal?.aborted && !isTerminal(current.status)) {
+        // The client gave up on the call (notifications/cancelled): stop the batch too.
+        await this.o.engine.cancel(job.id);
+        current = (await this.o.engine.wait(job.id, 20_000)) ?? current;
+      }
+    }
+    return { kind: 'batch', job: current, view: await batchView(this.o.jobs, current) };
   }
 
   /** The full result of a finished remote-bash job: each stream as head + tail within the caps. */

@@ -7,6 +7,7 @@ import { ServerService } from './service.js';
 import type { ServerRecord } from './types.js';
 
 export { Inventory } from './inventory.js';
+export { matches, parseSelector, type Requirement } from './selector.js';
 export { ServerService, type AddServerInput, type AddServerOutcome } from './service.js';
 export { publicServer, type ServerAuth, type ServerRecord } from './types.js';
 

@@ -6,8 +6,11 @@ import type { ToolDeps } from './shared/deps.js';
 import { formatLines, jobIdArg, jobShape, jobSummary, logLineShape, publicJob } from './shared/job-shapes.js';
 import { removalText } from '../../jobs/log/removal.js';
 import { guarded, ok } from './shared/results.js';
+import { BATCH_TYPE } from '../../jobs/batch.js';
+import { batchText } from '../../remote-bash/index.js';
+import { batchShape } from './shared/batch-shape.js';
 
-export function registerGetJobStatusTool(server: McpServer, deps: Pick<ToolDeps, 'jobs'>): void {
+export function registerGetJobStatusTool(server: McpServer, deps: Pick<ToolDeps, 'jobs' | 'remoteBash'>): void {
   server.registerTool(
     'get-job-status',
     {
@@ -47,12 +50,35 @@ export function registerGetJobStatusTool(server: McpServer, deps: Pick<ToolDeps,
           .object({ removed_at: z.string(), reason: z.string(), total_lines: z.number(), log_bytes: z.number() })
           .optional()
           .describe("Present when log retention removed this finished job's log: when, why and how much it held."),
+        batch: batchShape
+          .optional()
+          .describe('For a batch (a command on several servers): counts, grouped outputs, a page of servers.'),
       },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       // Clients that render MCP Apps show the result in the live job view; the result itself is the same for all.
       _meta: JOB_VIEW_TOOL_META,
     },
     guarded(async (args, extra) => {
+      const first = await deps.jobs.get(args.job_id);
+      if (first.type === BATCH_TYPE) {
+        // A batch has no log of its own: its children's states, grouped outputs and a page of servers.
+        const view = await deps.remoteBash.batchStatus(first, {
+          cursor: args.cursor,
+          wait_s: args.wait_s,
+          signal: extra.signal,
+        });
+        const job = await deps.jobs.get(first.id);
+        const structured = {
+          job: publicJob(job),
+          logs: [],
+          next_cursor: view.next_cursor ?? 0,
+          has_more: view.next_cursor !== undefined,
+          total_lines: 0,
+          log_bytes: 0,
+          batch: view,
+        };
+        return withJobLink(ok(structured, batchText(view)), job);
+      }
       const { job, log } = await deps.jobs.status({ ...args, signal: extra.signal });
       const structured = {
         job: publicJob(job),

@@ -5,6 +5,8 @@ import type { ToolDeps } from './shared/deps.js';
 import { jobShape, jobSummary, publicJob } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
 import { serverName } from './shared/schemas.js';
+import { BATCH_TYPE } from '../../jobs/batch.js';
+import { progressLine } from '../../remote-bash/index.js';
 
 export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jobs'>): void {
   server.registerTool(
@@ -12,7 +14,9 @@ export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jo
     {
       title: 'List jobs',
       description:
-        'List jobs, newest first, optionally filtered by status, server or type. Pass next_cursor back as cursor for the next page.',
+        'List jobs, newest first, optionally filtered by status, server or type. A command run on several servers is one ' +
+        'batch (its per-server jobs are listed under a server filter, or by get-job-status on the batch). Pass ' +
+        'next_cursor back as cursor for the next page.',
       inputSchema: z
         .object({
           status: z.enum(JOB_STATUSES).optional(),
@@ -22,18 +26,43 @@ export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jo
           cursor: z.string().max(64).optional(),
         })
         .strict(),
-      outputSchema: { jobs: z.array(jobShape), next_cursor: z.string().nullable() },
+      outputSchema: {
+        jobs: z.array(jobShape.extend({ children: z.record(z.number()).optional() })),
+        next_cursor: z.string().nullable(),
+      },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     guarded(async (args) => {
+      // A batch is listed once, by its parent; a server filter shows the jobs that ran there, batch children included.
       const page = await deps.jobs.list(
-        { status: args.status, server: args.server, type: args.type },
+        { status: args.status, server: args.server, type: args.type, top_level: args.server === undefined },
         args.limit,
         args.cursor,
       );
-      const text = page.jobs.length ? page.jobs.map(jobSummary).join('\n') : 'No jobs match.';
+      const counts = await Promise.all(
+        page.jobs.map((j) => (j.type === BATCH_TYPE ? deps.jobs.countChildren(j.id) : undefined)),
+      );
+      const text = page.jobs.length
+        ? page.jobs
+            .map((j, i) => {
+              const c = counts[i];
+              return c
+                ? `${jobSummary(j)} [${progressLine(
+                    c,
+                    Object.values(c).reduce((a, b) => a + b, 0),
+                  )}]`
+                : jobSummary(j);
+            })
+            .join('\n')
+        : 'No jobs match.';
       return ok(
-        { jobs: page.jobs.map(publicJob), next_cursor: page.next_cursor },
+        {
+          jobs: page.jobs.map((j, i) => {
+            const c = counts[i];
+            return c ? { ...publicJob(j), children: c } : publicJob(j);
+          }),
+          next_cursor: page.next_cursor,
+        },
         text + (page.next_cursor ? `\nnext_cursor: ${page.next_cursor}` : ''),
       );
     }),

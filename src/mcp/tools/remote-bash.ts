@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { JOB_VIEW_TOOL_META } from '../job-view.js';
 import { withJobLink } from '../links.js';
 import { waitWithProgress } from '../progress.js';
-import type { CommandResult, RemoteBashOutcome } from '../../remote-bash/index.js';
+import { isTerminal } from '../../jobs/types.js';
+import { batchText, type CommandResult, type RemoteBashOutcome } from '../../remote-bash/index.js';
+import { batchShape } from './shared/batch-shape.js';
 import type { ToolDeps } from './shared/deps.js';
 import { formatLines, logLineShape } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
@@ -22,11 +24,36 @@ const outputShape = {
   truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }).optional(),
   tail: z.array(logLineShape).optional(),
   next_cursor: z.number().optional(),
+  batch: batchShape.optional(),
 };
 
 export const remoteBashInput = z
   .object({
-    server: serverName.describe('Name of a registered server (see list-servers).'),
+    server: serverName.optional().describe('A registered server (see list-servers). Or servers, or selector.'),
+    servers: z
+      .array(serverName)
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Run on each of these servers at once (a batch: one job per server).'),
+    selector: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe('Run on every server whose labels match, e.g. "role=web,env!=staging" or "tier in (a,b)".'),
+    max_parallel: z.number().int().min(1).max(1000).optional().describe('Batch: most servers at once (default 20).'),
+    serial: z
+      .union([z.number().int().min(1), z.string().regex(/^\d{1,3}%$/)])
+      .optional()
+      .describe('Batch: rolling waves of this many servers (or "25%"); a wave starts when the previous one ended.'),
+    max_failures: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Batch: once more than this many servers failed, start no more.'),
+    fail_fast: z.boolean().optional().describe('Batch: stop everything at the first failure.'),
     command: byteLimitedString(256 * 1024, { minChars: 1 }).describe(
       'The command line, run by bash (up to 256 KiB of UTF-8).',
     ),
@@ -65,12 +92,13 @@ export function registerRemoteBashTool(
     {
       title: 'Run a shell command on a server',
       description:
-        'Run a bash command (sh where bash is missing) on a registered server. It runs detached on the server, so it survives a dropped ' +
-        'connection or a restart of deckhand, and its output is logged line by line. mode "auto" (default) waits up to sync_wait_s: if the ' +
-        'command ends by then you get exit_code, stdout and stderr (kept apart; long output cut to head and tail with a marker); if not, you ' +
-        'get a job_id while it keeps running: follow it with get-job-status (cursor, wait_s), stop it with cancel-job. mode "sync" waits up to ' +
-        'timeout_s; "background" answers the job_id at once. A non-zero exit is a normal result with status "failed". Reaching timeout_s kills ' +
-        'the command and everything it started.',
+        'Run a bash command on a registered server, or on several at once (servers, or a label selector): one durable job per ' +
+        'server, grouped into a batch whose answer lists identical outputs once. A command runs detached on the server, so it ' +
+        'survives a dropped connection or a restart of deckhand; its output is logged line by line. mode "auto" (default) waits ' +
+        'up to sync_wait_s: if it ends by then you get exit_code, stdout and stderr (long output cut to head and tail with a ' +
+        'marker); if not, a job_id while it keeps running: follow it with get-job-status (cursor, wait_s), stop it with ' +
+        'cancel-job. "sync" waits up to timeout_s; "background" answers the job_id at once. A non-zero exit is a normal ' +
+        'result with status "failed". Reaching timeout_s kills the command and everything it started.',
       inputSchema: remoteBashInput,
       outputSchema: outputShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
@@ -80,6 +108,12 @@ export function registerRemoteBashTool(
     guarded(async (args, extra) => {
       const job = await deps.remoteBash.start({
         server: args.server,
+        servers: args.servers,
+        selector: args.selector,
+        max_parallel: args.max_parallel,
+        serial: args.serial,
+        max_failures: args.max_failures,
+        fail_fast: args.fail_fast,
         command: args.command,
         timeout_s: args.timeout_s,
         cwd: args.cwd,
@@ -90,7 +124,8 @@ export function registerRemoteBashTool(
       const settle = () =>
         deps.remoteBash.settle(job, { mode: args.mode, sync_wait_s: args.sync_wait_s, signal: extra.signal });
       const outcome = args.mode === 'background' ? await settle() : await waitWithProgress(deps, extra, job, settle);
-      if (outcome.kind === 'running' && args.mode !== 'background') deps.changes.promoted(outcome.job);
+      if (outcome.kind !== 'finished' && !isTerminal(outcome.job.status) && args.mode !== 'background')
+        deps.changes.promoted(outcome.job);
       return withJobLink(ok(toStructured(outcome), formatOutcome(outcome)), outcome.job);
     }),
   );
@@ -98,11 +133,13 @@ export function registerRemoteBashTool(
 
 export function toStructured(o: RemoteBashOutcome): Record<string, unknown> {
   if (o.kind === 'finished') return { ...o.result };
+  if (o.kind === 'batch') return { status: o.job.status, job_id: o.job.id, batch: o.view };
   return { status: o.job.status, job_id: o.job.id, tail: o.tail.lines, next_cursor: o.tail.next_cursor };
 }
 
 export function formatOutcome(o: RemoteBashOutcome): string {
   if (o.kind === 'finished') return formatCommandText(o.result);
+  if (o.kind === 'batch') return batchText(o.view);
   const tail = o.tail.lines.length ? `\nLast lines:\n${formatLines(o.tail.lines)}` : '';
   return (
     `Job ${o.job.id} is ${o.job.status} on ${o.job.server}. Follow it with get-job-status {"job_id": "${o.job.id}", "cursor": ${o.tail.next_cursor}, "wait_s": 20}; ` +
