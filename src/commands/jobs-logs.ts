@@ -5,6 +5,8 @@ import { isTerminal, type Job } from '../jobs/types.js';
 import { intOption, jobIdArgument, oneOf, parseCommand, stringOption } from './args.js';
 import { UsageError, type CliOutput } from './io.js';
 import type { CliContext } from './table.js';
+import { BATCH_TYPE } from '../jobs/batch.js';
+import { batchLogs } from './batch.js';
 
 export const LOGS_USAGE = 'deckhand jobs logs ID [--tail N] [-f|--follow] [--stream stdout|stderr] [--grep RE]';
 
@@ -37,6 +39,11 @@ export async function jobsLogs(args: string[], ctx: CliContext, opts: LogsOption
   const stream = oneOf(values, 'stream', ['stdout', 'stderr'] as const, LOGS_USAGE);
   const grep = compileGrep(stringOption(values, 'grep'));
   let job = await jobs.get(id);
+  if (job.type === BATCH_TYPE) {
+    job = await batchLogs(jobs, io, job, { follow: values.follow === true, stream, grep, pollMs: opts.pollMs });
+    if (values.follow) io.warn(`deckhand: ${outcomeText(job)}.`);
+    return values.follow ? outcomeExitCode(job) : 0;
+  }
   const printer = new LinePrinter(io, stream === undefined && grep === undefined);
   const read = (o: { cursor?: number; limit: number }) => jobs.read(id, { ...o, stream: stream ?? 'all', grep });
   /** Prints every line after `cursor`, page by page; returns the cursor after the last line read. */

@@ -4,6 +4,8 @@ import { formatBytes } from '../format.js';
 import { jobIdArgument, parseCommand } from './args.js';
 import { describeWork, formatTime, jobDuration, oneLine, statusLabel } from './format.js';
 import type { CliContext } from './table.js';
+import { BATCH_TYPE } from '../jobs/batch.js';
+import { showBatch } from './batch.js';
 
 export const SHOW_USAGE = 'deckhand jobs show ID [--json]';
 
@@ -11,6 +13,10 @@ export async function jobsShow(args: string[], { jobs, io }: CliContext): Promis
   const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } }, SHOW_USAGE, 1);
   const id = jobIdArgument(positionals, SHOW_USAGE);
   const job = await jobs.get(id);
+  if (job.type === BATCH_TYPE && !values.json) {
+    await showBatch(jobs, io, job);
+    return 0;
+  }
   if (values.json) {
     await io.print(JSON.stringify(job, null, 2) + '\n');
     return 0;
