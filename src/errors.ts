@@ -114,7 +114,12 @@ export type ErrorCode =
   | 'input_missing'
   | 'dependency_unknown'
   | 'has_dependents'
-  | 'undeploy_incomplete';
+  | 'undeploy_incomplete'
+  // policy, approvals and the audit log
+  | 'policy_parser_missing'
+  | 'policy_parser_closed'
+  | 'policy_parse_failed'
+  | 'audit_not_canonical';
 
 /** The cloud provider's error codes (providers/errors.ts checks its own list against this one). */
 export type ProviderCode =
