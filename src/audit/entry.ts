@@ -8,6 +8,7 @@ export const AUDIT_EVENTS = Object.freeze([
   'approval-granted',
   'approval-denied',
   'grant-created',
+  'grant-revoked',
   'outcome',
   'dashboard-login',
 ] as const);
