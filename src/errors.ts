@@ -119,7 +119,17 @@ export type ErrorCode =
   | 'policy_parser_missing'
   | 'policy_parser_closed'
   | 'policy_parse_failed'
-  | 'audit_not_canonical';
+  | 'policy_invalid'
+  | 'policy_denied'
+  | 'approval_pending'
+  | 'approval_declined'
+  | 'approval_denied'
+  | 'unknown_approval'
+  | 'approval_expired'
+  | 'approval_decided'
+  | 'unknown_grant'
+  | 'audit_not_canonical'
+  | 'audit_unavailable';
 
 /** The cloud provider's error codes (providers/errors.ts checks its own list against this one). */
 export type ProviderCode =

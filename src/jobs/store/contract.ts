@@ -14,7 +14,7 @@
  * - When the database cannot be reached, a method rejects within `unavailableAfterMs` (a few seconds) with a
  *   DeckhandError code `store_unavailable`; it never hangs and never answers stale data as if current.
  */
-import type { AuditEntry, AuditRecord, AuditSink } from '../../audit/index.js';
+import type { AuditSink, OutcomeSink } from '../../audit/index.js';
 import type { LogLine, Offsets } from '../log/format.js';
 import type { Job, JobStatus } from '../types.js';
 
@@ -335,16 +335,10 @@ export interface SafetyStore {
 }
 
 /**
- * The audit log (src/audit/sink.ts states the AuditSink contract: a hash chain appended under one lock, never
- * updated, pruned only from its start) plus what a job's end needs.
+ * The audit log (src/audit/sink.ts states the contracts: a hash chain appended under one lock, never updated,
+ * pruned only from its start; a job's outcome appended once, whichever instance records its end).
  */
-export interface AuditStore extends AuditSink {
-  /**
-   * Appends the outcome entry of a job unless one naming that job is there already, decided under the append lock:
-   * of several instances recording the same end, one appends. Undefined when it was already recorded.
-   */
-  appendOutcome(record: AuditRecord & { readonly job_id: string }): Promise<AuditEntry | undefined>;
-}
+export interface AuditStore extends AuditSink, OutcomeSink {}
 
 /** Everything one backend provides; `close` ends its connections and timers. */
 export interface Stores {

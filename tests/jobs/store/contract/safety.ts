@@ -203,7 +203,7 @@ export function safetyContract(world: MakeWorld): void {
       const w = await world();
       const sinks = [(await w.open(A)).audit, (await w.open(B)).audit];
       await sinks[0]!.append(record(1, { job_id: 'job-7' }));
-      const outcome = record(2, { event: 'outcome', job_id: 'job-7', outcome: 'completed (exit 0)' });
+      const outcome = { ...record(2, { event: 'outcome', outcome: 'completed (exit 0)' }), job_id: 'job-7' };
       const results = await Promise.all([0, 1, 0, 1].map((i) => sinks[i]!.appendOutcome(outcome)));
       expect(results.filter((r) => r !== undefined)).toHaveLength(1);
       const all = (await sinks[1]!.read()).entries;
