@@ -18,6 +18,8 @@ export interface RemoteBashInput {
   env?: Record<string, string> | undefined;
   mode: RunMode;
   signal?: AbortSignal | undefined;
+  /** The job's id, when the caller made it beforehand (the audit log names the job before it exists). */
+  id?: string | undefined;
 }
 
 export interface SettleInput {
@@ -78,7 +80,7 @@ export class RemoteBashService {
       ...(input.cwd ? { cwd: input.cwd } : {}),
       ...(input.env ? { env_keys: Object.keys(input.env) } : {}),
     };
-    const id = this.o.engine.newId();
+    const id = input.id ?? this.o.engine.newId();
     if (input.env && Object.keys(input.env).length > 0) await this.o.files.putSecret(id, 'env', input.env);
     return this.o.engine.submit({
       id,
