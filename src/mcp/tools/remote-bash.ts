@@ -1,4 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { withJobLink } from '../links.js';
 import { waitWithProgress } from '../progress.js';
@@ -8,6 +9,7 @@ import { formatLines, logLineShape } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
 import { envMap, serverName } from './shared/schemas.js';
 import { byteLimitedString } from './shared/byte-limit.js';
+import { admit } from './shared/admit.js';
 
 const outputShape = {
   status: z.enum(['completed', 'failed', 'cancelled', 'lost', 'queued', 'running']),
@@ -57,7 +59,7 @@ export const remoteBashInput = z
 
 export function registerRemoteBashTool(
   server: McpServer,
-  deps: Pick<ToolDeps, 'remoteBash' | 'changes' | 'jobs'>,
+  deps: Pick<ToolDeps, 'remoteBash' | 'changes' | 'jobs' | 'safety' | 'session'>,
 ): void {
   server.registerTool(
     'remote-bash',
@@ -75,21 +77,51 @@ export function registerRemoteBashTool(
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
     guarded(async (args, extra) => {
-      const job = await deps.remoteBash.start({
-        server: args.server,
-        command: args.command,
-        timeout_s: args.timeout_s,
-        cwd: args.cwd,
-        env: args.env,
-        mode: args.mode,
-        signal: extra.signal,
-      });
+      const gate = await admitRemoteBash(server, deps, args, extra);
+      if (!gate.ok) return gate.result;
+      const job = await gate.run(() =>
+        deps.remoteBash.start({
+          server: args.server,
+          command: args.command,
+          timeout_s: args.timeout_s,
+          cwd: args.cwd,
+          env: args.env,
+          mode: args.mode,
+          signal: extra.signal,
+          id: gate.jobId,
+        }),
+      );
       const settle = () =>
         deps.remoteBash.settle(job, { mode: args.mode, sync_wait_s: args.sync_wait_s, signal: extra.signal });
       const outcome = args.mode === 'background' ? await settle() : await waitWithProgress(deps, extra, job, settle);
       if (outcome.kind === 'running' && args.mode !== 'background') deps.changes.promoted(outcome.job);
       return withJobLink(ok(toStructured(outcome), formatOutcome(outcome)), outcome.job);
     }),
+  );
+}
+
+/** Policy on a command before it runs (tasks.ts calls it too): the command classified, the call in the audit log. */
+export function admitRemoteBash(
+  server: McpServer,
+  deps: Pick<ToolDeps, 'safety' | 'session'>,
+  args: z.infer<typeof remoteBashInput>,
+  extra: { readonly signal: AbortSignal; readonly requestId: RequestId },
+): ReturnType<typeof admit> {
+  const envKeys = Object.keys(args.env ?? {}).sort();
+  return admit(
+    server,
+    deps,
+    {
+      tool: 'remote-bash',
+      targets: [{ server: args.server, action: { kind: 'command', command: args.command } }],
+      // Env values are secrets: the log keeps their names only.
+      args: { ...args, env: args.env ? Object.fromEntries(envKeys.map((k) => [k, '***'])) : undefined },
+      secrets: Object.values(args.env ?? {}),
+      key: { command: args.command, cwd: args.cwd ?? null, env: envKeys },
+      command: args.command,
+      startsJob: true,
+    },
+    extra,
   );
 }
 
