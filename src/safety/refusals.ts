@@ -20,6 +20,10 @@ export function pendingRefusal(view: ApprovalView, ttlMs: number, askError?: str
     code: 'approval_pending',
     message:
       `Not run yet: ${view.what} needs a person's approval (${view.id}).\n` +
+      `${view.reasons
+        .filter((r) => r.includes('needs approval'))
+        .map((r) => `${r}:\n`)
+        .join('')}` +
       `${view.items.map((i) => `- ${i.text}: ${i.why || i.class} (${i.class})`).join('\n')}` +
       (askError ? `\nThe client could not ask the person (${askError}).` : ''),
     hint:

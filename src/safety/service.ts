@@ -53,7 +53,13 @@ export class SafetyService {
       await this.o.audit.append({ ...base, event: 'refusal', outcome: 'refused by policy' });
       return { ok: false, refusal: deniedRefusal(req, verdict) };
     }
-    if (verdict.decision === 'allow') return this.admitted(req, verdict, { personApproved: false });
+    if (verdict.decision === 'allow') {
+      // The call a person approved with a grant is the grant's first use: its approval is spent with it, so that
+      // revoking the grant leaves nothing behind that would let the call through once more.
+      const spent = new Set(grants.filter((g) => verdict.grantsUsed.includes(g.id)).map((g) => g.approval_id));
+      for (const id of spent) if (id) await this.approvals.use(id);
+      return this.admitted(req, verdict, { personApproved: false });
+    }
 
     const fingerprint = this.approvals.fingerprint(req);
     const existing = await this.approvals.find(fingerprint);
