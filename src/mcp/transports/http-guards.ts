@@ -98,7 +98,8 @@ export function identifyBearer<T extends NamedToken>(
   if (found) return { token: found };
   return {
     status: 401,
-    message: 'Missing or invalid bearer token: send "Authorization: Bearer <token>" with one of the configured tokens.',
+    message:
+      'Missing or invalid bearer token: send "Authorization: Bearer <token>" with DECKHAND_HTTP_TOKEN or one of DECKHAND_HTTP_TOKENS.',
     headers: { 'WWW-Authenticate': 'Bearer realm="deckhand"' },
   };
 }
