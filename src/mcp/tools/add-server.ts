@@ -43,9 +43,7 @@ export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 's
             .describe(
               'Expected host key, "SHA256:..." as `ssh-keygen -lf` prints it. The connection is refused if it differs.',
             ),
-          labels: labels
-            .optional()
-            .describe('Free-form labels, e.g. {"env": "prod"} (such servers default to policy "ask").'),
+          labels: labels.optional().describe('Free-form labels, e.g. {"env": "prod"}.'),
           policy: serverPolicySchema.optional(),
         })
         .strict(),
