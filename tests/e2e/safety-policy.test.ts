@@ -52,8 +52,9 @@ describe('safe hands through the MCP process: policy and audit', () => {
     home = tempHome();
     mcp = await startStdio(env());
     await add('ro', live, { policy: { mode: 'read-only' } });
-    await add('ro-guard', guarded, { policy: { mode: 'read-only' } });
+    // deny-guard first: registering a machine again is refused where an entry for it is read-only.
     await add('deny-guard', guarded, { policy: { deny: ['rm **'], allow: ['rm -f /tmp/x'] } });
+    await add('ro-guard', guarded, { policy: { mode: 'read-only' } });
   }, 60_000);
   afterAll(async () => {
     await mcp?.close();
@@ -105,6 +106,17 @@ describe('safe hands through the MCP process: policy and audit', () => {
     expect(refused(await mcp.call('remove-server', { name: 'ro-guard' }))).toMatch(
       /policy_denied[\s\S]*deckhand servers policy/,
     );
+    // Registering the same machine again under another name would escape its policy.
+    const again = refused(
+      await mcp.call('add-server', {
+        name: 'ro-again',
+        host: guarded.host,
+        port: guarded.port,
+        user: guarded.user,
+        private_key_path: guarded.clientKey,
+      }),
+    );
+    expect(again).toMatch(/policy_denied[\s\S]*registers 127\.0\.0\.1:\d+ again, as "ro-again"/);
     const list = await mcp.call('list-servers', {});
     const servers = (list.structuredContent as { servers: { name: string; policy: unknown }[] }).servers;
     expect(servers.find((s) => s.name === 'ro-guard')?.policy).toEqual({ mode: 'read-only' });

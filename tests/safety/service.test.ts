@@ -7,6 +7,7 @@ import type { Stores } from '../../src/jobs/store/contract.js';
 import { openSqliteStores } from '../../src/jobs/store/sqlite/index.js';
 import { Inventory, type ServerRecord } from '../../src/servers/index.js';
 import { SafetyService, type Admission, type AdmitRequest, type Caller } from '../../src/safety/index.js';
+import { SafetyHousekeeper } from '../../src/safety/housekeeping.js';
 import { useRealEngine } from '../policy/engine.js';
 
 const policy = useRealEngine();
@@ -195,5 +196,26 @@ describe('SafetyService', () => {
     expect(all[3]).toMatchObject({ job_id: all[2]!.job_id, ref: all[2]!.seq });
     expect(all[2]!.job_id).toBe(failing.jobId);
     expect(await audit.verify()).toMatchObject({ ok: true, count: 4 });
+  });
+
+  it('retention removes what is older than the audit retention and expired requests, and the rest still verifies', async () => {
+    const asked = refusal(await safety.admit(cmd('web', 'rm -rf /srv/old')));
+    clock += 400 * 24 * 60 * MIN;
+    const young = refusal(await safety.admit(cmd('web', 'rm -rf /srv/new')));
+    const keeper = new SafetyHousekeeper({
+      audit,
+      store: stores.safety,
+      auditRetainDays: 365,
+      onError: (err) => errors.push(err),
+      everyMs: 3_600_000,
+      now: () => clock,
+    });
+    keeper.start();
+    await keeper.close();
+    const kept = await entries();
+    expect(kept.map((e) => e.approval_id)).toEqual([young.approval!.id]);
+    expect(await audit.verify()).toMatchObject({ ok: true, count: 1 });
+    await expect(safety.approval(asked.approval!.id)).rejects.toMatchObject({ code: 'unknown_approval' });
+    expect((await safety.approval(young.approval!.id)).status).toBe('pending');
   });
 });

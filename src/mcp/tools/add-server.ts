@@ -51,6 +51,11 @@ export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 's
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
     guarded(async (args, extra) => {
+      // The same machine registered again under another name would escape its policy: that needs what a privileged
+      // action on each existing entry needs (refused where read-only, asked where "ask").
+      const same = (await deps.servers.list()).filter(
+        (s) => s.host.toLowerCase() === args.host.toLowerCase() && s.port === args.port,
+      );
       const gate = await admit(
         server,
         deps,
@@ -67,6 +72,16 @@ export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 's
                 words: [args.name],
               },
             },
+            ...same.map((s) => ({
+              server: s.name,
+              action: {
+                kind: 'tool' as const,
+                tool: 'add-server',
+                class: 'privileged' as const,
+                why: `registers ${s.host}:${s.port} again, as "${args.name}", with a policy of its own`,
+                words: [args.name],
+              },
+            })),
           ],
           args,
         },
