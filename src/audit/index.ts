@@ -33,4 +33,4 @@ export {
   type VerifyResult,
 } from './verify.js';
 export { AuditLog, type AuditInput, type AuditLogOptions, type LoginEvent } from './log.js';
-export { outcomeOf, recordJobOutcomes } from './outcomes.js';
+export { outcomeOf, recordJobOutcomes, recordMissedOutcomes } from './outcomes.js';

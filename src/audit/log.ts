@@ -61,6 +61,11 @@ export class AuditLog {
     return this.o.sink.appendOutcome({ ...this.toRecord(input), job_id: input.job_id });
   }
 
+  /** Jobs whose call was recorded at or after `since` and whose end is not (see recordMissedOutcomes). */
+  jobsWithoutOutcome(since: Date, limit: number): Promise<string[]> {
+    return this.o.sink.jobsWithoutOutcome(since, limit);
+  }
+
   /** For the dashboard: every login, and every refused one. */
   login(e: LoginEvent): Promise<AuditEntry> {
     return this.append({

@@ -53,6 +53,32 @@ export function recordJobOutcomes(o: {
   };
 }
 
+/**
+ * Catches up on job ends no instance could record (the store was away at that moment, or the process died between
+ * the job's end and its entry): every job named by a recent call entry that has ended and has no outcome entry gets
+ * one now. Jobs not ended (or not created yet) are left for their end event. Answers how many were recorded.
+ */
+export async function recordMissedOutcomes(o: {
+  readonly audit: AuditLog;
+  readonly getJob: (id: string) => Promise<Job | undefined>;
+  readonly since: Date;
+}): Promise<number> {
+  let n = 0;
+  for (const id of await o.audit.jobsWithoutOutcome(o.since, 500)) {
+    const job = await o.getJob(id);
+    if (!job || !isTerminal(job.status)) continue;
+    const entry = await o.audit.appendOutcome({
+      event: 'outcome',
+      tool: job.type,
+      server: job.server ?? undefined,
+      job_id: job.id,
+      outcome: outcomeOf(job),
+    });
+    if (entry) n++;
+  }
+  return n;
+}
+
 /** A job's end in a few words: "completed", "failed (exit 2)", "failed: timeout: …", "cancelled", "lost". */
 export function outcomeOf(job: Job): string {
   if (job.status === 'completed')

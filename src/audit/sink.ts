@@ -54,6 +54,11 @@ export interface OutcomeSink {
    * of several instances recording the same end, one appends. Undefined when it was already recorded.
    */
   appendOutcome(record: AuditRecord & { readonly job_id: string }): Promise<AuditEntry | undefined>;
+  /**
+   * Jobs named by a tool-call entry at or after `since` that have no outcome entry yet, oldest first: what a sweep
+   * checks against the job store, for ends no instance could record (the store was away, the process died).
+   */
+  jobsWithoutOutcome(since: Date, limit: number): Promise<string[]>;
 }
 
 /** Every kept entry in seq order, page by page. */

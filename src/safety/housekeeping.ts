@@ -18,6 +18,8 @@ export class SafetyHousekeeper {
       readonly audit: AuditLog;
       readonly store: SafetyStore;
       readonly auditRetainDays: number;
+      /** Records job ends that were missed (audit/outcomes.ts recordMissedOutcomes). */
+      readonly catchUp?: () => Promise<unknown>;
       readonly onError: (err: unknown, context: string) => void;
       readonly everyMs?: number;
       readonly now?: () => number;
@@ -40,6 +42,11 @@ export class SafetyHousekeeper {
   }
 
   private async run(): Promise<void> {
+    try {
+      await this.o.catchUp?.();
+    } catch (err) {
+      this.o.onError(err, 'audit outcomes');
+    }
     try {
       await this.o.audit.prune(this.o.auditRetainDays);
     } catch (err) {

@@ -1,6 +1,6 @@
 // Safe hands: policy decisions on every call that changes something, a person's approval where policy asks
 // (elicitation, or `deckhand approve`), time-boxed grants, and the audit log of it all with each job's outcome.
-import { AuditLog, recordJobOutcomes } from '../audit/index.js';
+import { AuditLog, recordJobOutcomes, recordMissedOutcomes } from '../audit/index.js';
 import type { Config } from '../config.js';
 import type { JobKernel } from '../jobs/kernel.js';
 import { loadPolicyEngine, type PolicyEngine } from '../policy/index.js';
@@ -63,6 +63,12 @@ export function createSafetyFeature(o: {
     store: stores.safety,
     auditRetainDays: o.config.safety.auditRetainDays,
     onError: o.onError,
+    catchUp: () =>
+      recordMissedOutcomes({
+        audit,
+        getJob: (id) => stores.jobs.get(id),
+        since: new Date(Date.now() - 7 * 86_400_000),
+      }),
   });
   return {
     service,

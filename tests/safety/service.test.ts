@@ -7,6 +7,7 @@ import type { Stores } from '../../src/jobs/store/contract.js';
 import { openSqliteStores } from '../../src/jobs/store/sqlite/index.js';
 import { Inventory, type ServerRecord } from '../../src/servers/index.js';
 import { SafetyService, type Admission, type AdmitRequest, type Caller } from '../../src/safety/index.js';
+import { recordMissedOutcomes } from '../../src/audit/index.js';
 import { SafetyHousekeeper } from '../../src/safety/housekeeping.js';
 import { useRealEngine } from '../policy/engine.js';
 
@@ -217,5 +218,26 @@ describe('SafetyService', () => {
     expect(await audit.verify()).toMatchObject({ ok: true, count: 1 });
     await expect(safety.approval(asked.approval!.id)).rejects.toMatchObject({ code: 'unknown_approval' });
     expect((await safety.approval(young.approval!.id)).status).toBe('pending');
+  });
+
+  it('a job end nobody recorded is caught up once, by the sweep; a job still running is left alone', async () => {
+    const ended = await safety.admit(cmd('dev', 'uptime'));
+    const running = await safety.admit(cmd('dev', 'sleep 100'));
+    if (!ended.ok || !running.ok) throw new Error('refused');
+    const now = clock;
+    for (const id of [ended.jobId!, running.jobId!])
+      await stores.jobs.create([{ id, type: 'remote-bash', server: 'dev', params: {}, timeout_s: 60 }], now);
+    await stores.jobs.update(ended.jobId!, (j) => ({
+      ...j,
+      status: 'failed',
+      exit_code: 3,
+      finished_at: new Date(now).toISOString(),
+    }));
+    const sweep = () =>
+      recordMissedOutcomes({ audit, getJob: (id) => stores.jobs.get(id), since: new Date(now - MIN) });
+    expect(await sweep()).toBe(1);
+    expect(await sweep()).toBe(0);
+    const outcomes = (await entries()).filter((e) => e.event === 'outcome');
+    expect(outcomes).toEqual([expect.objectContaining({ job_id: ended.jobId, outcome: 'failed (exit 3)' })]);
   });
 });

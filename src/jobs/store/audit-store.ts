@@ -41,6 +41,31 @@ export class SqlAuditStore implements AuditStore {
     });
   }
 
+  async jobsWithoutOutcome(since: Date, limit: number): Promise<string[]> {
+    const rows = await this.b.read((db) =>
+      db
+        .selectFrom('audit_log as c')
+        .select('c.job_id')
+        .where('c.event', '=', 'tool-call')
+        .where('c.job_id', 'is not', null)
+        .where('c.at_ms', '>=', since.getTime())
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('audit_log as o')
+                .select('o.seq')
+                .whereRef('o.job_id', '=', 'c.job_id')
+                .where('o.event', '=', 'outcome'),
+            ),
+          ),
+        )
+        .orderBy('c.seq')
+        .limit(Math.max(1, Math.min(limit, 1000)))
+        .execute(),
+    );
+    return rows.map((r) => r.job_id as string);
+  }
+
   async read(options: AuditReadOptions = {}): Promise<AuditPage> {
     const after = options.after ?? 0;
     const limit = Math.min(Math.max(options.limit ?? 100, 1), MAX_PAGE);

@@ -213,6 +213,19 @@ export function safetyContract(world: MakeWorld): void {
       expect(await sinks[1]!.appendOutcome({ ...outcome, job_id: 'job-8' })).toMatchObject({ seq: 3 });
     });
 
+    it('lists the jobs of recent calls that have no outcome yet', async () => {
+      const w = await world();
+      const sink = (await w.open(A)).audit;
+      await sink.append(record(1, { job_id: 'job-1' }));
+      await sink.append(record(2, { job_id: 'job-2' }));
+      await sink.append(record(3, { job_id: undefined }));
+      await sink.append(record(4, { job_id: 'job-4' }));
+      await sink.appendOutcome({ ...record(5, { event: 'outcome' }), job_id: 'job-2' });
+      expect(await sink.jobsWithoutOutcome(new Date(0), 10)).toEqual(['job-1', 'job-4']);
+      expect(await sink.jobsWithoutOutcome(new Date(Date.parse(record(2).at)), 10)).toEqual(['job-4']);
+      expect(await sink.jobsWithoutOutcome(new Date(0), 1)).toEqual(['job-1']);
+    });
+
     it('the chain survives closing and opening the store again', async () => {
       const w = await world();
       const first = await w.open(A);
