@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ulid } from 'ulid';
-import { canonicalJson } from '../audit/index.js';
+import { canonicalJson, maskCommand } from '../audit/index.js';
 import { DeckhandError } from '../errors.js';
 import type { ApprovalRecord, GrantRecord, SafetyStore } from '../jobs/store/contract.js';
 import { compilePattern, makeGrant, MAX_GRANT_MINUTES } from '../policy/index.js';
@@ -55,12 +55,21 @@ export class ApprovalBook {
   async request(req: AdmitRequest, verdict: CallVerdict, fingerprint: string): Promise<ApprovalRecord> {
     const now = this.o.now().getTime();
     const servers = [...new Set(req.targets.map((t) => t.server).filter((s): s is string => s !== null))];
+    // Kept and shown to people: secret-looking values masked as in the audit log. A part whose exact pattern holds
+    // one offers no grant (a person can still approve it once, or grant a pattern of their own).
+    const mask = (s: string) => maskCommand(s, req.secrets ? { secrets: req.secrets } : {});
+    const items = verdict.items.map((i) => ({
+      ...i,
+      text: mask(i.text),
+      why: mask(i.why),
+      pattern: i.pattern !== null && mask(i.pattern) === i.pattern ? i.pattern : null,
+    }));
     const stored: StoredRequest = {
       tool: req.tool,
       servers,
-      what: `${req.tool} on ${servers.length ? servers.join(', ') : 'no server'}: ${verdict.items.map((i) => i.text).join('; ')}`,
-      items: verdict.items,
-      reasons: verdict.reasons,
+      what: `${req.tool} on ${servers.length ? servers.join(', ') : 'no server'}: ${items.map((i) => i.text).join('; ')}`,
+      items,
+      reasons: verdict.reasons.map(mask),
     };
     return this.o.store.createApproval({
       id: `apr_${ulid(now)}`,

@@ -240,4 +240,18 @@ describe('SafetyService', () => {
     const outcomes = (await entries()).filter((e) => e.event === 'outcome');
     expect(outcomes).toEqual([expect.objectContaining({ job_id: ended.jobId, outcome: 'failed (exit 3)' })]);
   });
+
+  it('an approval request keeps and shows the command with its secrets masked', async () => {
+    const r = refusal(
+      await safety.admit(
+        cmd('web', 'curl -X DELETE -H "Authorization: Bearer abc123secret" https://api/x --password=p4ssw0rd-x', {
+          secrets: ['p4ssw0rd-x'],
+        }),
+      ),
+    );
+    const shown = JSON.stringify(await safety.approval(r.approval!.id));
+    expect(shown).toContain('Bearer ***');
+    expect(shown).not.toContain('abc123secret');
+    expect(shown).not.toContain('p4ssw0rd-x');
+  });
 });
