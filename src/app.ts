@@ -6,6 +6,7 @@ import type { Logger } from './logger.js';
 import type { ToolDeps } from './mcp/tools/shared/deps.js';
 import { createProvisioningFeature } from './provisioning/index.js';
 import { createRemoteBashFeature } from './remote-bash/index.js';
+import { createSafetyFeature } from './safety/index.js';
 import { createServersFeature } from './servers/index.js';
 import { createSetupFeature } from './setup/index.js';
 import { SshPool } from './ssh/pool.js';
@@ -50,6 +51,12 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
   const provisioning = createProvisioningFeature(shared);
   const setup = createSetupFeature(shared);
   const apps = createAppsFeature(shared);
+  const safety = createSafetyFeature({
+    config,
+    kernel,
+    inventory: servers.inventory,
+    onError: (err, context) => logger.error({ err, context }, 'safety error'),
+  });
   const features: Feature<unknown>[] = [servers, remoteBash, provisioning, setup, apps];
   for (const f of features)
     for (const [type, handler] of Object.entries(f.handlers)) kernel.engine.register(type, handler);
@@ -62,6 +69,8 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
     provisioning: provisioning.service,
     setup: setup.service,
     apps: apps.service,
+    safety: safety.service,
+    audit: safety.audit,
   };
   return {
     config,
@@ -69,8 +78,12 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
     services,
     kernel,
     pool,
-    start: () => kernel.start(),
+    async start() {
+      await kernel.start();
+      safety.start();
+    },
     async close() {
+      await safety.close();
       await kernel.close();
       await pool.close();
     },

@@ -100,10 +100,14 @@ async function main(argv: string[]): Promise<number> {
   // A CLI command reads and cancels; it never starts the engine, so it executes nothing.
   const app = await createApp({ config, logger: silentLogger(), env: process.env, process: thisProcess() });
   try {
+    const { userInfo, hostname } = await import('node:os');
     const ctx = {
       config,
       jobs: app.services.jobs,
       servers: app.services.servers,
+      safety: app.services.safety,
+      audit: app.services.audit,
+      person: `cli:${userInfo().username}@${hostname()}`,
       io: new CliOutput(process.stdout, process.stderr),
     };
     return await runCliCommand(found.spec, found.args, ctx);
@@ -172,13 +176,14 @@ async function startServer(opts: { http: boolean; host: string; port: number }):
       host: opts.host,
       port: opts.port,
       token: config.http.token,
+      tokens: config.http.tokens,
       allowedHosts: config.http.allowedHosts,
       allowedOrigins: config.http.allowedOrigins,
       sessionIdleMs: config.http.sessionIdleMs,
       pages: pages ? (req, res) => pages.dashboard.handle(req, res) : undefined,
     });
     process.stderr.write(
-      `deckhand ${packageVersion()}: MCP over Streamable HTTP at ${handle.url}${config.http.token ? ' (bearer token required)' : ''}\n`,
+      `deckhand ${packageVersion()}: MCP over Streamable HTTP at ${handle.url}${config.http.tokens.length ? ' (bearer token required)' : ''}\n`,
     );
     if (pages) process.stderr.write(`Dashboard at ${handle.url.replace(/mcp$/, '')} (${pages.loginHint})\n`);
     return new Promise<number>(() => undefined);

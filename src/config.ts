@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { healthcheckSchema } from './apps/catalogue/schema.js';
 import type { ImageOverride } from './apps/render/render.js';
 import { hetznerConfigFromEnv } from './providers/index.js';
+import { allHttpTokens, parseHttpTokens, type HttpToken } from './safety/tokens.js';
 
 /** Everything configurable, parsed once at the edge (cli.ts) from env and flags into a frozen object. */
 export interface Config {
@@ -15,6 +16,8 @@ export interface Config {
   readonly output: OutputCaps;
   readonly http: {
     readonly token: string | undefined;
+    /** Every accepted token with its name and policy: DECKHAND_HTTP_TOKEN as "default", then DECKHAND_HTTP_TOKENS. */
+    readonly tokens: readonly HttpToken[];
     /** Extra Host header values to accept besides loopback names (DNS-rebinding guard). */
     readonly allowedHosts: readonly string[];
     readonly allowedOrigins: readonly string[];
@@ -33,12 +36,21 @@ export interface Config {
   readonly provisioning: ProvisioningConfig;
   readonly deploy: DeployConfig;
   readonly dashboard: DashboardConfig;
+  readonly safety: SafetyConfig;
 }
 
 /** The web dashboard (`serve --http` at /, and `deckhand dashboard`). */
 export interface DashboardConfig {
   /** full: pages and actions; readonly: pages only, actions hidden and refused; off: not served by serve --http. */
   readonly mode: 'full' | 'readonly' | 'off';
+}
+
+/** Approvals and the audit log. */
+export interface SafetyConfig {
+  /** How long a person has to approve a request, and the assistant to make the call again once approved. */
+  readonly approvalTtlS: number;
+  /** Audit entries are kept this many days (0: forever), apart from job retention. */
+  readonly auditRetainDays: number;
 }
 
 /** deploy-app, undeploy-app, list-apps. */
@@ -101,6 +113,19 @@ const EnvSchema = z.object({
   DECKHAND_HTTP_ALLOWED_HOSTS: z.string().optional(),
   DECKHAND_HTTP_ALLOWED_ORIGINS: z.string().optional(),
   DECKHAND_HTTP_SESSION_IDLE_S: int(1, 7 * 24 * 3600).default(1800),
+  DECKHAND_HTTP_TOKENS: z
+    .string()
+    .transform((text, ctx): readonly HttpToken[] => {
+      const r = parseHttpTokens(text);
+      if ('error' in r) {
+        ctx.addIssue({ code: 'custom', message: r.error });
+        return z.NEVER;
+      }
+      return r.tokens;
+    })
+    .optional(),
+  DECKHAND_APPROVAL_TTL_S: int(10, 24 * 3600).default(600),
+  DECKHAND_AUDIT_RETAIN_DAYS: int(0, 36_500).default(365),
   DECKHAND_MAX_JOBS: int(0, 1024).default(64),
   DECKHAND_MAX_JOBS_PER_SERVER: int(1, 256).default(4),
   DECKHAND_JOB_TIMEOUT_S: int(1, 30 * 24 * 3600).default(3600),
@@ -178,6 +203,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Conf
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  const tokens = allHttpTokens(e.DECKHAND_HTTP_TOKEN, e.DECKHAND_HTTP_TOKENS ?? []);
+  if (new Set(tokens.map((t) => t.token)).size !== tokens.length)
+    throw new ConfigError(
+      'Invalid configuration:\n  DECKHAND_HTTP_TOKENS=(hidden): one of its tokens is DECKHAND_HTTP_TOKEN too; give each token once',
+    );
   const home = path.resolve(e.DECKHAND_HOME ?? path.join(homeDir, '.deckhand'));
   return Object.freeze({
     home,
@@ -192,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Conf
     }),
     http: Object.freeze({
       token: e.DECKHAND_HTTP_TOKEN,
+      tokens,
       allowedHosts: commaList(e.DECKHAND_HTTP_ALLOWED_HOSTS),
       allowedOrigins: commaList(e.DECKHAND_HTTP_ALLOWED_ORIGINS),
       sessionIdleMs: e.DECKHAND_HTTP_SESSION_IDLE_S * 1000,
@@ -228,6 +259,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Conf
       waitS: e.DECKHAND_DEPLOY_WAIT_S,
     }),
     dashboard: Object.freeze({ mode: e.DECKHAND_DASHBOARD }),
+    safety: Object.freeze({
+      approvalTtlS: e.DECKHAND_APPROVAL_TTL_S,
+      auditRetainDays: e.DECKHAND_AUDIT_RETAIN_DAYS,
+    }),
   });
 }
 

@@ -120,7 +120,22 @@ export type ErrorCode =
   | 'input_missing'
   | 'dependency_unknown'
   | 'has_dependents'
-  | 'undeploy_incomplete';
+  | 'undeploy_incomplete'
+  // policy, approvals and the audit log
+  | 'policy_parser_missing'
+  | 'policy_parser_closed'
+  | 'policy_parse_failed'
+  | 'policy_invalid'
+  | 'policy_denied'
+  | 'approval_pending'
+  | 'approval_declined'
+  | 'approval_denied'
+  | 'unknown_approval'
+  | 'approval_expired'
+  | 'approval_decided'
+  | 'unknown_grant'
+  | 'audit_not_canonical'
+  | 'audit_unavailable';
 
 /** The cloud provider's error codes (providers/errors.ts checks its own list against this one). */
 export type ProviderCode =

@@ -100,7 +100,8 @@ export class AppService {
   }
 
   /** Validates (by rendering, as dry_run does) and queues a deploy-app job. */
-  async submitDeploy(req: DeployRequest): Promise<Job> {
+  /** `id`: the job's id when the caller made it beforehand (the audit log names the job before it exists). */
+  async submitDeploy(req: DeployRequest, jobId?: string): Promise<Job> {
     const server = await this.o.inventory.get(req.server);
     preview(req, {
       catalogue: this.o.catalogue,
@@ -115,7 +116,7 @@ export class AppService {
       ...(req.route ? { route: req.route } : {}),
       ...(req.compose !== undefined ? { compose_sha256: createHash('sha256').update(req.compose).digest('hex') } : {}),
     };
-    const id = this.o.engine.newId();
+    const id = jobId ?? this.o.engine.newId();
     await this.o.files.putSecret(id, 'deploy-input', { env: req.env, compose: req.compose } satisfies DeployInput);
     return this.o.engine.submit({
       id,
@@ -126,12 +127,13 @@ export class AppService {
     });
   }
 
-  async submitUndeploy(serverName: string, stack: string, removeData: boolean): Promise<Job> {
+  async submitUndeploy(serverName: string, stack: string, removeData: boolean, id?: string): Promise<Job> {
     // The name becomes a path on the server (rm -rf /opt/deckhand/apps/<stack>): only a stack name's shape passes.
     assertStackName(stack);
     const server = await this.o.inventory.get(serverName);
     const params: UndeployParams = { stack, remove_data: removeData };
     return this.o.engine.submit({
+      ...(id ? { id } : {}),
       type: 'undeploy-app',
       server: server.name,
       params: { ...params },

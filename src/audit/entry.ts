@@ -8,6 +8,7 @@ export const AUDIT_EVENTS = Object.freeze([
   'approval-granted',
   'approval-denied',
   'grant-created',
+  'grant-revoked',
   'outcome',
   'dashboard-login',
 ] as const);
@@ -42,6 +43,8 @@ export interface AuditRecord {
   readonly grant_id?: string | undefined;
   /** succeeded, failed (exit 2), cancelled, lost, refused … */
   readonly outcome?: string | undefined;
+  /** The seq of the entry this one completes (an outcome of a call that started no job). */
+  readonly ref?: number | undefined;
 }
 
 /** A record once it is in the chain. */
@@ -83,6 +86,7 @@ export const auditRecordSchema = z
     approval_id: z.string().optional(),
     grant_id: z.string().optional(),
     outcome: z.string().optional(),
+    ref: z.number().int().positive().optional(),
   })
   .strict();
 

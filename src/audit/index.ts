@@ -23,6 +23,7 @@ export {
   type AuditPage,
   type AuditReadOptions,
   type AuditSink,
+  type OutcomeSink,
 } from './sink.js';
 export {
   verifyChain,
@@ -31,3 +32,5 @@ export {
   type VerifyOptions,
   type VerifyResult,
 } from './verify.js';
+export { AuditLog, type AuditInput, type AuditLogOptions, type LoginEvent } from './log.js';
+export { outcomeOf, recordJobOutcomes, recordMissedOutcomes } from './outcomes.js';

@@ -1,6 +1,6 @@
 import { GENESIS, sealEntry, type ChainHead } from './chain.js';
 import type { AuditEntry, AuditRecord } from './entry.js';
-import type { AuditPage, AuditReadOptions, AuditSink } from './sink.js';
+import type { AuditPage, AuditReadOptions, AuditSink, OutcomeSink } from './sink.js';
 
 const MAX_PAGE = 1000;
 
@@ -9,7 +9,7 @@ const MAX_PAGE = 1000;
  * and to test callers; production audit entries belong in the SQL store. `tamper` gives tests direct access to
  * the stored entries, to edit, remove or reorder them as an attacker with the database would.
  */
-export class InMemoryAuditSinkForTests implements AuditSink {
+export class InMemoryAuditSinkForTests implements AuditSink, OutcomeSink {
   private entries: AuditEntry[] = [];
   private start: ChainHead = GENESIS;
 
@@ -18,6 +18,20 @@ export class InMemoryAuditSinkForTests implements AuditSink {
     const entry = sealEntry(this.headNow(), record);
     this.entries.push(entry);
     return Promise.resolve(entry);
+  }
+
+  appendOutcome(record: AuditRecord & { readonly job_id: string }): Promise<AuditEntry | undefined> {
+    if (this.entries.some((e) => e.event === 'outcome' && e.job_id === record.job_id))
+      return Promise.resolve(undefined);
+    return this.append(record);
+  }
+
+  jobsWithoutOutcome(since: Date, limit: number): Promise<string[]> {
+    const done = new Set(this.entries.filter((e) => e.event === 'outcome').map((e) => e.job_id));
+    const ids = this.entries
+      .filter((e) => e.event === 'tool-call' && e.job_id && !done.has(e.job_id) && Date.parse(e.at) >= since.getTime())
+      .map((e) => e.job_id as string);
+    return Promise.resolve(ids.slice(0, limit));
   }
 
   read(options: AuditReadOptions = {}): Promise<AuditPage> {

@@ -47,6 +47,20 @@ export interface AuditSink {
   prune(before: Date): Promise<{ readonly removed: number; readonly checkpoint: ChainHead }>;
 }
 
+/** What the SQL stores add to a sink for jobs: an outcome appended once per job, whichever instance records it. */
+export interface OutcomeSink {
+  /**
+   * Appends the outcome entry of a job unless one naming that job is there already, decided under the append lock:
+   * of several instances recording the same end, one appends. Undefined when it was already recorded.
+   */
+  appendOutcome(record: AuditRecord & { readonly job_id: string }): Promise<AuditEntry | undefined>;
+  /**
+   * Jobs named by a tool-call entry at or after `since` that have no outcome entry yet, oldest first: what a sweep
+   * checks against the job store, for ends no instance could record (the store was away, the process died).
+   */
+  jobsWithoutOutcome(since: Date, limit: number): Promise<string[]>;
+}
+
 /** Every kept entry in seq order, page by page. */
 export async function* readAll(sink: AuditSink, pageSize = 500): AsyncGenerator<AuditEntry> {
   let after = 0;

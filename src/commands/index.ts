@@ -5,6 +5,17 @@ import { jobsList, LIST_USAGE } from './jobs-list.js';
 import { jobsLogs, LOGS_USAGE } from './jobs-logs.js';
 import { jobsShow, SHOW_USAGE } from './jobs-show.js';
 import { serversList, SERVERS_LIST_USAGE } from './servers-list.js';
+import { serversPolicy, SERVERS_POLICY_USAGE } from './servers-policy.js';
+import { approvalsList, approve, APPROVALS_USAGE, APPROVE_USAGE, deny, DENY_USAGE } from './approvals.js';
+import { grantsList, grantsRevoke, GRANTS_LIST_USAGE, GRANTS_REVOKE_USAGE } from './grants.js';
+import {
+  auditExport,
+  auditTail,
+  auditVerify,
+  AUDIT_EXPORT_USAGE,
+  AUDIT_TAIL_USAGE,
+  AUDIT_VERIFY_USAGE,
+} from './audit.js';
 import type { CliContext, CommandSpec } from './table.js';
 
 export { CliOutput, UsageError } from './io.js';
@@ -28,6 +39,40 @@ export const CLI_COMMANDS: readonly CommandSpec<CliContext>[] = [
     summary: 'cancel a job (waits up to S seconds, default 15)',
     run: jobsCancel,
   },
+  {
+    words: ['servers', 'policy'],
+    usage: SERVERS_POLICY_USAGE,
+    summary: "show or change a server's policy (only a person can loosen it)",
+    run: serversPolicy,
+  },
+  {
+    words: ['approvals'],
+    usage: APPROVALS_USAGE,
+    summary: 'calls waiting for a person to approve them',
+    run: approvalsList,
+  },
+  {
+    words: ['approve'],
+    usage: APPROVE_USAGE,
+    summary: 'approve a waiting call (it runs when the assistant makes it again); --for also allows it for a while',
+    run: approve,
+  },
+  { words: ['deny'], usage: DENY_USAGE, summary: 'refuse a waiting call', run: deny },
+  {
+    words: ['grants', 'list'],
+    usage: GRANTS_LIST_USAGE,
+    summary: 'grants in force (patterns allowed for a while)',
+    run: grantsList,
+  },
+  { words: ['grants', 'revoke'], usage: GRANTS_REVOKE_USAGE, summary: 'end a grant now', run: grantsRevoke },
+  {
+    words: ['audit', 'verify'],
+    usage: AUDIT_VERIFY_USAGE,
+    summary: 'check the audit log: names the first edited, removed or moved entry (exit 1)',
+    run: auditVerify,
+  },
+  { words: ['audit', 'tail'], usage: AUDIT_TAIL_USAGE, summary: 'the last audit entries; -f follows', run: auditTail },
+  { words: ['audit', 'export'], usage: AUDIT_EXPORT_USAGE, summary: 'the audit log as JSON lines', run: auditExport },
 ];
 
 /** Runs one command and turns its errors into the exit codes people and scripts expect (2: usage, 1: failure). */

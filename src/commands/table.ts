@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { JobService } from '../jobs/service.js';
+import type { AuditLog } from '../audit/index.js';
+import type { SafetyService } from '../safety/index.js';
 import type { ServerService } from '../servers/index.js';
 import type { CliOutput } from './io.js';
 
@@ -8,6 +10,10 @@ export interface CliContext {
   readonly config: Config;
   readonly jobs: JobService;
   readonly servers: ServerService;
+  readonly safety: SafetyService;
+  readonly audit: AuditLog;
+  /** The person running the command, as approvals and the audit log name them ("cli:alice@laptop"). */
+  readonly person: string;
   readonly io: CliOutput;
 }
 

@@ -4,6 +4,8 @@ import type { JobChanges } from '../jobs/changes.js';
 import type { JobService } from '../jobs/service.js';
 import type { Logger } from '../logger.js';
 import type { RemoteBashService } from '../remote-bash/index.js';
+import type { SafetyService } from '../safety/index.js';
+import type { SessionInfo } from './session.js';
 import { attachJobLogging } from './logging.js';
 import { registerJobResources } from './resources.js';
 import { installTaskSupport, JobTaskStore, taskServerOptions } from './tasks.js';
@@ -12,6 +14,7 @@ export interface LiveDeps {
   readonly jobs: JobService;
   readonly remoteBash: RemoteBashService;
   readonly changes: JobChanges;
+  readonly safety: SafetyService;
   readonly logger: Logger;
   /** MCP Tasks for remote-bash (DECKHAND_TASKS). */
   readonly tasks: boolean;
@@ -38,7 +41,7 @@ export class LiveFeatures {
   }
 
   /** Adds resources, subscriptions, logging and tasks to a server whose tools are registered; undone on close. */
-  attach(server: McpServer): void {
+  attach(server: McpServer, session?: SessionInfo): void {
     const { logger } = this.deps;
     const dropResources = registerJobResources(server, {
       jobs: this.deps.jobs,
@@ -48,7 +51,7 @@ export class LiveFeatures {
     const dropLogging = attachJobLogging(server, this.deps.changes, (err) =>
       logger.debug({ err }, 'job logging notification'),
     );
-    if (this.taskStore) installTaskSupport(server, this.deps);
+    if (this.taskStore) installTaskSupport(server, { ...this.deps, session });
     const previous = server.server.onclose;
     server.server.onclose = () => {
       previous?.();

@@ -6,14 +6,21 @@ import { jobViewHtmlLoader, registerJobView } from './job-view.js';
 import { LiveFeatures } from './live.js';
 import { registerTools } from './tools/index.js';
 import type { ToolDeps } from './tools/shared/deps.js';
+import { registerApprovalResource } from './approvals.js';
+import type { SessionInfo } from './session.js';
 
 const INSTRUCTIONS =
   'deckhand runs commands on registered Linux servers over SSH. Start with list-servers; register a server with add-server. ' +
   'remote-bash runs a command: short ones answer at once, long ones become jobs that keep running on the server; follow them with ' +
-  'get-job-status (pass next_cursor back as cursor, use wait_s to long-poll) and stop them with cancel-job. list-jobs shows recent jobs.';
+  'get-job-status (pass next_cursor back as cursor, use wait_s to long-poll) and stop them with cancel-job. list-jobs shows recent jobs. ' +
+  "Each server has a policy (read-only, ask, open): a refused call says why. One that needs a person's approval asks through your " +
+  'client, or answers an approval id the user approves with `deckhand approve ID`; then make the same call again.';
 
-/** Makes the McpServer of one MCP session (one per stdio process, one per HTTP session), over shared services. */
-export type ServerFactory = () => McpServer;
+/**
+ * Makes the McpServer of one MCP session (one per stdio process, one per HTTP session), over shared services. The
+ * transport says who the session is (its HTTP token); policy and the audit log use it on every call.
+ */
+export type ServerFactory = (session?: SessionInfo) => McpServer;
 
 /**
  * The whole MCP surface in one place: tools, job resources with subscriptions, lifecycle logging and (optionally)
@@ -24,20 +31,22 @@ export function mcpServerFactory(services: ToolDeps, logger: Logger): ServerFact
     jobs: services.jobs,
     remoteBash: services.remoteBash,
     changes: services.changes,
+    safety: services.safety,
     logger,
     tasks: services.config.tasks,
   });
   const jobViewHtml = jobViewHtmlLoader();
-  return () => {
+  return (session = { via: 'stdio' }) => {
     const server = new McpServer(
       { name: 'deckhand', version: packageVersion(), title: 'deckhand' },
       { ...live.serverOptions(), instructions: INSTRUCTIONS },
     );
-    registerTools(server, services);
+    registerTools(server, { ...services, session });
     registerJobView(server, jobViewHtml);
     // After the tools (it checks their schemas) and before task support (which wraps tools/call in turn).
     installArgumentValidation(server);
-    live.attach(server);
+    live.attach(server, session);
+    registerApprovalResource(server, services.safety);
     return server;
   };
 }

@@ -25,8 +25,10 @@ import { errorMessage, NotFoundError, ValidationError } from '../errors.js';
 import type { JobService } from '../jobs/service.js';
 import { isTerminal, type Job } from '../jobs/types.js';
 import type { RemoteBashService } from '../remote-bash/index.js';
+import type { SafetyService } from '../safety/index.js';
+import type { SessionInfo } from './session.js';
 import { jobSummary, publicJob } from './tools/shared/job-shapes.js';
-import { formatOutcome, remoteBashInput, toStructured } from './tools/remote-bash.js';
+import { admitRemoteBash, formatOutcome, remoteBashInput, toStructured } from './tools/remote-bash.js';
 import { ok } from './tools/shared/results.js';
 import { withJobLink } from './links.js';
 import { describeArgumentErrors } from './argument-errors.js';
@@ -36,6 +38,8 @@ import type { ToolExtra } from './progress.js';
 export interface TaskDeps {
   readonly jobs: JobService;
   readonly remoteBash: RemoteBashService;
+  readonly safety: SafetyService;
+  readonly session?: SessionInfo | undefined;
 }
 
 /** How often clients are asked to poll tasks/get; also the wait between checks of a blocking tasks/result. */
@@ -149,11 +153,16 @@ export function installTaskSupport(server: McpServer, deps: TaskDeps): void {
         `Tool ${req.params.name} cannot run as a task (its execution.taskSupport is "forbidden"): call it without "task".`,
       );
     }
-    return createRemoteBashTask(req, extra, deps);
+    return createRemoteBashTask(server, req, extra, deps);
   });
 }
 
-async function createRemoteBashTask(req: CallToolRequest, extra: ToolExtra, deps: TaskDeps): Promise<CreateTaskResult> {
+async function createRemoteBashTask(
+  server: McpServer,
+  req: CallToolRequest,
+  extra: ToolExtra,
+  deps: TaskDeps,
+): Promise<CreateTaskResult> {
   const parsed = remoteBashInput.safeParse(req.params.arguments ?? {});
   if (!parsed.success) {
     // A task request cannot be answered with a tool result: the same words travel as a protocol error.
@@ -167,8 +176,17 @@ async function createRemoteBashTask(req: CallToolRequest, extra: ToolExtra, deps
   }
   const args = parsed.data;
   try {
+    const gate = await admitRemoteBash(server, deps, args, extra);
+    // A task request cannot be answered with a tool result: a refusal travels as a protocol error with its words.
+    if (!gate.ok)
+      throw new McpError(
+        ErrorCode.InvalidRequest,
+        gate.result.content.map((c) => ('text' in c ? c.text : '')).join('\n'),
+      );
     // The task outlives this request: the job runs in the background whatever mode was asked for.
-    const job = await deps.remoteBash.start({ ...args, mode: 'background', signal: extra.signal });
+    const job = await gate.run(() =>
+      deps.remoteBash.start({ ...args, mode: 'background', signal: extra.signal, id: gate.jobId }),
+    );
     return { task: taskOf(job) };
   } catch (err) {
     if (err instanceof McpError) throw err;

@@ -23,28 +23,11 @@ export const serverPolicySchema = z
     mode: z
       .enum(POLICY_MODES)
       .optional()
-      .describe(
-        '"read-only": only commands classified read-only, no file writes, deploys or deletes. "ask": destructive and ' +
-          'privileged actions need a person\'s approval. "open": everything runs. Without a mode, servers labelled ' +
-          'env=prod get "ask" and others "open".',
-      ),
-    deny: z
-      .array(policyPattern)
-      .max(200, 'at most 200 deny patterns')
-      .optional()
-      .describe('Never allowed, whatever the mode, allow list or grants, e.g. "rm -rf **", "systemctl stop *".'),
-    allow: z
-      .array(policyPattern)
-      .max(200, 'at most 200 allow patterns')
-      .optional()
-      .describe(
-        'Allowed without asking, even on a read-only server, e.g. "systemctl restart app". Each part of a command ' +
-          'line must match on its own; a pattern matches the words as written (with sudo, env … in front).',
-      ),
+      .describe('"ask": destructive/privileged actions need approval. Default: ask for env=prod, else open.'),
+    deny: z.array(policyPattern).max(200, 'at most 200 deny patterns').optional().describe('Never allowed.'),
+    allow: z.array(policyPattern).max(200, 'at most 200 allow patterns').optional().describe('Allowed without asking.'),
   })
   .strict()
-  .describe(
-    'Who may do what on this server. Patterns are globs over command words: "*" within a word, "**" for any words.',
-  );
+  .describe('Globs over command words ("*" in a word, "**" any words), e.g. "rm **".');
 
 export type ServerPolicy = z.infer<typeof serverPolicySchema>;

@@ -77,7 +77,8 @@ export class ProvisioningService {
     }
   }
 
-  submitCreate(plan: CreatePlan, input: CreateInput): Promise<Job> {
+  /** `id`: the job's id when the caller made it beforehand (the audit log names the job before it exists). */
+  submitCreate(plan: CreatePlan, input: CreateInput, id?: string): Promise<Job> {
     const params: CreateServerParams = {
       name: plan.name,
       server_type: plan.server_type,
@@ -88,6 +89,7 @@ export class ProvisioningService {
       ...(input.ssh_public_key_path ? { ssh_public_key_path: plan.ssh_key.public_key_path } : {}),
     };
     return this.engine.submit({
+      ...(id ? { id } : {}),
       type: 'create-server',
       server: plan.name,
       params: { ...params },
@@ -134,12 +136,13 @@ export class ProvisioningService {
     };
   }
 
-  submitDelete(plan: DeletePlan): Promise<Job> {
+  submitDelete(plan: DeletePlan, id?: string): Promise<Job> {
     const params: DeleteServerParams = {
       name: plan.name,
       ...(plan.provider_id ? { provider_id: plan.provider_id } : {}),
     };
     return this.engine.submit({
+      ...(id ? { id } : {}),
       type: 'delete-server',
       server: plan.name,
       params: { ...params },

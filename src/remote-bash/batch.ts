@@ -18,6 +18,8 @@ export interface BatchOptions {
 }
 
 export interface BatchSpec extends BatchOptions {
+  /** The batch's id when the caller made one (the audit entry names it before the batch exists). */
+  readonly id?: string | undefined;
   readonly command: string;
   readonly cwd?: string | undefined;
   readonly env?: Record<string, string> | undefined;
@@ -34,6 +36,7 @@ export function waves(n: number, serial: number | string | undefined): number[] 
   if (serial === undefined) return new Array<number>(n).fill(0);
   let size: number;
   if (typeof serial === 'number') size = serial;
+  else if (/^\d+$/.test(serial.trim())) size = Number(serial);
   else {
     const m = /^(\d{1,3})%$/.exec(serial.trim());
     const pct = m ? Number(m[1]) : NaN;
@@ -60,7 +63,7 @@ export async function startBatch(
   spec: BatchSpec,
 ): Promise<{ parent: Job; children: Job[] }> {
   const wave = waves(servers.length, spec.serial);
-  const parentId = o.engine.newId();
+  const parentId = spec.id ?? o.engine.newId();
   const childIds = servers.map(() => o.engine.newId());
   const env = spec.env && Object.keys(spec.env).length > 0 ? spec.env : undefined;
   // Secrets first: no runner may see a child whose env values are not in place yet.

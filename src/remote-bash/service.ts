@@ -21,6 +21,8 @@ export interface RemoteBashInput extends TargetSpec, BatchOptions {
   env?: Record<string, string> | undefined;
   mode: RunMode;
   signal?: AbortSignal | undefined;
+  /** The job's id, when the caller made it beforehand (the audit log names the job before it exists). */
+  id?: string | undefined;
 }
 
 export interface SettleInput {
@@ -76,11 +78,17 @@ export class RemoteBashService {
    * (`servers` or `selector`), as a batch whose children fail on their own when their server cannot be reached.
    * Env values go to the jobs' secret files, never into a record.
    */
+  /** The servers a call names, resolved (unknown names and empty selectors fail here, before anything starts). */
+  async targetNames(spec: TargetSpec): Promise<string[]> {
+    return (await resolveTargets(this.o.inventory, spec)).map((s) => s.name);
+  }
+
   async start(input: RemoteBashInput): Promise<Job> {
     const targets = await resolveTargets(this.o.inventory, input);
     const timeout_s = input.timeout_s ?? (input.mode === 'sync' ? 60 * 60 : this.o.config.jobs.defaultTimeoutS);
     if (input.server === undefined) {
       const { parent } = await startBatch({ engine: this.o.engine, files: this.o.files }, targets, {
+        id: input.id,
         command: input.command,
         cwd: input.cwd,
         env: input.env,
@@ -104,7 +112,7 @@ export class RemoteBashService {
       ...(input.cwd ? { cwd: input.cwd } : {}),
       ...(input.env ? { env_keys: Object.keys(input.env) } : {}),
     };
-    const id = this.o.engine.newId();
+    const id = input.id ?? this.o.engine.newId();
     if (input.env && Object.keys(input.env).length > 0) await this.o.files.putSecret(id, 'env', input.env);
     return this.o.engine.submit({
       id,

@@ -6,6 +6,7 @@ import type { Inventory } from './inventory.js';
 import type { ServerAuth, ServerRecord } from './types.js';
 import { normalizeFingerprint } from '../ssh/host-keys.js';
 import type { SshPool } from '../ssh/pool.js';
+import { serverPolicySchema, type ServerPolicy } from '../policy/index.js';
 
 export interface AddServerInput {
   name: string;
@@ -18,6 +19,7 @@ export interface AddServerInput {
   use_agent?: boolean | undefined;
   host_key_fingerprint?: string | undefined;
   labels?: Record<string, string> | undefined;
+  policy?: ServerPolicy | undefined;
 }
 
 export interface AddServerOutcome {
@@ -88,6 +90,7 @@ export class ServerService {
       host_key_fingerprint: expected ?? '',
       labels: input.labels ?? {},
       added_at: new Date().toISOString(),
+      ...(input.policy && !isEmptyPolicy(input.policy) ? { policy: input.policy } : {}),
     };
     const probe = await this.pool.probe(draft, { expected });
     const record: ServerRecord = { ...draft, host_key_fingerprint: probe.fingerprint, host_key_type: probe.keyType };
@@ -99,12 +102,44 @@ export class ServerService {
     return this.inventory.list();
   }
 
+  /** One server by name, or unknown_server listing the known names. */
+  get(name: string): Promise<ServerRecord> {
+    return this.inventory.get(name);
+  }
+
+  /**
+   * Replaces a server's policy (a person's action: the CLI's `deckhand servers policy`); an empty policy goes back
+   * to the default. Validated here too, since the CLI builds it from flags.
+   */
+  async setPolicy(name: string, policy: ServerPolicy): Promise<ServerRecord> {
+    const parsed = serverPolicySchema.safeParse(policy);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new DeckhandError(
+        'invalid_argument',
+        `That policy is not valid: ${issue?.path.join('.') || 'policy'}: ${issue?.message}.`,
+        { hint: 'Patterns are globs over command words, e.g. "systemctl restart *" or "rm **".' },
+      );
+    }
+    await this.inventory.get(name);
+    const updated = await this.inventory.update(name, (r) => {
+      const { policy: _old, ...rest } = r;
+      return isEmptyPolicy(parsed.data) ? rest : { ...rest, policy: parsed.data };
+    });
+    if (!updated) return this.inventory.get(name);
+    return updated;
+  }
+
   async remove(name: string): Promise<ServerRecord> {
     const existing = await this.inventory.get(name);
     await this.inventory.remove(existing.name);
     this.pool.forget(existing.name);
     return existing;
   }
+}
+
+function isEmptyPolicy(p: ServerPolicy): boolean {
+  return p.mode === undefined && !p.deny?.length && !p.allow?.length;
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -1,3 +1,5 @@
+import { isProduction, type ServerPolicy } from '../policy/index.js';
+
 /** How deckhand authenticates to a server. Secrets are never stored: only a key path or the NAME of an env variable. */
 export interface ServerAuth {
   readonly private_key_path?: string | undefined;
@@ -19,6 +21,8 @@ export interface ServerRecord {
   readonly added_at: string;
   /** Set when deckhand created the server at a cloud provider. */
   readonly provider?: { readonly name: string; readonly id: number | string } | undefined;
+  /** Who may do what here (docs: "Safe hands"); absent: "ask" for env=prod servers, "open" for the rest. */
+  readonly policy?: ServerPolicy | undefined;
 }
 
 /** What tools show: no auth details beyond their kind. */
@@ -31,5 +35,17 @@ export function publicServer(s: ServerRecord) {
     host_key_fingerprint: s.host_key_fingerprint,
     labels: { ...s.labels },
     ...(s.provider ? { provider: { ...s.provider } } : {}),
+    policy: policyView(s),
+  };
+}
+
+/** A server's policy as tools and the CLI show it: the mode in force (with where it comes from) and its patterns. */
+export function policyView(s: Pick<ServerRecord, 'policy' | 'labels'>) {
+  const prod = isProduction(s.labels);
+  return {
+    mode: s.policy?.mode ?? (prod ? 'ask' : 'open'),
+    ...(s.policy?.mode ? {} : { default: prod ? 'env=prod' : 'not env=prod' }),
+    ...(s.policy?.deny?.length ? { deny: [...s.policy.deny] } : {}),
+    ...(s.policy?.allow?.length ? { allow: [...s.policy.allow] } : {}),
   };
 }

@@ -22,7 +22,8 @@ export class SetupService {
     private readonly inventory: Inventory,
   ) {}
 
-  async submit(input: SetupInput): Promise<{ job: Job; joined: boolean }> {
+  /** `id`: the new job's id when the caller made it beforehand (the audit log names the job before it exists). */
+  async submit(input: SetupInput, id?: string): Promise<{ job: Job; joined: boolean }> {
     const server = await this.inventory.get(input.server);
     const components = [...new Set(input.components)].sort((a, b) => COMPONENTS.indexOf(a) - COMPONENTS.indexOf(b));
     for (const c of components) {
@@ -50,6 +51,7 @@ export class SetupService {
       );
     }
     const job = await this.engine.submit({
+      ...(id ? { id } : {}),
       type: 'setup-server',
       server: server.name,
       params: { ...params },

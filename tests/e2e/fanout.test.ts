@@ -115,7 +115,7 @@ describe('fan-out: remote-bash on many servers', () => {
     const command = `p=\${SSH_CONNECTION##* }; date +%s%N > ${stamps}/start-$p; sleep 0.5; date +%s%N > ${stamps}/end-$p`;
     const r = await d.ok<BatchAnswer>(
       'remote-bash',
-      { servers: names.slice(0, 6), command, serial: 2, sync_wait_s: 60 },
+      { servers: names.slice(0, 6), command, serial: '2', sync_wait_s: 60 },
       90_000,
     );
     expect(r.status).toBe('completed');

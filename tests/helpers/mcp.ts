@@ -27,8 +27,14 @@ export interface StdioSession {
   pid(): number | null;
 }
 
-/** Starts the built binary over stdio and connects a real SDK client to it. */
-export async function startStdio(env: Record<string, string>): Promise<StdioSession> {
+/**
+ * Starts the built binary over stdio and connects a real SDK client to it. `prepare` sees the client before it
+ * connects (to declare capabilities' handlers, e.g. elicitation), `clientOptions` are its constructor options.
+ */
+export async function startStdio(
+  env: Record<string, string>,
+  opts: { clientOptions?: ConstructorParameters<typeof Client>[1]; prepare?: (client: Client) => void } = {},
+): Promise<StdioSession> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI],
@@ -39,7 +45,8 @@ export async function startStdio(env: Record<string, string>): Promise<StdioSess
   transport.stderr?.on('data', (d: Buffer) => {
     err += d.toString();
   });
-  const client = new Client({ name: 'deckhand-tests', version: '1.0.0' });
+  const client = new Client({ name: 'deckhand-tests', version: '1.0.0' }, opts.clientOptions);
+  opts.prepare?.(client);
   await client.connect(transport);
   return {
     client,

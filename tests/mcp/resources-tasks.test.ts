@@ -82,6 +82,7 @@ describe('job resources', () => {
     expect(resourceTemplates.map((t) => [t.uriTemplate, t.mimeType])).toEqual([
       ['deckhand://jobs/{id}', 'application/json'],
       ['deckhand://jobs/{id}/log', 'text/plain'],
+      ['deckhand://approvals/{id}', 'application/json'],
     ]);
     const a = await job(1);
     const b = await job(1);

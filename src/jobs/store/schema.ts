@@ -97,6 +97,58 @@ export interface InventoryTable {
   record: unknown;
 }
 
+/** A person's approval asked for by policy (contract.ts ApprovalRecord); `request` is JSON. */
+export interface ApprovalsTable {
+  id: string;
+  status: string;
+  fingerprint: string;
+  request: unknown;
+  requested_by: string;
+  requested_at: number;
+  expires_at: number;
+  decided_by: string | null;
+  decided_at: number | null;
+  used_at: number | null;
+}
+
+/** Time-boxed grants (contract.ts GrantRecord). */
+export interface GrantsTable {
+  id: string;
+  server: string;
+  pattern: string;
+  granted_by: string;
+  granted_at: number;
+  expires_at: number;
+  approval_id: string | null;
+  revoked_at: number | null;
+}
+
+/**
+ * The audit log's entries: `entry` is the whole entry as canonical JSON (what the hash covers, hashes included);
+ * the other columns copy parts of it for queries (tail by server or time, a job's outcome, retention).
+ */
+export interface AuditLogTable {
+  seq: number;
+  at_ms: number;
+  event: string;
+  server: string | null;
+  job_id: string | null;
+  hash: string;
+  entry: string;
+}
+
+/**
+ * One row (id 1): the chain's last entry, which every append locks and moves on, and where the kept chain starts
+ * (GENESIS, or the last entry retention removed).
+ */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+  start_seq: number;
+  start_hash: string;
+}
+
 export interface Database {
   jobs: JobsTable;
   instances: InstancesTable;
@@ -105,6 +157,10 @@ export interface Database {
   log_heads: LogHeadsTable;
   secrets: SecretsTable;
   inventory: InventoryTable;
+  approvals: ApprovalsTable;
+  grants: GrantsTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
 }
 
 export type StoreKind = 'sqlite' | 'postgres';

@@ -4,8 +4,10 @@ import { publicServer } from '../../servers/types.js';
 import type { ToolDeps } from './shared/deps.js';
 import { guarded, ok } from './shared/results.js';
 import { envName, hostName, labels, publicServerShape, serverName } from './shared/schemas.js';
+import { serverPolicySchema } from '../../policy/index.js';
+import { admit } from './shared/admit.js';
 
-export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 'servers'>): void {
+export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 'servers' | 'safety' | 'session'>): void {
   server.registerTool(
     'add-server',
     {
@@ -42,13 +44,51 @@ export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 's
               'Expected host key, "SHA256:..." as `ssh-keygen -lf` prints it. The connection is refused if it differs.',
             ),
           labels: labels.optional().describe('Free-form labels, e.g. {"env": "prod"}.'),
+          policy: serverPolicySchema.optional(),
         })
         .strict(),
       outputSchema: { server: z.object(publicServerShape), trust: z.enum(['verified', 'first-use']) },
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
-    guarded(async (args) => {
-      const { server: rec, trust } = await deps.servers.add(args);
+    guarded(async (args, extra) => {
+      // The same machine registered again under another name would escape its policy: that needs what a privileged
+      // action on each existing entry needs (refused where read-only, asked where "ask").
+      const same = (await deps.servers.list()).filter(
+        (s) => s.host.toLowerCase() === args.host.toLowerCase() && s.port === args.port,
+      );
+      const gate = await admit(
+        server,
+        deps,
+        {
+          tool: 'add-server',
+          targets: [
+            {
+              server: null,
+              action: {
+                kind: 'tool',
+                tool: 'add-server',
+                class: 'change',
+                why: "registers a server in deckhand's inventory",
+                words: [args.name],
+              },
+            },
+            ...same.map((s) => ({
+              server: s.name,
+              action: {
+                kind: 'tool' as const,
+                tool: 'add-server',
+                class: 'privileged' as const,
+                why: `registers ${s.host}:${s.port} again, as "${args.name}", with a policy of its own`,
+                words: [args.name],
+              },
+            })),
+          ],
+          args,
+        },
+        extra,
+      );
+      if (!gate.ok) return gate.result;
+      const { server: rec, trust } = await gate.run(() => deps.servers.add(args));
       const s = publicServer(rec);
       const how =
         trust === 'verified'

@@ -4,8 +4,9 @@ import { withJobLink } from '../links.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobIdArg, jobShape, jobSummary, publicJob } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
+import { admit } from './shared/admit.js';
 
-export function registerCancelJobTool(server: McpServer, deps: Pick<ToolDeps, 'jobs'>): void {
+export function registerCancelJobTool(server: McpServer, deps: Pick<ToolDeps, 'jobs' | 'safety' | 'session'>): void {
   server.registerTool(
     'cancel-job',
     {
@@ -17,8 +18,25 @@ export function registerCancelJobTool(server: McpServer, deps: Pick<ToolDeps, 'j
       outputSchema: { job: jobShape, changed: z.boolean() },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
-    guarded(async ({ job_id }) => {
-      const { job, already } = await deps.jobs.cancel(job_id);
+    guarded(async ({ job_id }, extra) => {
+      // Stopping work is always allowed; it is recorded like every call that changes something.
+      const gate = await admit(
+        server,
+        deps,
+        {
+          tool: 'cancel-job',
+          targets: [
+            {
+              server: null,
+              action: { kind: 'tool', tool: 'cancel-job', class: 'read-only', why: 'stops a job', words: [job_id] },
+            },
+          ],
+          args: { job_id },
+        },
+        extra,
+      );
+      if (!gate.ok) return gate.result;
+      const { job, already } = await gate.run(() => deps.jobs.cancel(job_id));
       const text = already
         ? `Job ${job.id} had already finished (${job.status}); nothing to cancel.`
         : job.status === 'cancelled'

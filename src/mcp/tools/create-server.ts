@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MANAGED_BY_LABEL } from '../../providers/index.js';
 import { HOST_KEY_LABEL } from '../../provisioning/host-key-label.js';
 import { formatMoney, type CreatePlan } from '../../provisioning/plan.js';
+import { admit } from './shared/admit.js';
 import { askUser } from './shared/confirm.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
@@ -66,7 +67,7 @@ function planText(p: CreatePlan): string {
 
 export function registerCreateServerTool(
   server: McpServer,
-  deps: Pick<ToolDeps, 'config' | 'provisioning' | 'changes' | 'jobs'>,
+  deps: Pick<ToolDeps, 'config' | 'provisioning' | 'changes' | 'jobs' | 'safety' | 'session'>,
 ): void {
   server.registerTool(
     'create-server',
@@ -122,7 +123,30 @@ export function registerCreateServerTool(
       }
       const plan = await svc.planCreate(args, extra.signal);
       if (args.dry_run) return ok({ status: 'dry_run', plan }, `Dry run, nothing ordered. ${planText(plan)}`);
-      if (plan.action === 'create') {
+      const gate = await admit(
+        server,
+        deps,
+        {
+          tool: 'create-server',
+          targets: [
+            {
+              server: null,
+              action: {
+                kind: 'tool',
+                tool: 'create-server',
+                class: 'change',
+                why: 'orders a server at the provider, billed until deleted',
+                words: [args.name],
+              },
+            },
+          ],
+          args,
+          startsJob: true,
+        },
+        extra,
+      );
+      if (!gate.ok) return gate.result;
+      if (plan.action === 'create' && !gate.personApproved) {
         const mode = deps.config.provisioning.confirm;
         const answer = await askUser(
           server,
@@ -134,16 +158,19 @@ export function registerCreateServerTool(
           { signal: extra.signal, requestId: extra.requestId },
         );
         if (answer.asked && !answer.accepted) {
+          await gate.finish('declined by the user');
           return ok({ status: 'declined', plan }, `Not created: the user did not confirm. ${planText(plan)}`);
         }
         if (!answer.asked && mode === 'always' && args.confirm !== true) {
+          await gate.finish('not confirmed: confirm was not true');
           return ok(
             { status: 'confirmation_required', plan },
             `${planText(plan)} DECKHAND_CONFIRM=always and this client cannot ask the user: show them the price and call create-server again with "confirm": true once they agree.`,
           );
         }
       }
-      const job = await waitWithProgress(deps, extra, await svc.submitCreate(plan, args), (j) =>
+      const submitted = await gate.run(() => svc.submitCreate(plan, args, gate.jobId));
+      const job = await waitWithProgress(deps, extra, submitted, (j) =>
         svc.wait(j, args.sync_wait_s * 1000, extra.signal),
       );
       return ok({ ...jobAnswer(job), plan }, answerText(job));

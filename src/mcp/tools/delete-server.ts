@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { DeckhandError } from '../../errors.js';
 import type { Job } from '../../jobs/types.js';
+import { admit } from './shared/admit.js';
 import { askUser } from './shared/confirm.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
@@ -11,7 +12,7 @@ import { waitWithProgress } from '../progress.js';
 
 export function registerDeleteServerTool(
   server: McpServer,
-  deps: Pick<ToolDeps, 'config' | 'provisioning' | 'changes' | 'jobs'>,
+  deps: Pick<ToolDeps, 'config' | 'provisioning' | 'changes' | 'jobs' | 'safety' | 'session'>,
 ): void {
   server.registerTool(
     'delete-server',
@@ -64,19 +65,37 @@ export function registerDeleteServerTool(
       }
       const target = await svc.planDelete(args.name, extra.signal);
       const what = `server "${target.name}"${target.provider_id ? ` (id ${target.provider_id}${target.ipv4 ? `, ${target.ipv4}` : ''})` : ''} at ${target.provider}`;
-      const answer = await askUser(
+      const gate = await admit(
         server,
-        deps.config.provisioning.confirm,
+        deps,
         {
-          message: `Delete ${what}? Its disk and all data on it are destroyed.`,
-          field: `Delete ${target.name} for good`,
+          tool: 'delete-server',
+          targets: [{ server: target.name, action: { kind: 'delete-server' } }],
+          args,
+          key: { name: target.name, provider_id: target.provider_id },
+          startsJob: true,
         },
-        { signal: extra.signal, requestId: extra.requestId },
+        extra,
       );
+      if (!gate.ok) return gate.result;
+      // A person who just approved this through policy is not asked the same question twice.
+      const answer = gate.personApproved
+        ? { asked: true, accepted: true }
+        : await askUser(
+            server,
+            deps.config.provisioning.confirm,
+            {
+              message: `Delete ${what}? Its disk and all data on it are destroyed.`,
+              field: `Delete ${target.name} for good`,
+            },
+            { signal: extra.signal, requestId: extra.requestId },
+          );
       if (answer.asked && !answer.accepted) {
+        await gate.finish('declined by the user');
         return ok({ status: 'declined', target }, `Not deleted: the user did not confirm deleting ${what}.`);
       }
-      const job = await waitWithProgress(deps, extra, await svc.submitDelete(target), (j) =>
+      const submitted = await gate.run(() => svc.submitDelete(target, gate.jobId));
+      const job = await waitWithProgress(deps, extra, submitted, (j) =>
         svc.wait(j, args.sync_wait_s * 1000, extra.signal),
       );
       return ok({ ...jobAnswer(job), target }, answerText(job));

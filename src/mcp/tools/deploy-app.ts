@@ -8,8 +8,12 @@ import { guarded, ok } from './shared/results.js';
 import { envMap, serverName } from './shared/schemas.js';
 import { waitWithProgress } from '../progress.js';
 import { byteLimitedString } from './shared/byte-limit.js';
+import { admit } from './shared/admit.js';
 
-export function registerDeployAppTool(server: McpServer, deps: Pick<ToolDeps, 'apps' | 'changes' | 'jobs'>): void {
+export function registerDeployAppTool(
+  server: McpServer,
+  deps: Pick<ToolDeps, 'apps' | 'changes' | 'jobs' | 'safety' | 'session'>,
+): void {
   server.registerTool(
     'deploy-app',
     {
@@ -85,7 +89,27 @@ export function registerDeployAppTool(server: McpServer, deps: Pick<ToolDeps, 'a
           `${r.warnings.map((w) => `note: ${w}\n`).join('')}--- compose.yml ---\n${r.compose}--- .env ---\n${r.env_file}`;
         return ok({ status: 'dry_run', result: { ...r } }, text);
       }
-      const job = await waitWithProgress(deps, extra, await deps.apps.submitDeploy(req), (j) =>
+      const gate = await admit(
+        server,
+        deps,
+        {
+          tool: 'deploy-app',
+          targets: [{ server: args.server, action: { kind: 'deploy-app', app: args.name ?? args.app ?? 'compose' } }],
+          // Settings and the compose file may hold secrets: the log keeps the setting names and a size.
+          args: {
+            ...args,
+            env: args.env ? Object.fromEntries(Object.keys(args.env).map((k) => [k, '***'])) : undefined,
+            compose: args.compose === undefined ? undefined : `(${Buffer.byteLength(args.compose)} bytes)`,
+          },
+          secrets: Object.values(args.env ?? {}),
+          key: { ...req, env: args.env ? Object.keys(args.env).sort() : null },
+          startsJob: true,
+        },
+        extra,
+      );
+      if (!gate.ok) return gate.result;
+      const submitted = await gate.run(() => deps.apps.submitDeploy(req, gate.jobId));
+      const job = await waitWithProgress(deps, extra, submitted, (j) =>
         deps.apps.wait(j, args.sync_wait_s * 1000, extra.signal),
       );
       return ok({ ...jobAnswer(job) }, answerText(job));

@@ -1,4 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { JOB_VIEW_TOOL_META } from '../job-view.js';
 import { withJobLink } from '../links.js';
@@ -11,6 +12,7 @@ import { formatLines, logLineShape } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
 import { envMap, serverName } from './shared/schemas.js';
 import { byteLimitedString } from './shared/byte-limit.js';
+import { admit } from './shared/admit.js';
 
 const outputShape = {
   status: z.enum(['completed', 'failed', 'cancelled', 'lost', 'queued', 'running']),
@@ -43,10 +45,14 @@ export const remoteBashInput = z
       .optional()
       .describe('Run on every server whose labels match, e.g. "role=web,env!=staging" or "tier in (a,b)".'),
     max_parallel: z.number().int().min(1).max(1000).optional().describe('Batch: most servers at once (default 20).'),
+    // A string for both forms: one type in the published schema (some providers refuse anyOf).
     serial: z
-      .union([z.number().int().min(1), z.string().regex(/^\d{1,3}%$/)])
+      .string()
+      .regex(/^(\d{1,4}|\d{1,3}%)$/, 'must be a number of servers as a string, e.g. "2", or a percentage, e.g. "25%"')
       .optional()
-      .describe('Batch: rolling waves of this many servers (or "25%"); a wave starts when the previous one ended.'),
+      .describe(
+        'Batch: rolling waves of this many servers ("2") or percent ("25%"); a wave starts when the last one ended.',
+      ),
     max_failures: z
       .number()
       .int()
@@ -85,7 +91,7 @@ export const remoteBashInput = z
 
 export function registerRemoteBashTool(
   server: McpServer,
-  deps: Pick<ToolDeps, 'remoteBash' | 'changes' | 'jobs'>,
+  deps: Pick<ToolDeps, 'remoteBash' | 'changes' | 'jobs' | 'safety' | 'session'>,
 ): void {
   server.registerTool(
     'remote-bash',
@@ -106,21 +112,26 @@ export function registerRemoteBashTool(
       _meta: JOB_VIEW_TOOL_META,
     },
     guarded(async (args, extra) => {
-      const job = await deps.remoteBash.start({
-        server: args.server,
-        servers: args.servers,
-        selector: args.selector,
-        max_parallel: args.max_parallel,
-        serial: args.serial,
-        max_failures: args.max_failures,
-        fail_fast: args.fail_fast,
-        command: args.command,
-        timeout_s: args.timeout_s,
-        cwd: args.cwd,
-        env: args.env,
-        mode: args.mode,
-        signal: extra.signal,
-      });
+      const gate = await admitRemoteBash(server, deps, args, extra);
+      if (!gate.ok) return gate.result;
+      const job = await gate.run(() =>
+        deps.remoteBash.start({
+          server: args.server,
+          servers: args.servers,
+          selector: args.selector,
+          max_parallel: args.max_parallel,
+          serial: args.serial,
+          max_failures: args.max_failures,
+          fail_fast: args.fail_fast,
+          command: args.command,
+          timeout_s: args.timeout_s,
+          cwd: args.cwd,
+          env: args.env,
+          mode: args.mode,
+          signal: extra.signal,
+          id: gate.jobId,
+        }),
+      );
       const settle = () =>
         deps.remoteBash.settle(job, { mode: args.mode, sync_wait_s: args.sync_wait_s, signal: extra.signal });
       const outcome = args.mode === 'background' ? await settle() : await waitWithProgress(deps, extra, job, settle);
@@ -128,6 +139,35 @@ export function registerRemoteBashTool(
         deps.changes.promoted(outcome.job);
       return withJobLink(ok(toStructured(outcome), formatOutcome(outcome)), outcome.job);
     }),
+  );
+}
+
+/**
+ * Policy on a command before it runs (tasks.ts calls it too): the command classified on every server it names (any
+ * refusal refuses the whole call), the call in the audit log.
+ */
+export async function admitRemoteBash(
+  server: McpServer,
+  deps: Pick<ToolDeps, 'safety' | 'session' | 'remoteBash'>,
+  args: z.infer<typeof remoteBashInput>,
+  extra: { readonly signal: AbortSignal; readonly requestId: RequestId },
+): ReturnType<typeof admit> {
+  const envKeys = Object.keys(args.env ?? {}).sort();
+  const names = await deps.remoteBash.targetNames(args);
+  return admit(
+    server,
+    deps,
+    {
+      tool: 'remote-bash',
+      targets: names.map((name) => ({ server: name, action: { kind: 'command', command: args.command } })),
+      // Env values are secrets: the log keeps their names only.
+      args: { ...args, env: args.env ? Object.fromEntries(envKeys.map((k) => [k, '***'])) : undefined },
+      secrets: Object.values(args.env ?? {}),
+      key: { command: args.command, cwd: args.cwd ?? null, env: envKeys, servers: names },
+      command: args.command,
+      startsJob: true,
+    },
+    extra,
   );
 }
 

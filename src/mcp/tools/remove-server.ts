@@ -4,8 +4,12 @@ import { publicServer } from '../../servers/types.js';
 import type { ToolDeps } from './shared/deps.js';
 import { guarded, ok } from './shared/results.js';
 import { publicServerShape, serverName } from './shared/schemas.js';
+import { admit } from './shared/admit.js';
 
-export function registerRemoveServerTool(server: McpServer, deps: Pick<ToolDeps, 'servers'>): void {
+export function registerRemoveServerTool(
+  server: McpServer,
+  deps: Pick<ToolDeps, 'servers' | 'safety' | 'session'>,
+): void {
   server.registerTool(
     'remove-server',
     {
@@ -17,8 +21,30 @@ export function registerRemoveServerTool(server: McpServer, deps: Pick<ToolDeps,
       outputSchema: { removed: z.object(publicServerShape) },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    guarded(async ({ name }) => {
-      const removed = publicServer(await deps.servers.remove(name));
+    guarded(async ({ name }, extra) => {
+      // Forgetting a server forgets its policy too (a new add-server could loosen it): as much as deleting, for policy.
+      const gate = await admit(
+        server,
+        deps,
+        {
+          tool: 'remove-server',
+          targets: [
+            {
+              server: name,
+              action: {
+                kind: 'tool',
+                tool: 'remove-server',
+                class: 'destructive',
+                why: 'forgets the server, its pinned host key and its policy',
+              },
+            },
+          ],
+          args: { name },
+        },
+        extra,
+      );
+      if (!gate.ok) return gate.result;
+      const removed = publicServer(await gate.run(() => deps.servers.remove(name)));
       return ok(
         { removed },
         `Removed server "${removed.name}" and its pinned host key ${removed.host_key_fingerprint}.`,

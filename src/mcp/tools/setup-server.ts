@@ -7,8 +7,12 @@ import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-an
 import { guarded, ok } from './shared/results.js';
 import { serverName } from './shared/schemas.js';
 import { waitWithProgress } from '../progress.js';
+import { admit } from './shared/admit.js';
 
-export function registerSetupServerTool(server: McpServer, deps: Pick<ToolDeps, 'setup' | 'changes' | 'jobs'>): void {
+export function registerSetupServerTool(
+  server: McpServer,
+  deps: Pick<ToolDeps, 'setup' | 'changes' | 'jobs' | 'safety' | 'session'>,
+): void {
   server.registerTool(
     'setup-server',
     {
@@ -44,7 +48,33 @@ export function registerSetupServerTool(server: McpServer, deps: Pick<ToolDeps, 
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
     guarded(async (args, extra) => {
-      const { job: queued, joined } = await deps.setup.submit(args);
+      const gate = await admit(
+        server,
+        deps,
+        {
+          tool: 'setup-server',
+          targets: [
+            {
+              server: args.server,
+              action: args.dry_run
+                ? { kind: 'tool', tool: 'setup-server', class: 'read-only', why: 'checks only (dry run)' }
+                : {
+                    kind: 'tool',
+                    tool: 'setup-server',
+                    class: 'privileged',
+                    why: 'installs packages and Docker, sets up Swarm and Traefik as root',
+                    words: args.components,
+                  },
+            },
+          ],
+          args,
+          startsJob: true,
+        },
+        extra,
+      );
+      if (!gate.ok) return gate.result;
+      const { job: queued, joined } = await gate.run(() => deps.setup.submit(args, gate.jobId));
+      if (joined) await gate.finish(`joined job ${queued.id} already under way`);
       const job = await waitWithProgress(deps, extra, queued, (j) =>
         deps.setup.wait(j, args.sync_wait_s * 1000, extra.signal),
       );

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DeckhandError } from '../../errors.js';
 import type { Job } from '../../jobs/types.js';
 import type { UndeployResult } from '../../apps/deploy/undeploy-handler.js';
+import { admit } from './shared/admit.js';
 import { askUser } from './shared/confirm.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
@@ -12,7 +13,7 @@ import { waitWithProgress } from '../progress.js';
 
 export function registerUndeployAppTool(
   server: McpServer,
-  deps: Pick<ToolDeps, 'apps' | 'config' | 'changes' | 'jobs'>,
+  deps: Pick<ToolDeps, 'apps' | 'config' | 'changes' | 'jobs' | 'safety' | 'session'>,
 ): void {
   server.registerTool(
     'undeploy-app',
@@ -46,24 +47,46 @@ export function registerUndeployAppTool(
     },
     guarded(async (args, extra) => {
       const what = `${args.app} on ${args.server}${args.remove_data ? ' with its volumes (all its data)' : ' (its volumes are kept)'}`;
-      const answer = await askUser(
+      const gate = await admit(
         server,
-        deps.config.provisioning.confirm,
+        deps,
         {
-          message: `Remove ${what}?${args.remove_data ? ' The data cannot be recovered.' : ''}`,
-          field: args.remove_data ? `Remove ${args.app} and delete its data` : `Remove ${args.app}`,
+          tool: 'undeploy-app',
+          targets: [
+            { server: args.server, action: { kind: 'undeploy-app', app: args.app, removeData: args.remove_data } },
+          ],
+          args,
+          key: { server: args.server, app: args.app, remove_data: args.remove_data },
+          startsJob: true,
         },
-        { signal: extra.signal, requestId: extra.requestId },
+        extra,
       );
+      if (!gate.ok) return gate.result;
+      // A person who just approved this through policy is not asked the same question twice.
+      const answer = gate.personApproved
+        ? { asked: true, accepted: true }
+        : await askUser(
+            server,
+            deps.config.provisioning.confirm,
+            {
+              message: `Remove ${what}?${args.remove_data ? ' The data cannot be recovered.' : ''}`,
+              field: args.remove_data ? `Remove ${args.app} and delete its data` : `Remove ${args.app}`,
+            },
+            { signal: extra.signal, requestId: extra.requestId },
+          );
       if (answer.asked && !answer.accepted) {
+        await gate.finish('declined by the user');
         return ok({ status: 'declined' }, `Not removed: the user did not confirm removing ${what}.`);
       }
       if (!answer.asked && args.confirm !== true) {
+        await gate.finish('not confirmed: confirm was not true');
         throw new DeckhandError('confirmation_required', `undeploy-app removes ${what}.`, {
           hint: 'Ask the user, then call it again with "confirm": true.',
         });
       }
-      const submitted = await deps.apps.submitUndeploy(args.server, args.app, args.remove_data);
+      const submitted = await gate.run(() =>
+        deps.apps.submitUndeploy(args.server, args.app, args.remove_data, gate.jobId),
+      );
       const job = await waitWithProgress(deps, extra, submitted, (j) =>
         deps.apps.wait(j, args.sync_wait_s * 1000, extra.signal),
       );

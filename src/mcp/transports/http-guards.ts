@@ -72,15 +72,34 @@ function digest(s: string): Buffer {
 
 /** Constant-time bearer token check. */
 export function checkBearer(req: IncomingMessage, token: string | undefined): GuardVerdict | undefined {
-  if (!token) return undefined;
-  const header = req.headers.authorization ?? '';
-  const m = /^Bearer\s+(.+)$/i.exec(header);
-  if (!m || !timingSafeEqual(digest(m[1] ?? ''), digest(token))) {
-    return {
-      status: 401,
-      message: 'Missing or invalid bearer token: send "Authorization: Bearer <DECKHAND_HTTP_TOKEN>".',
-      headers: { 'WWW-Authenticate': 'Bearer realm="deckhand"' },
-    };
-  }
-  return undefined;
+  const r = identifyBearer(req, token ? [{ name: 'default', token }] : []);
+  return 'status' in r ? r : undefined;
+}
+
+/** A named token (config.http.tokens): the name is who the caller is, the value never leaves this check. */
+export interface NamedToken {
+  readonly name: string;
+  readonly token: string;
+}
+
+/**
+ * Which configured token the request carries, compared in constant time against every one (the time taken does not
+ * say which matched, or how much of one). No tokens configured: anyone is let in (loopback only, see http.ts).
+ */
+export function identifyBearer<T extends NamedToken>(
+  req: IncomingMessage,
+  tokens: readonly T[],
+): { readonly token: T | undefined } | GuardVerdict {
+  if (tokens.length === 0) return { token: undefined };
+  const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  const given = digest(m?.[1] ?? '');
+  let found: T | undefined;
+  for (const t of tokens) if (timingSafeEqual(given, digest(t.token)) && m) found ??= t;
+  if (found) return { token: found };
+  return {
+    status: 401,
+    message:
+      'Missing or invalid bearer token: send "Authorization: Bearer <token>" with DECKHAND_HTTP_TOKEN or one of DECKHAND_HTTP_TOKENS.',
+    headers: { 'WWW-Authenticate': 'Bearer realm="deckhand"' },
+  };
 }

@@ -7,12 +7,21 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerFactory } from '../server.js';
 import { ConfigError } from '../../config.js';
 import type { Logger } from '../../logger.js';
-import { allowedHostsFor, checkBearer, checkHostAndOrigin, isLoopbackHost, type GuardVerdict } from './http-guards.js';
+import {
+  allowedHostsFor,
+  checkHostAndOrigin,
+  identifyBearer,
+  isLoopbackHost,
+  type GuardVerdict,
+} from './http-guards.js';
+import type { HttpToken } from '../../safety/index.js';
 
 export interface HttpOptions {
   readonly host: string;
   readonly port: number;
   readonly token: string | undefined;
+  /** Named tokens with their policies (config.http.tokens); when given, `token` is ignored. */
+  readonly tokens?: readonly HttpToken[];
   readonly allowedHosts?: readonly string[];
   readonly allowedOrigins?: readonly string[];
   readonly maxBodyBytes?: number;
@@ -35,6 +44,8 @@ interface Session {
   lastSeen: number;
   /** Requests in flight, including a client's open GET notification stream: such a session is never idle. */
   open: number;
+  /** The token the session was opened with: every later request of the session must carry the same one. */
+  token: string | undefined;
 }
 
 /** An HTTP setting that cannot be served safely: reported like any other configuration error. */
@@ -42,9 +53,10 @@ export class HttpConfigError extends ConfigError {}
 
 /** Streamable HTTP at /mcp with stateful sessions: one McpServer per client session, freed when it closes. */
 export async function serveHttp(createServer: ServerFactory, logger: Logger, opts: HttpOptions): Promise<HttpHandle> {
-  if (!isLoopbackHost(opts.host) && !opts.token) {
+  const tokens: readonly HttpToken[] = opts.tokens ?? (opts.token ? [{ name: 'default', token: opts.token }] : []);
+  if (!isLoopbackHost(opts.host) && tokens.length === 0) {
     throw new HttpConfigError(
-      `Refusing to serve HTTP on non-loopback host ${opts.host} without a token: set DECKHAND_HTTP_TOKEN (16+ characters) or bind to 127.0.0.1.`,
+      `Refusing to serve HTTP on non-loopback host ${opts.host} without a token: set DECKHAND_HTTP_TOKEN (16+ characters) or DECKHAND_HTTP_TOKENS, or bind to 127.0.0.1.`,
     );
   }
   const allowedHosts = allowedHostsFor(opts.host, opts.allowedHosts);
@@ -59,10 +71,10 @@ export async function serveHttp(createServer: ServerFactory, logger: Logger, opt
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const guard =
-      checkHostAndOrigin(req, allowedHosts, allowedOrigins) ??
-      (url.pathname === '/mcp' ? checkBearer(req, opts.token) : undefined);
-    if (guard) return deny(res, guard);
+    const hostGuard = checkHostAndOrigin(req, allowedHosts, allowedOrigins);
+    if (hostGuard) return deny(res, hostGuard);
+    const who = url.pathname === '/mcp' ? identifyBearer(req, tokens) : { token: undefined };
+    if ('status' in who) return deny(res, who);
     if (url.pathname === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       return res.end('ok\n');
@@ -79,6 +91,9 @@ export async function serveHttp(createServer: ServerFactory, logger: Logger, opt
       const parsed = await readJson(req, maxBody);
       if ('error' in parsed) return deny(res, parsed.error);
       body = parsed.value;
+    }
+    if (existing && existing.token !== who.token?.name) {
+      return deny(res, { status: 403, message: 'This session was opened with another token: start a new session.' });
     }
     if (existing) {
       existing.lastSeen = Date.now();
@@ -97,12 +112,16 @@ export async function serveHttp(createServer: ServerFactory, logger: Logger, opt
         message: 'No session: the first request must be a POST initialize without Mcp-Session-Id.',
       });
     }
-    const server = createServer();
+    const token = who.token;
+    const server = createServer({
+      via: 'http',
+      ...(token ? { token: { name: token.name, ...(token.policy ? { policy: token.policy } : {}) } } : {}),
+    });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, lastSeen: Date.now(), open: 0 });
-        logger.info({ session: id }, 'http session opened');
+        sessions.set(id, { transport, server, lastSeen: Date.now(), open: 0, token: token?.name });
+        logger.info({ session: id, token: token?.name }, 'http session opened');
       },
     });
     transport.onclose = () => {

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import type { StoreKind } from '../schema.js';
 import { jobsMigration } from './0001-jobs.js';
 import { sharedMigration } from './0002-shared.js';
+import { safetyMigration } from './0003-safety.js';
 
 /**
  * Numbered migrations, run at start-up by Kysely's Migrator in name order. They are modules compiled with the rest
@@ -12,5 +13,6 @@ export function migrations(kind: StoreKind): Record<string, Migration> {
   return {
     '0001-jobs': jobsMigration(kind),
     '0002-shared': sharedMigration(kind),
+    '0003-safety': safetyMigration(kind),
   };
 }

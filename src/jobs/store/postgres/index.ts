@@ -1,8 +1,10 @@
 import { Kysely, PostgresDialect, sql } from '../kysely.js';
 import type { InstanceRef, Stores } from '../contract.js';
+import { SqlAuditStore } from '../audit-store.js';
 import { SqlInstanceStore } from '../instance-store.js';
 import { SqlJobStore } from '../job-store.js';
 import { migrate } from '../migrate.js';
+import { SqlSafetyStore } from '../safety-store.js';
 import type { Database } from '../schema.js';
 import { PostgresBackend } from './backend.js';
 import { PgChangeSource } from './changes.js';
@@ -60,6 +62,8 @@ export async function openPostgresStores(o: PostgresStoresOptions): Promise<Stor
     logs: new PgLogStore(backend),
     secrets,
     inventory: new PgInventoryStore(backend),
+    safety: new SqlSafetyStore(backend),
+    audit: new SqlAuditStore(backend),
     location: target.location,
     async close() {
       await changes.close();

@@ -1,8 +1,10 @@
 import { FileLogStore } from '../../log/file-store.js';
 import type { InstanceRef, Stores } from '../contract.js';
+import { SqlAuditStore } from '../audit-store.js';
 import { SqlInstanceStore } from '../instance-store.js';
 import { SqlJobStore } from '../job-store.js';
 import { migrate } from '../migrate.js';
+import { SqlSafetyStore } from '../safety-store.js';
 import { SqliteBackend, type Gate } from './backend.js';
 import { SqliteChangeSource } from './changes.js';
 import { openSqlite, type SqliteOptions } from './database.js';
@@ -49,6 +51,8 @@ export async function openSqliteStores(o: SqliteStoresOptions): Promise<Stores> 
     logs: new FileLogStore(o.home),
     secrets: new FileSecretStore(o.home),
     inventory: new FileInventoryStore(o.home),
+    safety: new SqlSafetyStore(backend),
+    audit: new SqlAuditStore(backend),
     location: file,
     async close() {
       await changes.close();

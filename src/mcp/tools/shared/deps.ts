@@ -1,11 +1,14 @@
 import type { AppService } from '../../../apps/index.js';
+import type { AuditLog } from '../../../audit/index.js';
 import type { Config } from '../../../config.js';
 import type { JobChanges } from '../../../jobs/changes.js';
 import type { JobService } from '../../../jobs/service.js';
 import type { ProvisioningService } from '../../../provisioning/index.js';
 import type { RemoteBashService } from '../../../remote-bash/index.js';
 import type { ServerService } from '../../../servers/index.js';
+import type { SafetyService } from '../../../safety/index.js';
 import type { SetupService } from '../../../setup/index.js';
+import type { SessionInfo } from '../../session.js';
 
 /**
  * Everything tool handlers may use: feature services and the kernel's job service, never the SSH pool or a store.
@@ -21,4 +24,9 @@ export interface ToolDeps {
   readonly provisioning: ProvisioningService;
   readonly setup: SetupService;
   readonly apps: AppService;
+  /** Policy, approvals and grants: every tool that changes something is admitted by it first (shared/admit.ts). */
+  readonly safety: SafetyService;
+  readonly audit: AuditLog;
+  /** Who this MCP session is (transport, HTTP token): set per session by mcp/server.ts. */
+  readonly session?: SessionInfo | undefined;
 }

@@ -35,6 +35,14 @@ export const publicServerShape = {
   host_key_fingerprint: z.string(),
   labels: z.record(z.string()),
   provider: z.object({ name: z.string(), id: z.union([z.string(), z.number()]) }).optional(),
+  policy: z
+    .object({
+      mode: z.enum(['read-only', 'ask', 'open']),
+      default: z.string().optional(),
+      deny: z.array(z.string()).optional(),
+      allow: z.array(z.string()).optional(),
+    })
+    .optional(),
 };
 
 // A host is checked here rather than left to DNS: shell metacharacters, spaces or a leading "-" (read as an
