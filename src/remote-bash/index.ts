@@ -7,6 +7,8 @@ import { RemoteBashHandler } from './handler.js';
 import { RemoteBashService } from './service.js';
 
 export { RemoteBashService, type CommandResult, type RemoteBashOutcome, type RunMode } from './service.js';
+// The names a command's env may use: they become shell variables on the server.
+export { ENV_NAME_RE } from '../ssh/shell.js';
 
 export function createRemoteBashFeature(o: {
   config: Config;

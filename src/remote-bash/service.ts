@@ -5,7 +5,7 @@ import type { ReadResult } from '../jobs/log-reader.js';
 import type { JobService } from '../jobs/service.js';
 import { summarizeStream } from '../jobs/summary.js';
 import { isTerminal, type Job } from '../jobs/types.js';
-import type { Inventory } from '../servers/inventory.js';
+import type { Inventory } from '../servers/index.js';
 import type { SshPool } from '../ssh/pool.js';
 import type { RemoteBashParams } from './handler.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import { COMPOSE_FILE_NAME, renderTraefikStack, RenderError, TRAEFIK_STACK_NAME } from '../apps/index.js';
 import { DeckhandError } from '../errors.js';
 import { shQuote } from '../ssh/shell.js';
-import { pause } from '../provisioning/wait-ssh.js';
 import { lastLines } from '../ssh/remote-shell.js';
 import { DECKHAND_DIR, STACKS_DIR, type StepContext, type SetupStep } from './types.js';
 
@@ -121,7 +121,7 @@ export const traefikStep: SetupStep = {
         );
       }
       c.progress(`${SERVICE} ${rep || '0/1'}, waiting for 1/1`);
-      await pause(1000, c.signal);
+      await setTimeout(1000, undefined, { signal: c.signal });
     }
     return { detail: `deployed ${r.plan.image} (compose ${r.sha.slice(0, 12)}), ${SERVICE} 1/1` };
   },

@@ -1,8 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { MANAGED_BY_LABEL } from '../../providers/index.js';
-import { HOST_KEY_LABEL } from '../../provisioning/host-key-label.js';
-import { formatMoney, type CreatePlan } from '../../provisioning/plan.js';
+import { formatMoney, HOST_KEY_LABEL, MANAGED_BY_LABEL, type CreatePlan } from '../../provisioning/index.js';
 import { askUser } from './shared/confirm.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';

@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { DeckhandError } from '../../errors.js';
 import type { Job } from '../../jobs/types.js';
-import type { UndeployResult } from '../../apps/deploy/undeploy-handler.js';
+import type { UndeployResult } from '../../apps/index.js';
 import { askUser } from './shared/confirm.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
