@@ -1,0 +1,117 @@
+// The floor plan's rules (issue 12), checked by `npm run check:deps` (part of `npm run check`). Import cycles are
+// madge's job (`madge --circular`); this file is about which way the arrows between folders may point.
+//
+//   cli.ts                  the entry: the only module that imports app.ts (and nothing imports it)
+//   app.ts                  composition root: may import anything below
+//   mcp/  commands/         adapters: features only through their index.ts, the job kernel only through its facade
+//   <features>/             every other top folder (remote-bash, servers, provisioning, setup, apps, templates, and
+//                           any new one): other features only through their index.ts
+//   jobs/                   the job kernel: no feature, no adapter, no ssh/
+//   ssh/  providers/  store/   leaves: nothing above them, not even jobs/
+//   config.ts errors.ts format.ts logger.ts version.ts heap.ts   shared by all: import no feature, adapter or kernel
+//
+// The kernel's facade for mcp/ and commands/ is what JobService speaks: jobs/index.ts (once it exists), service.ts
+// (JobService), changes.ts (the change stream), types.ts (the record, its states and pure transitions), and the
+// shapes of what JobService answers about logs (log-format.ts: LogLine; log-removal.ts: LogRemoval, removalText).
+// Everything else in jobs/ (engine, store, log writer and reader, files, lease, kit/, kernel.ts) is the kernel's own.
+//
+// Violations that exist today and belong to parts being rebuilt are listed in .dependency-cruiser-known-violations.json
+// (`npm run check:deps:baseline` rewrites it); the check fails on any other, and says so for every new one.
+
+const LAYERS = ['mcp', 'commands', 'jobs', 'ssh', 'providers', 'store'];
+/** A top folder of src/ that is not a layer: a feature. */
+const FEATURE = `^src/(?!(?:${LAYERS.join('|')})/)([^/]+)/`;
+const ADAPTER = '^src/(mcp|commands)/';
+const SHARED = '^src/(config|errors|format|logger|version|heap)\\.ts$';
+const JOBS_FACADE = '^src/jobs/(index|service|changes|types|log-format|log-removal)\\.ts$';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+export default {
+  forbidden: [
+    {
+      name: 'feature-through-index',
+      comment: 'A feature reaches another feature only through its index.ts, the one door it keeps.',
+      severity: 'error',
+      from: { path: FEATURE },
+      to: { path: FEATURE, pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$'] },
+    },
+    {
+      name: 'adapter-to-feature-through-index',
+      comment: 'mcp/ and commands/ call a feature through its index.ts (its service and the types it exports).',
+      severity: 'error',
+      from: { path: ADAPTER },
+      to: { path: FEATURE, pathNot: '^src/[^/]+/index\\.ts$' },
+    },
+    {
+      name: 'adapter-to-kernel-through-facade',
+      comment: `mcp/ and commands/ reach the job kernel only through its facade: ${JOBS_FACADE}.`,
+      severity: 'error',
+      from: { path: ADAPTER },
+      to: { path: '^src/jobs/', pathNot: JOBS_FACADE },
+    },
+    {
+      name: 'adapter-not-to-leaves',
+      comment: 'mcp/ and commands/ go through a feature, not around it to ssh/, providers/ or store/.',
+      severity: 'error',
+      from: { path: ADAPTER },
+      to: { path: '^src/(ssh|providers|store)/' },
+    },
+    {
+      name: 'adapters-apart',
+      comment: 'The MCP surface and the human CLI are two doors to the same services; neither goes through the other.',
+      severity: 'error',
+      from: { path: '^src/(mcp|commands)/' },
+      to: { path: '^src/(mcp|commands)/', pathNot: '^src/$1/' },
+    },
+    {
+      name: 'kernel-and-leaves-stay-below',
+      comment: 'jobs/, ssh/, providers/ and store/ import nothing above them: no adapter, feature, app.ts or cli.ts.',
+      severity: 'error',
+      from: { path: '^src/(jobs|ssh|providers|store)/' },
+      to: { path: [ADAPTER, FEATURE, '^src/(app|cli)\\.ts$'] },
+    },
+    {
+      name: 'leaves-not-to-kernel',
+      comment: 'ssh/, providers/ and store/ are leaves: they take callbacks instead of importing the job kernel.',
+      severity: 'error',
+      from: { path: '^src/(ssh|providers|store)/' },
+      to: { path: '^src/jobs/' },
+    },
+    {
+      name: 'kernel-not-to-ssh',
+      comment: 'The job kernel runs handlers; how a handler reaches a server (ssh/) is the feature’s business.',
+      severity: 'error',
+      from: { path: '^src/jobs/' },
+      to: { path: '^src/ssh/' },
+    },
+    {
+      name: 'shared-modules-stay-below',
+      comment:
+        'config, errors, format, logger, version and heap are imported by everyone, so they import no feature, adapter, kernel or app.',
+      severity: 'error',
+      from: { path: SHARED },
+      to: { path: [ADAPTER, FEATURE, '^src/jobs/', '^src/(app|cli)\\.ts$'] },
+    },
+    {
+      name: 'only-cli-imports-app',
+      comment: 'app.ts is the composition root; only the entry (cli.ts) builds it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cli\\.ts$' },
+      to: { path: '^src/app\\.ts$' },
+    },
+    {
+      name: 'nothing-imports-cli',
+      comment: 'cli.ts touches the process (argv, env, signals, exit); importing it would run it.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^src/cli\\.ts$' },
+    },
+  ],
+  options: {
+    includeOnly: '^src/',
+    // Type-only imports are arrows too: a type from the wrong folder ties the two folders together all the same.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
