@@ -33,3 +33,4 @@ export function publicServer(s: ServerRecord) {
     ...(s.provider ? { provider: { ...s.provider } } : {}),
   };
 }
+export type { ServerService } from './service.js';

@@ -39,3 +39,4 @@ export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jo
     }),
   );
 }
+export type { JobEngine } from '../../jobs/engine.js';
