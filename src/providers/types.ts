@@ -176,4 +176,3 @@ export interface Provider {
   /** Images carry no price at Hetzner (system images are free); prices belong to server types. */
   listImages(opts?: { signal?: AbortSignal }): Promise<ImageInfo[]>;
 }
-export type { RemoteBashService } from '../remote-bash/index.js';

@@ -33,4 +33,3 @@ export function publicServer(s: ServerRecord) {
     ...(s.provider ? { provider: { ...s.provider } } : {}),
   };
 }
-export type { ServerService } from './service.js';

@@ -39,4 +39,3 @@ export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jo
     }),
   );
 }
-export type { JobEngine } from '../../jobs/engine.js';
