@@ -1,8 +1,18 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// Three projects by what a test really starts (tests/README.md):
+//   unit  no sshd, no deckhand binary, no root: seconds. Imports src/ through vitest; child processes run src/ compiled
+//         on the spot (tests/helpers/child-module.ts), never a stale dist/.
+//   e2e   a real OpenSSH sshd on loopback and/or the built binary (dist/cli.js, built once by tests/setup/e2e.ts).
+//   host  root: network-namespace hosts with their own sshd, Docker engine and Swarm (tests/helpers/netns-host.ts).
+// `npm test` runs the three; `npm run test:unit`, `test:e2e` and `test:host` each alone. A fourth, `live`, talks to
+// the real Hetzner Cloud API and runs only when asked (`npm run test:live`, with HCLOUD_TOKEN).
+const E2E = ['tests/e2e/**/*.test.ts', 'tests/**/*.e2e.test.ts'];
+const HOST = ['tests/host/**/*.test.ts', 'tests/**/*.host.test.ts'];
+const LIVE = ['tests/live/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
@@ -10,5 +20,18 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['tests/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...E2E, ...HOST, ...LIVE],
+        },
+      },
+      { extends: true, test: { name: 'e2e', include: E2E, globalSetup: ['tests/setup/e2e.ts'] } },
+      { extends: true, test: { name: 'host', include: HOST, globalSetup: ['tests/setup/host.ts'] } },
+      { extends: true, test: { name: 'live', include: LIVE } },
+    ],
   },
 });

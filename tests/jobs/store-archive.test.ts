@@ -2,14 +2,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobArchive } from '../../src/jobs/archive.js';
 import { LowdbJobStore, type JobFilter } from '../../src/jobs/store.js';
 import * as T from '../../src/jobs/types.js';
 import type { Job } from '../../src/jobs/types.js';
 import { AtomicJsonFile } from '../../src/store/document.js';
-import { ROOT } from '../helpers/mcp.js';
+import { childModules } from '../helpers/child-module.js';
 
 let home: string;
 beforeEach(() => {
@@ -138,10 +137,11 @@ describe('LowdbJobStore with an archive', () => {
   it('loses no job when a process is SIGKILLed between the archive append and the rewrite', async () => {
     const store = new LowdbJobStore(home, { keepFinished: 3, keepDays: 3650 });
     const jobs = await history(store, 30);
-    const url = (f: string) => JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', f)).href);
+    const urls = await childModules({ store: 'src/jobs/store.ts', document: 'src/store/document.ts' });
+    const url = (name: keyof typeof urls) => JSON.stringify(urls[name]);
     const script = `
-      const { LowdbJobStore } = await import(${url('jobs/store.js')});
-      const { AtomicJsonFile } = await import(${url('store/document.js')});
+      const { LowdbJobStore } = await import(${url('store')});
+      const { AtomicJsonFile } = await import(${url('document')});
       AtomicJsonFile.prototype.writeStamped = async () => process.kill(process.pid, 'SIGKILL');
       await new LowdbJobStore(process.argv[1], { keepFinished: 3, keepDays: 3650 }).prune();`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, home], { encoding: 'utf8' });

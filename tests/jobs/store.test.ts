@@ -2,12 +2,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LowdbJobStore, type JobFilter } from '../../src/jobs/store.js';
 import * as T from '../../src/jobs/types.js';
 import type { Job } from '../../src/jobs/types.js';
-import { ROOT } from '../helpers/mcp.js';
+import { childModules } from '../helpers/child-module.js';
 
 let home: string;
 beforeEach(() => {
@@ -258,8 +257,10 @@ describe('LowdbJobStore', () => {
       Array.from({ length: N }, (_, i) => `s${i % 7}`),
     );
     const script = path.join(home, 'claimer.mjs');
-    const storeUrl = pathToFileURL(path.join(ROOT, 'dist', 'jobs', 'store.js')).href;
-    const typesUrl = pathToFileURL(path.join(ROOT, 'dist', 'jobs', 'types.js')).href;
+    const { store: storeUrl, types: typesUrl } = await childModules({
+      store: 'src/jobs/store.ts',
+      types: 'src/jobs/types.ts',
+    });
     fs.writeFileSync(
       script,
       `import fs from 'node:fs';

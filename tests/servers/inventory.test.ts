@@ -1,15 +1,14 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeckhandError } from '../../src/errors.js';
 import { Inventory } from '../../src/servers/inventory.js';
 import type { ServerRecord } from '../../src/servers/types.js';
 import { tempHome } from '../helpers/home.js';
-import { ROOT } from '../helpers/mcp.js';
+import { childModule } from '../helpers/child-module.js';
 
-const INVENTORY_JS = pathToFileURL(path.join(ROOT, 'dist', 'inventory', 'inventory.js')).href;
+const INVENTORY_JS = await childModule('src/servers/inventory.ts');
 
 function record(name: string): ServerRecord {
   return {

@@ -1,13 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AtomicJsonFile, SharedDocument } from '../../src/store/document.js';
 import { tempHome } from '../helpers/home.js';
-import { ROOT } from '../helpers/mcp.js';
+import { childModule } from '../helpers/child-module.js';
 
-const DOCUMENT_JS = pathToFileURL(path.join(ROOT, 'dist', 'store', 'document.js')).href;
+const DOCUMENT_JS = await childModule('src/store/document.ts');
 
 interface Doc {
   items: string[];

@@ -4,9 +4,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ensureLocalImages, imageCachePath, LOCAL_IMAGES } from './images.js';
-import { type NetnsHost, startNetnsHost } from './netns-host.js';
-import { cgroupHierarchies, isAlive, pidsMentioning, run, runSync } from './netns-host-sys.js';
+import { ensureLocalImages, imageCachePath, LOCAL_IMAGES } from '../helpers/images.js';
+import { type NetnsHost, startNetnsHost } from '../helpers/netns-host.js';
+import { cgroupHierarchies, isAlive, pidsMentioning, run, runSync } from '../helpers/netns-host-sys.js';
 
 function ssh(host: NetnsHost, cmd: string, knownHosts = host.knownHostsPath) {
   return run('ssh', [
@@ -168,12 +168,12 @@ describe('netns host with its own Docker engine and Swarm', () => {
 describe('netns host start failure', () => {
   it('throws with the logs and leaves nothing behind', async () => {
     vi.resetModules();
-    vi.doMock('./netns-host-setup.js', async (importOriginal) => ({
-      ...(await importOriginal<typeof import('./netns-host-setup.js')>()),
+    vi.doMock('../helpers/netns-host-setup.js', async (importOriginal) => ({
+      ...(await importOriginal<typeof import('../helpers/netns-host-setup.js')>()),
       sshdConfig: () => 'NoSuchKeyword yes\n',
     }));
     try {
-      const { startNetnsHost: start } = await import('./netns-host.js');
+      const { startNetnsHost: start } = await import('../helpers/netns-host.js');
       const err = await start({ docker: true }).then(
         (h) => h.stop().then(() => new Error('started despite a broken sshd_config')),
         (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
@@ -185,7 +185,7 @@ describe('netns host start failure', () => {
       const [, name, dir] = /\((dkhns-\d+), (\/tmp\/dkhns-[^,]+), cleaned up\)/.exec(err.message) ?? [];
       expectGone(name ?? 'missing', dir ?? 'missing');
     } finally {
-      vi.doUnmock('./netns-host-setup.js');
+      vi.doUnmock('../helpers/netns-host-setup.js');
       vi.resetModules();
     }
   }, 60_000);
