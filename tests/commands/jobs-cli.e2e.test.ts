@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
 import { CLI, ROOT } from '../helpers/mcp.js';
+import { waitFor } from '../helpers/wait.js';
 
 // The CLI runs from dist/, so the test seeds its data dir with the very same built modules.
 type StoreMod = typeof import('../../src/jobs/store.js');
@@ -60,14 +61,6 @@ function start(args: string[], stdin: 'pipe' | 'ignore' = 'ignore') {
 /** Runs `deckhand jobs ...` to completion; a hang fails the test by its timeout. */
 async function jobs(...args: string[]): Promise<Ran> {
   return start(['jobs', ...args]).done;
-}
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const store = () => new S.LowdbJobStore(home.dir, { keepFinished: 1000, keepDays: 365 });
@@ -192,7 +185,7 @@ describe('deckhand jobs list / show', () => {
     expect(fs.existsSync(path.join(home.dir, 'engine.lock'))).toBe(false);
     const server = start([], 'pipe');
     const owner = path.join(home.dir, 'engine.owner');
-    await waitFor(() => fs.existsSync(owner), 'the server to take the lease');
+    await waitFor(() => fs.existsSync(owner), 'the server to take the lease', 15_000, 25);
     const ownerBefore = fs.readFileSync(owner, 'utf8');
     expect(JSON.parse(ownerBefore)).toMatchObject({ pid: server.child.pid });
     const list = await jobs('list');
@@ -254,7 +247,7 @@ describe('deckhand jobs logs', () => {
     const w = writer(job.id);
     addLines(w, 1, 3);
     const follow = start(['jobs', 'logs', job.id, '-f']);
-    await waitFor(() => follow.got.stdout.includes('out 3\n'), 'the first lines');
+    await waitFor(() => follow.got.stdout.includes('out 3\n'), 'the first lines', 15_000, 25);
     // Appended in three steps while the follower runs: each step shows up before the next is written.
     for (const [from, to] of [
       [4, 6],
@@ -262,7 +255,7 @@ describe('deckhand jobs logs', () => {
       [21, 25],
     ] as const) {
       addLines(w, from, to);
-      await waitFor(() => follow.got.stdout.includes(`out ${to}\n`), `line ${to}`);
+      await waitFor(() => follow.got.stdout.includes(`out ${to}\n`), `line ${to}`, 15_000, 25);
       expect(follow.child.exitCode).toBeNull();
     }
     w.add('system', 'exit status 0');
@@ -279,7 +272,7 @@ describe('deckhand jobs logs', () => {
     const w = writer(job.id);
     addLines(w, 1, 50);
     const follow = start(['jobs', 'logs', job.id, '--tail', '2', '--follow']);
-    await waitFor(() => follow.got.stdout.includes('out 50\n'), 'the tail');
+    await waitFor(() => follow.got.stdout.includes('out 50\n'), 'the tail', 15_000, 25);
     addLines(w, 51, 52);
     w.close();
     await ended(job, 7);
@@ -330,7 +323,12 @@ describe('deckhand jobs cancel', () => {
     const job = await running(await newJob('web1', 'sleep 100', 1));
     const cancel = start(['jobs', 'cancel', job.id]);
     // The test plays the executing deckhand: it sees the request and records the cancel.
-    await waitFor(async () => (await store().get(job.id))?.cancel_requested_at != null, 'the cancel request');
+    await waitFor(
+      async () => (await store().get(job.id))?.cancel_requested_at != null,
+      'the cancel request',
+      15_000,
+      25,
+    );
     expect(cancel.child.exitCode).toBeNull();
     await store().update(job.id, (j) => T.cancelJob(j, new Date(), 'Cancelled by the user.', { exit_code: 143 }));
     const r = await cancel.done;

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { tempHome } from '../helpers/home.js';
 import { startStdio, structured, textOf, type StdioSession } from '../helpers/mcp.js';
 import { freePort, startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface AddResult {
   server: { name: string; host: string; port: number; user: string; host_key_fingerprint: string };
@@ -56,14 +57,6 @@ async function blackHole(port = 0): Promise<{ port: number; accepted: () => numb
       await new Promise<void>((r) => srv.close(() => r()));
     },
   };
-}
-
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('host keys and connection errors, through the stdio binary', () => {
@@ -316,7 +309,7 @@ describe('a wedged host', () => {
     ).finally(() => {
       settled = true;
     });
-    await waitFor(() => wedge.accepted() >= 1);
+    await waitFor(() => wedge.accepted() >= 1, 'a connection to the wedged host', 10_000, 20);
     for (let i = 0; i < 3; i++) expect(await bash('good', `echo fine-${i}`)).toBe(`fine-${i}`);
     // All three answered while the wedged calls were still hanging on their connect.
     expect(settled).toBe(false);

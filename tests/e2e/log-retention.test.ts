@@ -6,7 +6,7 @@ import { jobDir, JobLogWriter } from '../../src/jobs/job-log.js';
 import { LowdbJobStore } from '../../src/jobs/store.js';
 import * as T from '../../src/jobs/types.js';
 import { tempHome } from '../helpers/home.js';
-import { waitFor } from '../helpers/jobs.js';
+import { waitFor } from '../helpers/wait.js';
 import { CLI, startStdio, structured, textOf, type StdioSession } from '../helpers/mcp.js';
 
 interface Status {

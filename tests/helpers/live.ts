@@ -125,21 +125,6 @@ export async function connectHttpLive(url: URL, options?: ClientOptions): Promis
   });
 }
 
-/** Waits for a condition by polling it (never a fixed sleep): fails naming what it waited for. */
-export async function until<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  ms = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export function jobLogs(received: Received, jobId: string): { level: string; event: string }[] {
   return received.logs
     .filter((l) => (l.params.data as { job_id?: string } | undefined)?.job_id === jobId)

@@ -107,16 +107,19 @@ describe('SharedDocument cache', () => {
     await doc.update((d) => void d.items.push('a'));
     let letWrite!: () => void;
     const gate = new Promise<void>((r) => (letWrite = r));
+    let writing!: () => void;
+    const atWrite = new Promise<void>((r) => (writing = r));
     const real = AtomicJsonFile.prototype.writeStamped;
     vi.spyOn(AtomicJsonFile.prototype, 'writeStamped').mockImplementationOnce(async function (
       this: AtomicJsonFile<Doc>,
       data: Doc,
     ) {
+      writing();
       await gate;
       return real.call(this, data);
     });
     const pending = doc.update((d) => void d.items.push('b'));
-    await new Promise((r) => setTimeout(r, 50));
+    await atWrite;
     const seen = await doc.read();
     expect(seen).toEqual({ items: ['a'] });
     letWrite();
