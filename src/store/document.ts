@@ -25,7 +25,16 @@ export interface DocumentOptions<T> {
    * Defaults to a deep copy; a document whose changes replace parts rather than mutate them can copy less.
    */
   readonly draft?: ((data: T) => T) | undefined;
+  /** The clock the lock's waits are measured by (default Date.now): tests move it instead of waiting seconds. */
+  readonly now?: (() => number) | undefined;
+  /**
+   * Told each time a waiter looked at the lock's holder and left the lock alone: the holder lives ('alive'), is on
+   * another host ('other-host'), or has not recorded itself yet and the lock is too young to judge ('fresh').
+   */
+  readonly onHolderKept?: ((why: HolderKept) => void) | undefined;
 }
+
+export type HolderKept = 'alive' | 'other-host' | 'fresh';
 
 /**
  * A JSON document shared by several deckhand processes (each MCP client starts its own).
@@ -36,6 +45,8 @@ export interface DocumentOptions<T> {
 export class SharedDocument<T extends object> {
   private readonly adapter: AtomicJsonFile<T>;
   private readonly draft: (data: T) => T;
+  private readonly now: () => number;
+  private readonly onHolderKept: (why: HolderKept) => void;
   /** Always data exactly as the file with this stamp holds it: never a draft, never a write that may have failed. */
   private cache: { stamp: FileStamp; data: T } | undefined;
   /** Updates of this process, one batch at a time: they would otherwise poll for the lock file each other holds. */
@@ -52,6 +63,8 @@ export class SharedDocument<T extends object> {
       typeof checkOrOptions === 'function' ? { check: checkOrOptions } : (checkOrOptions ?? {});
     this.adapter = new AtomicJsonFile<T>(file, o.check, o.indent ?? 1);
     this.draft = o.draft ?? ((d) => structuredClone(d));
+    this.now = o.now ?? Date.now;
+    this.onHolderKept = o.onHolderKept ?? (() => undefined);
   }
 
   get path(): string {
@@ -166,7 +179,7 @@ export class SharedDocument<T extends object> {
       },
     };
     // Longer than `stale`, so a lock whose holder cannot be proven dead (another host) is still taken over once stale.
-    const deadline = Date.now() + 15_000;
+    const deadline = this.now() + 15_000;
     let delay = 2;
     let checked = 0;
     for (;;) {
@@ -178,10 +191,10 @@ export class SharedDocument<T extends object> {
         });
         return release;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ELOCKED' || Date.now() > deadline) throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'ELOCKED' || this.now() > deadline) throw err;
       }
-      if (Date.now() - checked > 200) {
-        checked = Date.now();
+      if (this.now() - checked > 200) {
+        checked = this.now();
         await this.breakDeadHolder();
       }
       await new Promise((r) => setTimeout(r, delay));
@@ -214,11 +227,12 @@ export class SharedDocument<T extends object> {
       owner = undefined;
     }
     if (owner && isSameLock(owner, st)) {
-      if (owner.host !== os.hostname() || owner.pid === process.pid || isAlive(owner.pid)) return;
-    } else if (Date.now() - st.mtimeMs < 3_000) {
+      if (owner.host !== os.hostname()) return this.onHolderKept('other-host');
+      if (owner.pid === process.pid || isAlive(owner.pid)) return this.onHolderKept('alive');
+    } else if (this.now() - st.mtimeMs < 3_000) {
       // No record for this lock yet: a live holder writes it within milliseconds of taking the lock (and one that
       // died before it did is replaced once the lock is a few seconds old).
-      return;
+      return this.onHolderKept('fresh');
     }
     // Move the lock aside under a name of our own, so of several waiters only one removes it, then make sure it is
     // the lock we judged and not one a new holder took meanwhile (that one goes back).

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SharedDocument } from '../../src/store/document.js';
+import { SharedDocument, type HolderKept } from '../../src/store/document.js';
 import { tempHome } from '../helpers/home.js';
 import { childModule } from '../helpers/child-module.js';
 
@@ -21,6 +21,36 @@ function dieHoldingTheLock(file: string): { status: number | null; signal: NodeJ
     await doc.update((d) => { d.items.push('never'); process.kill(process.pid, 'SIGKILL'); });`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, file], { encoding: 'utf8' });
   return { status: r.status, signal: r.signal };
+}
+
+/**
+ * The lock's clock, moved by the test, and the waiter's verdicts as they happen: `step(ms, write)` moves the clock and
+ * waits until the waiter has looked at the holder again and left the lock alone. Seconds of waiting become steps.
+ */
+function lockClock() {
+  let now = Date.now();
+  const kept: HolderKept[] = [];
+  let next: ((why: HolderKept) => void) | undefined;
+  return {
+    kept,
+    options: {
+      now: () => now,
+      onHolderKept: (why: HolderKept) => {
+        kept.push(why);
+        next?.(why);
+      },
+    },
+    /** Moves the clock by `ms`, for a waiter that will not leave the lock alone this time. */
+    advance(ms: number): void {
+      now += ms;
+    },
+    /** Moves the clock by `ms` and answers the waiter's next verdict, or 'written' if it took the lock instead. */
+    step(ms: number, write: Promise<unknown>): Promise<HolderKept | 'written'> {
+      const seen = new Promise<HolderKept>((resolve) => (next = resolve));
+      now += ms;
+      return Promise.race([seen, write.then(() => 'written' as const)]);
+    },
+  };
 }
 
 describe('SharedDocument lock', () => {
@@ -44,17 +74,20 @@ describe('SharedDocument lock', () => {
   });
 
   it('takes over a lock whose holder died before recording itself, once it is a few seconds old', async () => {
-    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    const clock = lockClock();
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }), clock.options);
     await doc.update((d) => void d.items.push('first'));
     fs.mkdirSync(`${file}.lock`);
     // Fresh and unrecorded: its holder may be about to record itself, so it is left alone for now.
     let done = false;
     const write = doc.update((d) => void d.items.push('second')).then(() => (done = true));
-    const until = Date.now() + 1000;
-    while (Date.now() < until) {
+    expect(await clock.step(0, write)).toBe('fresh');
+    for (let t = 250; t <= 2500; t += 250) {
+      expect(await clock.step(250, write)).toBe('fresh');
       expect(done).toBe(false);
-      await new Promise((r) => setTimeout(r, 50));
     }
+    // A few seconds old and still unrecorded: its holder died before it could record itself.
+    clock.advance(1000);
     await write;
     expect((await doc.read()).items).toEqual(['first', 'second']);
 
@@ -67,7 +100,8 @@ describe('SharedDocument lock', () => {
   });
 
   it("never reads a dead holder's record as the next holder's when the lock is made again with the same inode", async () => {
-    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    const clock = lockClock();
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }), clock.options);
     await doc.update((d) => void d.items.push('first'));
     fs.mkdirSync(`${file}.lock`);
     const old = fs.statSync(`${file}.lock`);
@@ -83,7 +117,9 @@ describe('SharedDocument lock', () => {
     );
     let done = false;
     const write = doc.update((d) => void d.items.push('second')).then(() => (done = true));
-    await new Promise((r) => setTimeout(r, 1500));
+    // The record is not this lock's: the lock counts as unrecorded, and young, so it stays.
+    expect(await clock.step(0, write)).toBe('fresh');
+    for (let t = 250; t <= 1500; t += 250) expect(await clock.step(250, write)).toBe('fresh');
     expect(done).toBe(false);
     expect(fs.existsSync(`${file}.lock`)).toBe(true);
     fs.rmdirSync(`${file}.lock`);
@@ -92,7 +128,8 @@ describe('SharedDocument lock', () => {
   });
 
   it('waits for a live holder instead of breaking its lock', async () => {
-    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }));
+    const clock = lockClock();
+    const doc = new SharedDocument<Doc>(file, () => ({ items: [] }), clock.options);
     await doc.update((d) => void d.items.push('first'));
     // Another live process holds the lock (recorded the way a holder records itself).
     const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
@@ -105,12 +142,12 @@ describe('SharedDocument lock', () => {
       );
       let done = false;
       const write = doc.update((d) => void d.items.push('second')).then(() => (done = true));
+      expect(await clock.step(0, write)).toBe('alive');
       // Longer than an unrecorded lock is left alone: this one is recorded, and its holder lives.
-      const until = Date.now() + 4000;
-      while (Date.now() < until) {
+      for (let t = 250; t <= 4000; t += 250) {
+        expect(await clock.step(250, write)).toBe('alive');
         expect(done).toBe(false);
         expect(fs.existsSync(`${file}.lock`)).toBe(true);
-        await new Promise((r) => setTimeout(r, 50));
       }
       // The holder releases.
       fs.rmSync(`${file}.lock-owner`);
