@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
 import { CLI, structured, textOf } from '../helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'test-token-0123456789-abcdefghij';
 const INITIALIZE = {
@@ -253,6 +254,8 @@ describe('deckhand serve --http', () => {
       DECKHAND_HOME: home.dir,
       DECKHAND_HTTP_TOKEN: TOKEN,
       DECKHAND_HTTP_SESSION_IDLE_S: '1',
+      // At info, deckhand logs each session it closes: the test waits for that instead of the clock.
+      DECKHAND_LOG_LEVEL: 'info',
     });
     const kept = await connect(idle.url);
     try {
@@ -264,7 +267,12 @@ describe('deckhand serve --http', () => {
       const sid = init.headers.get('mcp-session-id') as string;
       expect(sid).toBeTruthy();
       await init.text();
-      await new Promise((r) => setTimeout(r, 3000));
+      const closed = () =>
+        idle
+          .stderr()
+          .split('\n')
+          .some((l) => l.includes(sid) && l.includes('http session closed'));
+      await waitFor(closed, 'the idle session to be closed', 10_000, 50);
       const after = await fetch(idle.url, {
         method: 'POST',
         headers: { ...MCP_HEADERS, ...auth, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
 import { startStdio, structured, textOf, type StdioSession } from '../helpers/mcp.js';
-import { remoteProcessCount } from '../helpers/openssh.js';
+import { connectionsOf, remoteProcessCount } from '../helpers/openssh.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -106,8 +106,11 @@ describe('remote-bash over a real sshd, through the stdio binary', () => {
     const before = sshd.acceptedConnections();
     for (let i = 0; i < 20; i++) expect((await run({ command: `echo ${i}` })).stdout).toBe(String(i));
     expect(sshd.acceptedConnections()).toBe(before);
+    const pid = mcp.pid() as number;
+    expect(connectionsOf(pid, sshd.port)).toBe(1);
     sshd.dropConnections();
-    await new Promise((r) => setTimeout(r, 200));
+    // Until deckhand has seen its connection drop (no socket left to the server), as a client would before its next call.
+    await waitFor(() => connectionsOf(pid, sshd.port) === 0, 'deckhand to close the dropped connection', 10_000, 20);
     expect((await run({ command: 'echo again' })).stdout).toBe('again');
     expect(sshd.acceptedConnections()).toBe(before + 1);
   });

@@ -34,3 +34,12 @@ export function remoteProcessCount(target: SshTarget, marker: string): number {
 export function uniqueSleep(): number {
   return 100_000 + Math.floor(Math.random() * 800_000);
 }
+
+/**
+ * TCP connections process `pid` still holds to `port` on loopback, in any state (ss -tnp): 0 once it has seen them
+ * dropped and closed its side. Tests wait on this instead of giving a client some time to notice.
+ */
+export function connectionsOf(pid: number, port: number): number {
+  const out = execFileSync('ss', ['-Htnp', 'state', 'all', 'dst', `127.0.0.1:${port}`], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes(`pid=${pid},`)).length;
+}
