@@ -6,13 +6,12 @@ import { tempHome } from '../helpers/home.js';
 import {
   connectHttpLive,
   jobLogs,
-  serveHttpLive,
   startStdioLive,
-  type HttpServed,
   type LiveClient,
   type StdioLive,
   type TransportKind,
 } from '../helpers/live.js';
+import { serveHttp, type Served } from '../helpers/http-serve.js';
 import { waitFor } from '../helpers/wait.js';
 import { structured, textOf } from '../helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
@@ -32,7 +31,7 @@ const COMMAND =
 describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind) => {
   let sshd: SshdHandle;
   let home: { dir: string; cleanup(): void };
-  let served: HttpServed | undefined;
+  let served: Served | undefined;
   let mcp: LiveClient;
   let jobId = '';
   let answerTick = 0;
@@ -42,7 +41,7 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
     home = tempHome();
     const env = { DECKHAND_HOME: home.dir };
     if (kind === 'http') {
-      served = await serveHttpLive(env);
+      served = await serveHttp(env);
       mcp = await connectHttpLive(served.url);
     } else {
       mcp = await startStdioLive(env);

@@ -6,14 +6,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
-import {
-  connectHttpLive,
-  serveHttpLive,
-  startStdioLive,
-  type HttpServed,
-  type LiveClient,
-  type StdioLive,
-} from '../helpers/live.js';
+import { connectHttpLive, startStdioLive, type LiveClient, type StdioLive } from '../helpers/live.js';
+import { serveHttp, type Served } from '../helpers/http-serve.js';
 import { waitFor } from '../helpers/wait.js';
 import { structured, textOf } from '../helpers/mcp.js';
 import { remoteProcessCount } from '../helpers/openssh.js';
@@ -54,7 +48,7 @@ describe('MCP Tasks: a task-augmented remote-bash call is a deckhand job', () =>
   let sshd: SshdHandle;
   let home: { dir: string; cleanup(): void };
   let mcp: StdioLive;
-  let served: HttpServed | undefined;
+  let served: Served | undefined;
   let http: LiveClient | undefined;
 
   beforeAll(async () => {
@@ -170,7 +164,7 @@ describe('MCP Tasks: a task-augmented remote-bash call is a deckhand job', () =>
   });
 
   it('works the same over Streamable HTTP', async () => {
-    served = await serveHttpLive({ DECKHAND_HOME: home.dir });
+    served = await serveHttp({ DECKHAND_HOME: home.dir });
     http = await connectHttpLive(served.url);
     const task = await startTask(http, 'sleep 1; echo over-http');
     expect((await http.client.experimental.tasks.getTask(task.taskId)).status).toBe('working');
