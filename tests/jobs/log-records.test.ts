@@ -3,128 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobLogWriter } from '../../src/jobs/job-log.js';
-import { encodeLine, type DecodedLine, type LogStream } from '../../src/jobs/log-format.js';
-import { capMarker, readLog } from '../../src/jobs/log-reader.js';
+import { readLog } from '../../src/jobs/log-reader.js';
 import { ENTRY_BYTES, readEntry } from '../../src/jobs/log-records.js';
-import { listSegments, scanBackward, scanForward } from '../../src/jobs/log-segments.js';
+import { scanBackward } from '../../src/jobs/log-segments.js';
 import { summarizeStream } from '../../src/jobs/summary.js';
-import { OffsetLineSplitter } from '../../src/remote-bash/frames.js';
+
+import { allLines, expectAsReference, ingest, output, reference } from './log-records-fixture.js';
 
 let tmp: string;
 beforeEach(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deckhand-records-'));
 });
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-const MAX_LINE = 16;
-
-/** Deterministic pseudo-random numbers, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    return x / 0x7fffffff;
-  };
-}
-
-/** Output mixing everything that leaves the fast path: CRLF, bare CR, long lines, empty lines, tabs, digits. */
-function output(seed: number, lines: number): Buffer {
-  const r = rng(seed);
-  const parts: string[] = [];
-  for (let i = 0; i < lines; i++) {
-    const k = r();
-    if (k < 0.1) parts.push(`crlf ${i}\r\n`);
-    else if (k < 0.15) parts.push(`${'L'.repeat(Math.floor(r() * 3 * MAX_LINE))}${i}\n`);
-    else if (k < 0.2) parts.push('\n');
-    else if (k < 0.25) parts.push(`bare\r${i}\n`);
-    // Text shaped like a v1 record and like an index entry's numbers: never taken for framing.
-    else if (k < 0.3) parts.push(`${i}\t1000\to\t5\t6\t7\t8\tx\n`);
-    else parts.push(`${i}\n`);
-  }
-  return Buffer.from(parts.join(''));
-}
-
-function chunks(data: Buffer, seed: number, from = 0): Buffer[] {
-  const r = rng(seed);
-  const out: Buffer[] = [];
-  for (let p = from; p < data.length;) {
-    const n = 1 + Math.floor(r() * 40);
-    out.push(data.subarray(p, p + n));
-    p += n;
-  }
-  return out;
-}
-
-interface Expected {
-  stream: LogStream;
-  text: string;
-  out: number;
-  err: number;
-  outN: number;
-  errN: number;
-}
-
-/** What every line must read back as: the per-line path of the splitter (no runs), with running counters. */
-function reference(out: Buffer, err: Buffer): Expected[] {
-  const lines: Expected[] = [];
-  const off = { out: 0, err: 0, outN: 0, errN: 0 };
-  const collect = (stream: 'stdout' | 'stderr', data: Buffer) => {
-    const got: { text: string; end: number }[] = [];
-    const s = new OffsetLineSplitter(
-      0,
-      (b, st, e, end) => got.push({ text: b.toString('utf8', st, e), end }),
-      MAX_LINE,
-    );
-    s.push(data);
-    s.end();
-    return got.map((g) => ({ stream, ...g }));
-  };
-  // In the order ingest() below writes them: all of stdout, then all of stderr.
-  for (const l of [...collect('stdout', out), ...collect('stderr', err)]) {
-    if (l.stream === 'stdout') {
-      off.out = l.end;
-      off.outN++;
-    } else {
-      off.err = l.end;
-      off.errN++;
-    }
-    lines.push({ stream: l.stream, text: l.text, ...off });
-  }
-  return lines;
-}
-
-/** Feeds streams through splitters into a writer as the executor does, a flush per chunk. */
-function ingest(w: JobLogWriter, data: { stdout: Buffer; stderr: Buffer }, seed: number, ts = 1000): void {
-  for (const stream of ['stdout', 'stderr'] as const) {
-    const from = stream === 'stdout' ? w.offsets.out : w.offsets.err;
-    const s = new OffsetLineSplitter(
-      from,
-      (b, st, e, off) => w.addRange(stream, b, st, e, off, ts),
-      MAX_LINE,
-      (b, st, e, n, off) => w.addLines(stream, b, st, e, n, off, ts),
-    );
-    for (const c of chunks(data[stream], seed, from)) {
-      s.push(c);
-      w.flush();
-    }
-    s.end();
-    w.flush();
-  }
-}
-
-function allLines(dir: string): DecodedLine[] {
-  const lines: DecodedLine[] = [];
-  for (const file of listSegments(dir)) scanForward(file, 0, (l) => (lines.push(l), true));
-  return lines;
-}
-
-function expectAsReference(lines: DecodedLine[], want: Expected[]): void {
-  expect(lines.map((l) => l.seq)).toEqual(want.map((_, i) => i + 1));
-  expect(
-    lines.map((l) => ({ stream: l.stream, text: l.text, ...l.off })),
-    'text, stream and offsets of every line',
-  ).toEqual(want);
-}
 
 describe('log format v2', () => {
   const data = { stdout: output(1, 400), stderr: output(2, 150) };
@@ -232,109 +122,5 @@ describe('log format v2', () => {
     const omitted = outLines[outLines.length - 6]!.out - outLines[4]!.out;
     expect(parts[5]).toContain(`${outLines.length - 10} lines`);
     expect(omitted).toBeGreaterThan(0);
-  });
-
-  it('rolls segments on record boundaries and marks the gap', () => {
-    const dir = path.join(tmp, 'j');
-    const w = new JobLogWriter(dir, { maxBytes: 4096 });
-    ingest(w, data, 9);
-    w.close();
-    const segs = listSegments(dir);
-    expect(segs.length).toBe(3);
-    for (const s of segs) expect(fs.existsSync(s.replace(/\.log$/, '.idx'))).toBe(true);
-    // Only the index files of the kept segments remain.
-    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.idx'))).toHaveLength(3);
-    const [head, ...tails] = segs.map((s) => {
-      const lines: DecodedLine[] = [];
-      scanForward(s, 0, (l) => (lines.push(l), true));
-      return lines;
-    });
-    const tail = tails.flat();
-    expect(head![0]!.seq).toBe(1);
-    expect(tail.at(-1)!.seq).toBe(want.length);
-    for (const l of [...head!, ...tail]) expect({ stream: l.stream, text: l.text, ...l.off }).toEqual(want[l.seq - 1]);
-    const marker = capMarker(dir)!;
-    expect(marker.seq).toBe(head!.at(-1)!.seq);
-    const all = readLog(dir, { cursor: 0, limit: 100_000 }).lines;
-    expect(all.filter((l) => l.stream === 'system')).toHaveLength(1);
-  });
-
-  it('after a crash at any point of a flush, resumes with no line lost and none twice', () => {
-    const full = path.join(tmp, 'full');
-    const w = new JobLogWriter(full, { maxBytes: 1 << 30 });
-    ingest(w, data, 10);
-    w.close();
-    const log = fs.readFileSync(path.join(full, 'head.log'));
-    const idx = fs.readFileSync(path.join(full, 'head.idx'));
-    const entries = idx.length / ENTRY_BYTES;
-    const r = rng(11);
-    for (let trial = 0; trial < 40; trial++) {
-      // Entries up to k are complete; the .log has some bytes past the last one; the index maybe half an entry.
-      const k = Math.floor(r() * entries);
-      const end = k === 0 ? 0 : idx.readDoubleLE((k - 1) * ENTRY_BYTES) + idx.readUInt32LE((k - 1) * ENTRY_BYTES + 64);
-      const extra = Math.floor(r() * Math.min(200, log.length - end + 1));
-      const torn = Math.floor(r() * ENTRY_BYTES);
-      const dir = path.join(tmp, `crash${trial}`);
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, 'head.log'), log.subarray(0, end + extra));
-      fs.writeFileSync(path.join(dir, 'head.idx'), idx.subarray(0, k * ENTRY_BYTES + torn));
-      const again = new JobLogWriter(dir, { maxBytes: 1 << 30 });
-      expect(fs.statSync(path.join(dir, 'head.log')).size).toBe(end);
-      expect(fs.statSync(path.join(dir, 'head.idx')).size).toBe(k * ENTRY_BYTES);
-      // The executor resumes each stream from the restored offsets (stdout first, as ingest does).
-      ingest(again, data, 12 + trial);
-      again.close();
-      expectAsReference(allLines(dir), want);
-    }
-  });
-
-  it('recovers a segment whose records were never indexed by emptying it and reading the one before', () => {
-    const dir = path.join(tmp, 'j');
-    const w = new JobLogWriter(dir, { maxBytes: 1 << 20 });
-    w.add('stdout', 'one', 4, 1);
-    w.add('stdout', 'two', 8, 1);
-    w.close();
-    fs.writeFileSync(path.join(dir, 'tail-0.idx'), '');
-    fs.writeFileSync(path.join(dir, 'tail-0.log'), 'three\nfo');
-    const r = new JobLogWriter(dir, { maxBytes: 1 << 20 });
-    expect(fs.statSync(path.join(dir, 'tail-0.log')).size).toBe(0);
-    expect(r.seq).toBe(2);
-    expect(r.offsets).toEqual({ out: 8, err: 0, outN: 2, errN: 0 });
-  });
-
-  it('reads a v1 log written by an earlier version and continues it in a v2 segment', () => {
-    const dir = path.join(tmp, 'j');
-    fs.mkdirSync(dir);
-    let v1 = '';
-    const off = { out: 0, err: 0, outN: 0, errN: 0 };
-    for (let i = 1; i <= 30; i++) {
-      const text = `old ${i}\twith a tab`;
-      off.out += Buffer.byteLength(text) + 1;
-      off.outN++;
-      v1 += encodeLine({ seq: i, ts: 500 + i, stream: 'stdout', text }, off);
-    }
-    // Torn by a crash of the earlier version.
-    fs.writeFileSync(path.join(dir, 'head.log'), `${v1}31\t531\to\t9`);
-    expect(readLog(dir, { limit: 2 }).lines.map((l) => l.text)).toEqual(['old 29\twith a tab', 'old 30\twith a tab']);
-    const w = new JobLogWriter(dir, { maxBytes: 1 << 20 });
-    expect(w.seq).toBe(30);
-    expect(w.offsets).toEqual(off);
-    const more = Buffer.from('new 31\nnew 32\n');
-    w.addLines('stdout', more, 0, more.length, 2, off.out + more.length, 600);
-    w.close();
-    expect(fs.readFileSync(path.join(dir, 'head.log'), 'utf8')).toBe(v1);
-    expect(listSegments(dir).map((s) => path.basename(s))).toEqual(['head.log', 'tail-0.log']);
-    const all = readLog(dir, { cursor: 0, limit: 100 });
-    // Contiguous: no cap marker between the old and the new segment.
-    expect(all.lines.map((l) => l.seq)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
-    expect(all.lines.at(-1)).toEqual({ seq: 32, ts: 600, stream: 'stdout', text: 'new 32' });
-    expect(readLog(dir, { cursor: 15, limit: 2 }).lines.map((l) => l.text)).toEqual([
-      'old 16\twith a tab',
-      'old 17\twith a tab',
-    ]);
-    expect(summarizeStream(dir, 'stdout', { headLines: 1, tailLines: 1, maxBytes: 1 << 20 })).toMatchObject({
-      total_lines: 32,
-      total_bytes: off.out + more.length,
-    });
   });
 });
