@@ -25,7 +25,17 @@ if [ $# -gt 0 ]; then SCENARIOS=("$@"); fi
 SUITE="@modelcontextprotocol/conformance@${CONFORMANCE_VERSION:-0.1.16}"
 RUNNER_NODE="${CONFORMANCE_NODE:-node@22}"
 
-npx tsc -p tsconfig.build.json
+npx tsc -b tsconfig.build.json
+
+# The suite and Node 22 come from the npm registry (or the npx cache): when they cannot be had, say so, not "0 ran".
+if ! npx -y -p "$RUNNER_NODE" -p "$SUITE" -c 'command -v conformance >/dev/null' >/tmp/conformance-fetch.$$ 2>&1; then
+  echo "conformance: cannot get $SUITE and $RUNNER_NODE with npx: they come from the npm registry (or the npx cache)." >&2
+  echo "conformance: allow access to the registry, or run this once where it can be reached. npx said:" >&2
+  grep -E 'npm error (code|errno|request to|network)' /tmp/conformance-fetch.$$ >&2 || tail -5 /tmp/conformance-fetch.$$ >&2
+  rm -f /tmp/conformance-fetch.$$
+  exit 1
+fi
+rm -f /tmp/conformance-fetch.$$
 
 home=$(mktemp -d)
 work=$(mktemp -d)

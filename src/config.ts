@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { healthcheckSchema } from './apps/catalogue/schema.js';
 import type { ImageOverride } from './apps/render/render.js';
 import { hetznerConfigFromEnv } from './providers/index.js';
-import { allHttpTokens, parseHttpTokens, type HttpToken } from './safety/tokens.js';
+import { allHttpTokens, parseHttpTokens, type HttpToken } from './policy/tokens.js';
 
 /** Everything configurable, parsed once at the edge (cli.ts) from env and flags into a frozen object. */
 export interface Config {

@@ -1,15 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/mcp.js';
+import { childModule } from './helpers/child-module.js';
+
+const HEAP_JS = await childModule('src/heap.ts');
 
 // Runs in a child process: the setting is process-wide and would otherwise change the test runner's own heap.
 function newSpaceMbAfterGarbage(setup: boolean): number {
-  const heap = pathToFileURL(path.join(ROOT, 'dist', 'heap.js')).href;
   const script = `
     import v8 from 'node:v8';
-    import { keepYoungGenerationSmall } from ${JSON.stringify(heap)};
+    import { keepYoungGenerationSmall } from ${JSON.stringify(HEAP_JS)};
     if (${String(setup)}) keepYoungGenerationSmall();
     // Short-lived garbage with some of it surviving a few scavenges, as lines waiting for their flush do.
     const keep = [];

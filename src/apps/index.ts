@@ -11,6 +11,8 @@ import { loadCatalogue } from './render/index.js';
 import { AppService } from './service.js';
 
 export { AppService } from './service.js';
+export type { DeployResult } from './deploy/deploy-handler.js';
+export type { UndeployResult } from './deploy/undeploy-handler.js';
 export * from './render/index.js';
 
 export function createAppsFeature(o: {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { summarizeApp, type AppSummary, type Catalogue } from './render/index.js';
 import type { Config } from '../config.js';
 import { DeckhandError, errorMessage } from '../errors.js';
-import type { Inventory } from '../servers/inventory.js';
+import type { Inventory } from '../servers/index.js';
 import type { JobEngine } from '../jobs/engine.js';
 import type { JobFiles } from '../jobs/files.js';
 import type { DeployInput } from './deploy/types.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JobService } from '../jobs/service.js';
-import { isTerminal, type Job } from '../jobs/types.js';
+import type { JobService } from '../jobs/index.js';
+import { isTerminal, type Job } from '../jobs/index.js';
 import { formatTime, jobDuration, oneLine, statusLabel, table } from './format.js';
 import type { CliOutput } from './io.js';
 

@@ -1,4 +1,4 @@
-import { isTerminal, type Job } from '../jobs/types.js';
+import { isTerminal, type Job } from '../jobs/index.js';
 
 /**
  * Makes a value safe to show in one terminal cell: job params come from models and remote hosts, and a newline

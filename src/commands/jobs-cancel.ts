@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as T from '../jobs/types.js';
+import * as T from '../jobs/index.js';
 import { intOption, jobIdArgument, parseCommand } from './args.js';
 import { outcomeText } from './jobs-logs.js';
 import type { CliContext } from './table.js';

@@ -1,4 +1,4 @@
-import { JOB_STATUSES } from '../jobs/types.js';
+import { JOB_STATUSES } from '../jobs/index.js';
 import { intOption, oneOf, parseCommand, stringOption } from './args.js';
 import { describeWork, formatTime, jobDuration, oneLine, statusLabel, table } from './format.js';
 import type { CliContext } from './table.js';

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LogLine } from '../jobs/log/format.js';
-import { removalText } from '../jobs/log/removal.js';
-import { isTerminal, type Job } from '../jobs/types.js';
+import type { LogLine } from '../jobs/index.js';
+import { removalText } from '../jobs/index.js';
+import { isTerminal, type Job } from '../jobs/index.js';
 import { intOption, jobIdArgument, oneOf, parseCommand, stringOption } from './args.js';
 import { UsageError, type CliOutput } from './io.js';
 import type { CliContext } from './table.js';
-import { BATCH_TYPE } from '../jobs/batch.js';
+import { BATCH_TYPE } from '../jobs/index.js';
 import { batchLogs } from './batch.js';
 
 export const LOGS_USAGE = 'deckhand jobs logs ID [--tail N] [-f|--follow] [--stream stdout|stderr] [--grep RE]';

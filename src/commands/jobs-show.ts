@@ -1,10 +1,10 @@
-import { removalText, type LogRemoval } from '../jobs/log/removal.js';
-import type { Job } from '../jobs/types.js';
+import { removalText, type LogRemoval } from '../jobs/index.js';
+import type { Job } from '../jobs/index.js';
 import { formatBytes } from '../format.js';
 import { jobIdArgument, parseCommand } from './args.js';
 import { describeWork, formatTime, jobDuration, oneLine, statusLabel } from './format.js';
 import type { CliContext } from './table.js';
-import { BATCH_TYPE } from '../jobs/batch.js';
+import { BATCH_TYPE } from '../jobs/index.js';
 import { showBatch } from './batch.js';
 
 export const SHOW_USAGE = 'deckhand jobs show ID [--json]';

@@ -1,5 +1,5 @@
 import type { PolicyMode, ServerPolicy } from '../policy/index.js';
-import { policyView } from '../servers/types.js';
+import { policyView } from '../servers/index.js';
 import { oneOf, parseCommand } from './args.js';
 import { UsageError } from './io.js';
 import type { CliContext } from './table.js';

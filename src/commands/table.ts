@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { JobService } from '../jobs/service.js';
+import type { JobService } from '../jobs/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { SafetyService } from '../safety/index.js';
 import type { ServerService } from '../servers/index.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DeckhandError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { checkHostAndOrigin } from '../mcp/transports/http-guards.js';
+import { checkHostAndOrigin } from '../web/http-guards.js';
 import { fromSameOrigin, readForm, redirect, sendHtml, sendText } from './respond.js';
 import { ROUTES, type RouteContext } from './routes.js';
 import { DashboardSessions, csrfMatches, type Session } from './sessions.js';

@@ -1,4 +1,4 @@
-import type { JobError } from '../jobs/types.js';
+import type { JobError } from '../jobs/index.js';
 
 /**
  * What to do about a job's error, by its code. Job records keep code and message only.

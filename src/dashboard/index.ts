@@ -1,7 +1,10 @@
 // The web dashboard: pages over the job, server (and, later, batch, template, pool) services for the people
 // beside the assistant. Mounted by `serve --http` at / and served alone by `deckhand dashboard`.
-import type { Deckhand } from '../app.js';
-import { allowedHostsFor } from '../mcp/transports/http-guards.js';
+import type { Config } from '../config.js';
+import type { JobService } from '../jobs/index.js';
+import type { Logger } from '../logger.js';
+import type { ServerService } from '../servers/index.js';
+import { allowedHostsFor } from '../web/http-guards.js';
 import { packageVersion } from '../version.js';
 import { createDashboard, type Dashboard } from './dashboard.js';
 import { defaultSources } from './sources.js';
@@ -17,7 +20,11 @@ export { dashboardToken, type DashboardToken } from './token.js';
  * log in. The mode comes from DECKHAND_DASHBOARD ('off' is the caller's to honour).
  */
 export function dashboardForApp(
-  app: Pick<Deckhand, 'config' | 'logger' | 'services'>,
+  app: {
+    readonly config: Config;
+    readonly logger: Logger;
+    readonly services: { readonly jobs: JobService; readonly servers: ServerService };
+  },
   host: string,
 ): { dashboard: Dashboard; loginHint: string } {
   const { config } = app;

@@ -1,4 +1,4 @@
-import { JOB_STATUSES, isJobId, type Job, type JobStatus } from '../jobs/types.js';
+import { JOB_STATUSES, isJobId, type Job, type JobStatus } from '../jobs/index.js';
 import { maskParams } from './mask.js';
 import type { DashboardJobs } from './sources.js';
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { errorMessage } from '../errors.js';
-import { isTerminal, type Job } from '../jobs/types.js';
+import { isTerminal, type Job } from '../jobs/index.js';
 import { SECURITY_HEADERS } from './respond.js';
 import type { DashboardJobs } from './sources.js';
 

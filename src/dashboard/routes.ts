@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isJobId, isTerminal, type Job } from '../jobs/types.js';
-import { removalText } from '../jobs/log/removal.js';
+import { isJobId, isTerminal, type Job } from '../jobs/index.js';
+import { removalText } from '../jobs/index.js';
 import { errorHint } from './hints.js';
 import { parseJobQuery, searchJobs } from './job-search.js';
 import { followJobLog } from './log-events.js';

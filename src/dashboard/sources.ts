@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
-import type { JobService } from '../jobs/service.js';
-import type { Job, JobStatus } from '../jobs/types.js';
+import type { JobService } from '../jobs/index.js';
+import type { Job, JobStatus } from '../jobs/index.js';
 import type { ServerService } from '../servers/index.js';
 import { countByStatus } from './stats.js';
 

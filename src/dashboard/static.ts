@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ServerResponse } from 'node:http';
-import { DeckhandError } from '../errors.js';
+import { assetsDir, JOB_VIEW_FILE } from '../web/assets.js';
 import { SECURITY_HEADERS } from './respond.js';
 
 /** The files under /assets/: built by scripts/build-web.mjs into dist/dashboard/assets, shipped in the package. */
@@ -11,29 +10,6 @@ const TYPES: Readonly<Record<string, string>> = Object.freeze({
   'dashboard.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 });
-
-/** The MCP App view (one self-contained HTML file: the ext-apps bridge and the view bundled in). */
-export const JOB_VIEW_FILE = 'job-view.html';
-
-/**
- * Where the built assets are: beside this module once compiled (dist/dashboard/assets), or in dist/ when this
- * module runs from its TypeScript source (tests in-process), provided `npm run build` ran.
- */
-export function assetsDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.join(here, 'assets'), path.resolve(here, '..', '..', 'dist', 'dashboard', 'assets')];
-  const found = candidates.find((d) => fs.existsSync(path.join(d, 'dashboard.js')));
-  if (!found) {
-    throw new DeckhandError(
-      'internal_error',
-      `The dashboard's assets are missing (looked in ${candidates.join(', ')}).`,
-      {
-        hint: 'Run `npm run build` (it bundles them into dist/dashboard/assets); an installed package ships them.',
-      },
-    );
-  }
-  return found;
-}
 
 /** The bundled assets, read once when the dashboard starts: a few kilobytes, served from memory. */
 export class StaticAssets {
@@ -60,3 +36,5 @@ export class StaticAssets {
     return true;
   }
 }
+
+export { assetsDir, JOB_VIEW_FILE };

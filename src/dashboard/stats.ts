@@ -1,5 +1,5 @@
-import { JOB_STATUSES, type JobStatus } from '../jobs/types.js';
-import type { JobService } from '../jobs/service.js';
+import { JOB_STATUSES, type JobStatus } from '../jobs/index.js';
+import type { JobService } from '../jobs/index.js';
 
 /** A count stops here and shows as "1000+": the overview must stay quick however many jobs there are. */
 export const COUNT_CAP = 1000;

@@ -3,6 +3,7 @@ import { monotonicFactory } from 'ulid';
 import type { JobsConfig } from '../config.js';
 import { DeckhandError } from '../errors.js';
 import { BATCH_TYPE, settleBatch } from './batch.js';
+import type { EngineEvents } from './events.js';
 import type { JobFiles } from './files.js';
 import type { JobHandler } from './handler.js';
 import { Recovery } from './recovery.js';
@@ -12,12 +13,7 @@ import type { ClaimRequest, InstanceRef, NewJobSpec, Stores } from './store/cont
 import * as T from './types.js';
 import type { Job } from './types.js';
 
-export interface EngineEvents {
-  /** A job's record changed in this process (created, claimed, progressed, ended). */
-  job: [Job];
-  /** Lines of a job run here are durable up to this seq. */
-  lines: [string, number];
-}
+export type { EngineEvents } from './events.js';
 
 export interface EngineOptions {
   readonly stores: Stores;

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { JobsConfig } from '../config.js';
 import { DeckhandError } from '../errors.js';
-import type { EngineEvents } from './engine.js';
+import type { EngineEvents } from './events.js';
 import type { JobFiles } from './files.js';
 import type { HandlerOutcome, JobContext, JobHandler, StopReason } from './handler.js';
 import { applyOutcome, outcomeLine } from './outcome.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { assetsDir, JOB_VIEW_FILE } from '../dashboard/static.js';
+import { assetsDir, JOB_VIEW_FILE } from '../web/assets.js';
 
 /** The MCP App view of a job (MCP Apps extension, io.modelcontextprotocol/ui). */
 export const JOB_VIEW_URI = 'ui://deckhand/job';

@@ -1,5 +1,5 @@
 import type { CallToolResult, ResourceLink } from '@modelcontextprotocol/sdk/types.js';
-import { isJobId, type Job } from '../jobs/types.js';
+import { isJobId, type Job } from '../jobs/index.js';
 
 /** The URIs under which jobs are served as MCP resources (see resources.ts). */
 export const JOB_URI_TEMPLATE = 'deckhand://jobs/{id}';

@@ -1,7 +1,7 @@
 import type { ServerOptions } from '@modelcontextprotocol/sdk/server/index.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { JobChanges } from '../jobs/changes.js';
-import type { JobService } from '../jobs/service.js';
+import type { JobChanges } from '../jobs/index.js';
+import type { JobService } from '../jobs/index.js';
 import type { Logger } from '../logger.js';
 import type { RemoteBashService } from '../remote-bash/index.js';
 import type { SafetyService } from '../safety/index.js';

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
-import type { Job } from '../jobs/types.js';
-import type { JobChanges, JobLifecycle } from '../jobs/changes.js';
+import type { Job } from '../jobs/index.js';
+import type { JobChanges, JobLifecycle } from '../jobs/index.js';
 import { jobLogUri } from './links.js';
 
 export const JOB_LOGGER = 'deckhand.jobs';

@@ -1,8 +1,8 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { JobChanges } from '../jobs/changes.js';
-import type { StatusCounts } from '../jobs/store/contract.js';
-import type { Job } from '../jobs/types.js';
+import type { JobChanges } from '../jobs/index.js';
+import type { StatusCounts } from '../jobs/index.js';
+import type { Job } from '../jobs/index.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 

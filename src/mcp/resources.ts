@@ -6,14 +6,14 @@ import {
   type ListResourcesResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage } from '../errors.js';
-import type { LogLine } from '../jobs/log/format.js';
-import type { Job } from '../jobs/types.js';
-import type { JobService } from '../jobs/service.js';
+import type { LogLine } from '../jobs/index.js';
+import type { Job } from '../jobs/index.js';
+import type { JobService } from '../jobs/index.js';
 import { formatLines, publicJob } from './tools/shared/job-shapes.js';
 import { formatBytes, formatCount } from '../format.js';
-import type { JobChanges, JobLifecycle } from '../jobs/changes.js';
+import type { JobChanges, JobLifecycle } from '../jobs/index.js';
 import { JOB_LOG_URI_TEMPLATE, JOB_URI_TEMPLATE, jobLogUri, jobUri, parseJobUri } from './links.js';
-import { removalText } from '../jobs/log/removal.js';
+import { removalText } from '../jobs/index.js';
 import { ResourceSubscriptions } from './subscriptions.js';
 
 /** JSON-RPC error code the MCP spec gives to "resource not found". */

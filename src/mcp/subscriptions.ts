@@ -1,5 +1,5 @@
-import type { Job } from '../jobs/types.js';
-import type { JobChanges } from '../jobs/changes.js';
+import type { Job } from '../jobs/index.js';
+import type { JobChanges } from '../jobs/index.js';
 import { parseJobUri, type JobResourceKind } from './links.js';
 
 export interface SubscriptionOptions {

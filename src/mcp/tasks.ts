@@ -22,8 +22,8 @@ import {
   type Task,
 } from '@modelcontextprotocol/sdk/types.js';
 import { errorMessage, NotFoundError, ValidationError } from '../errors.js';
-import type { JobService } from '../jobs/service.js';
-import { isTerminal, type Job } from '../jobs/types.js';
+import type { JobService } from '../jobs/index.js';
+import { isTerminal, type Job } from '../jobs/index.js';
 import type { RemoteBashService } from '../remote-bash/index.js';
 import type { SafetyService } from '../safety/index.js';
 import type { SessionInfo } from './session.js';

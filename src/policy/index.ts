@@ -33,3 +33,4 @@ export { POLICY_MODES, policyPattern, serverPolicySchema, type PolicyMode, type 
 export { loadBashGrammar, type BashGrammar } from './shell/grammar.js';
 export { createShellParser } from './shell/parse-script.js';
 export type { ShellParser, ShellScript, ShellUnit, ShellWord } from './shell/types.js';
+export { allHttpTokens, DEFAULT_TOKEN_NAME, parseHttpTokens, type HttpToken } from './tokens.js';

@@ -1,5 +1,4 @@
-import type { Inventory } from '../servers/inventory.js';
-import { publicServer, type ServerRecord } from '../servers/types.js';
+import { publicServer, type Inventory, type ServerRecord } from '../servers/index.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../jobs/handler.js';
 import {
   createOrAdoptServer,

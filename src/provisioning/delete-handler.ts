@@ -1,5 +1,5 @@
 import { DeckhandError } from '../errors.js';
-import type { Inventory } from '../servers/inventory.js';
+import type { Inventory } from '../servers/index.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../jobs/handler.js';
 import { isManagedByDeckhand, isProviderError, MANAGED_BY_LABEL, type ProviderServer } from '../providers/index.js';
 import type { SshPool } from '../ssh/pool.js';

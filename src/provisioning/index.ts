@@ -9,6 +9,10 @@ import { hetznerFactory } from './provider.js';
 import { ProvisioningService } from './service.js';
 
 export { ProvisioningService } from './service.js';
+export { HOST_KEY_LABEL } from './host-key-label.js';
+export { formatMoney, type CreatePlan } from './plan.js';
+// The label deckhand puts on what it creates at the provider: the tools show it, the provider (a leaf) defines it.
+export { MANAGED_BY_LABEL } from '../providers/index.js';
 
 export function createProvisioningFeature(o: {
   config: Config;

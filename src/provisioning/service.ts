@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { DeckhandError } from '../errors.js';
-import type { Inventory } from '../servers/inventory.js';
+import type { Inventory } from '../servers/index.js';
 import type { JobEngine } from '../jobs/engine.js';
 import type { Job } from '../jobs/types.js';
 import { isManagedByDeckhand, type Money, type ProviderServer } from '../providers/index.js';

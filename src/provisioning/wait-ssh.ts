@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { DeckhandError } from '../errors.js';
-import type { ServerRecord } from '../servers/types.js';
+import type { ServerRecord } from '../servers/index.js';
 import type { ProbeResult, SshPool } from '../ssh/pool.js';
 import { pause } from '../timing.js';
 

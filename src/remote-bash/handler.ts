@@ -1,6 +1,6 @@
 import type { ClientChannel } from 'ssh2';
 import { DeckhandError } from '../errors.js';
-import type { Inventory } from '../servers/inventory.js';
+import type { Inventory } from '../servers/index.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../jobs/handler.js';
 import { openExec, run } from '../ssh/exec.js';
 import { FrameParser, OffsetLineSplitter, type FrameEvent } from './frames.js';

@@ -10,7 +10,7 @@ import { SafetyService } from './service.js';
 
 export { describeCaller, isApprovalId } from './approvals.js';
 export { SafetyService } from './service.js';
-export { DEFAULT_TOKEN_NAME, type HttpToken } from './tokens.js';
+export { DEFAULT_TOKEN_NAME, type HttpToken } from '../policy/index.js';
 export type {
   AdmitRequest,
   Admission,

@@ -9,7 +9,7 @@ import type { ServerRecord } from './types.js';
 export { Inventory } from './inventory.js';
 export { matches, parseSelector, type Requirement } from './selector.js';
 export { ServerService, type AddServerInput, type AddServerOutcome } from './service.js';
-export { publicServer, type ServerAuth, type ServerRecord } from './types.js';
+export { policyView, publicServer, type ServerAuth, type ServerRecord } from './types.js';
 
 export interface ServersFeature extends Feature<ServerService> {
   readonly inventory: Inventory;

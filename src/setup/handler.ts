@@ -1,4 +1,4 @@
-import type { Inventory } from '../servers/inventory.js';
+import type { Inventory } from '../servers/index.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../jobs/handler.js';
 import type { SshPool } from '../ssh/pool.js';
 import { StepFailedError, StepTracker, stepsOutcome, type StepOutcome } from '../jobs/kit/steps.js';

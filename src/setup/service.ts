@@ -1,5 +1,5 @@
 import { DeckhandError } from '../errors.js';
-import type { Inventory } from '../servers/inventory.js';
+import type { Inventory } from '../servers/index.js';
 import type { JobEngine } from '../jobs/engine.js';
 import type { Job } from '../jobs/types.js';
 import { findActiveJob, waitBriefly } from '../jobs/kit/waits.js';

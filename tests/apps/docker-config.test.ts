@@ -2,27 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMPOSE_FILE_NAME, ENV_FILE_NAME } from '../../src/apps/render/constants.js';
 import { renderTraefikStack } from '../../src/apps/render/traefik-stack.js';
+import { DOCKER_CLI, requireAll } from '../helpers/requirements.js';
 import { catalogue, renderStandard } from './helpers.js';
 
 /**
  * Feeds every rendered release to the Docker CLI's own compose loader (`docker stack config` needs no
  * daemon), run from another directory so the relative env_file must resolve next to the compose file.
- * Skipped where the docker CLI is not installed.
+ * Without the docker CLI the tests fail, saying what to install.
  */
-function dockerCli(): boolean {
-  try {
-    execFileSync('docker', ['stack', 'config', '--help'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = dockerCli();
 const root = mkdtempSync(join(tmpdir(), 'deckhand-stack-config-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -39,7 +30,8 @@ function stackConfig(name: string, compose: string, envFile: string): Record<str
   return parse(out) as Record<string, unknown>;
 }
 
-describe.skipIf(!available)('docker stack config accepts every release', () => {
+describe('docker stack config accepts every release', () => {
+  beforeAll(() => requireAll('docker stack config', DOCKER_CLI));
   for (const name of catalogue.names()) {
     it(`${name}: loads, takes its env from .env and unescapes $$`, () => {
       const rendered = renderStandard(catalogue.get(name));

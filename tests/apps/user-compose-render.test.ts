@@ -2,12 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CERT_RESOLVER, PUBLIC_NETWORK } from '../../src/apps/render/constants.js';
 import { RenderError } from '../../src/apps/errors.js';
 import { exportEnvFileScript, renderUserCompose } from '../../src/apps/render/user-compose-render.js';
 import { validateUserCompose } from '../../src/apps/render/user-compose.js';
+import { DOCKER_CLI, requireAll } from '../helpers/requirements.js';
 
 const FILE = `
 services:
@@ -133,7 +134,8 @@ describe('renderUserCompose', () => {
     expect(again.plan.route).toBeNull();
   });
 
-  describe.skipIf(!dockerCli())('with the Docker CLI', () => {
+  describe('with the Docker CLI', () => {
+    beforeAll(() => requireAll('docker stack config', DOCKER_CLI));
     const dir = mkdtempSync(join(tmpdir(), 'deckhand-user-compose-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -152,12 +154,3 @@ describe('renderUserCompose', () => {
     });
   });
 });
-
-function dockerCli(): boolean {
-  try {
-    execFileSync('docker', ['stack', 'config', '--help'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

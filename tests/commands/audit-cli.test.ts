@@ -5,7 +5,7 @@ import { InMemoryAuditSinkForTests } from '../../src/audit/memory-sink.js';
 import { auditExport, auditTail, auditVerify } from '../../src/commands/audit.js';
 import { CliOutput } from '../../src/commands/io.js';
 import type { CliContext } from '../../src/commands/table.js';
-import { waitFor } from '../helpers/jobs.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** The audit commands over an in-memory sink (the SQL stores are covered by the contract suite and the e2e tests). */
 function setup() {

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
-import { Deckhand, remoteProcessCount, stdoutTexts, uniqueSleep, waitFor } from '../helpers/jobs.js';
+import { Deckhand, stdoutTexts } from '../helpers/jobs.js';
+import { remoteProcessCount, uniqueSleep } from '../helpers/openssh.js';
+import { waitFor } from '../helpers/wait.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 interface ChildRow {

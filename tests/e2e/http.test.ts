@@ -1,106 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
-import { CLI, structured, textOf } from '../helpers/mcp.js';
+import {
+  call,
+  connect,
+  INITIALIZE,
+  MCP_HEADERS,
+  rawRequest,
+  serveHttp,
+  TOKEN,
+  type Served,
+} from '../helpers/http-serve.js';
+import { structured, textOf } from '../helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
-
-const TOKEN = 'test-token-0123456789-abcdefghij';
-const INITIALIZE = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-};
-const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-
-interface Served {
-  proc: ChildProcess;
-  port: number;
-  url: URL;
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
-function exited(proc: ChildProcess): Promise<number | null> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
-  return new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
-}
-
-/** Runs `deckhand serve --http` on an OS-chosen port and reads the URL it prints on stderr. */
-async function serveHttp(env: Record<string, string>, args: string[] = []): Promise<Served> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--http', '--host', '127.0.0.1', '--port', '0', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DECKHAND_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL on stderr within 10 s:\n${err}`)), 10_000);
-    const onData = () => {
-      const m = /MCP over Streamable HTTP at http:\/\/127\.0\.0\.1:(\d+)\/mcp/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        proc.stderr?.off('data', onData);
-        resolve(Number(m[1]));
-      }
-    };
-    proc.stderr?.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`deckhand exited with ${code}:\n${err}`)));
-  });
-  return {
-    proc,
-    port,
-    url: new URL(`http://127.0.0.1:${port}/mcp`),
-    stderr: () => err,
-    stop: async () => {
-      const done = exited(proc);
-      proc.kill('SIGTERM');
-      await done;
-    },
-  };
-}
-
-async function connect(url: URL, token = TOKEN): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const transport = new StreamableHTTPClientTransport(url, {
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  });
-  const client = new Client({ name: 'deckhand-http-tests', version: '1.0.0' });
-  await client.connect(transport);
-  return { client, transport };
-}
-
-/** A request with exactly these headers (fetch will not let a test set Host). */
-function rawRequest(
-  port: number,
-  opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string },
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: opts.method ?? 'POST',
-        path: opts.path ?? '/mcp',
-        headers: opts.headers ?? {},
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-const call = async (client: Client, name: string, args: Record<string, unknown>) =>
-  (await client.callTool({ name, arguments: args })) as CallToolResult;
+import { waitFor } from '../helpers/wait.js';
 
 describe('deckhand serve --http', () => {
   let sshd: SshdHandle;
@@ -253,6 +165,8 @@ describe('deckhand serve --http', () => {
       DECKHAND_HOME: home.dir,
       DECKHAND_HTTP_TOKEN: TOKEN,
       DECKHAND_HTTP_SESSION_IDLE_S: '1',
+      // At info, deckhand logs each session it closes: the test waits for that instead of the clock.
+      DECKHAND_LOG_LEVEL: 'info',
     });
     const kept = await connect(idle.url);
     try {
@@ -264,7 +178,12 @@ describe('deckhand serve --http', () => {
       const sid = init.headers.get('mcp-session-id') as string;
       expect(sid).toBeTruthy();
       await init.text();
-      await new Promise((r) => setTimeout(r, 3000));
+      const closed = () =>
+        idle
+          .stderr()
+          .split('\n')
+          .some((l) => l.includes(sid) && l.includes('http session closed'));
+      await waitFor(closed, 'the idle session to be closed', 10_000, 50);
       const after = await fetch(idle.url, {
         method: 'POST',
         headers: { ...MCP_HEADERS, ...auth, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
@@ -308,56 +227,5 @@ describe('deckhand serve --http', () => {
     const { client } = await connect(served.url);
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);
     await client.close();
-  });
-});
-
-describe('deckhand serve --http refuses unsafe or bad settings', () => {
-  it('will not listen on a non-loopback address without a token', async () => {
-    const home = tempHome();
-    try {
-      const proc = spawn(process.execPath, [CLI, 'serve', '--http', '--host', '0.0.0.0', '--port', '0'], {
-        env: { PATH: process.env.PATH ?? '', HOME: home.dir, DECKHAND_HOME: home.dir },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let err = '';
-      proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      const code = await exited(proc);
-      clearTimeout(timer);
-      expect(code).not.toBe(0);
-      expect(code).not.toBeNull();
-      expect(err).toMatch(/Refusing to serve HTTP on non-loopback host 0\.0\.0\.0 without a token/);
-      expect(err).toContain('DECKHAND_HTTP_TOKEN');
-    } finally {
-      home.cleanup();
-    }
-  });
-
-  it('refuses a bad port and a short token with exit code and message', async () => {
-    const home = tempHome();
-    try {
-      for (const [args, env, pattern] of [
-        [['--port', 'eighty'], {}, /--port must be a number/],
-        [
-          ['--port', '0'],
-          { DECKHAND_HTTP_TOKEN: 'short' },
-          /DECKHAND_HTTP_TOKEN=\(hidden\): use at least 16 characters/,
-        ],
-      ] as const) {
-        const proc = spawn(process.execPath, [CLI, 'serve', '--http', '--host', '127.0.0.1', ...args], {
-          env: { PATH: process.env.PATH ?? '', HOME: home.dir, DECKHAND_HOME: home.dir, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let err = '';
-        proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-        const code = await exited(proc);
-        clearTimeout(timer);
-        expect(code, err).toBeGreaterThan(0);
-        expect(err).toMatch(pattern);
-      }
-    } finally {
-      home.cleanup();
-    }
   });
 });

@@ -9,6 +9,33 @@ import { CLI } from '../helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 const run = promisify(execFile);
+const INSPECTOR = '@modelcontextprotocol/inspector@2';
+
+/**
+ * npx with the inspector; when it fails and the npm registry cannot be reached, the failure says that this is what is
+ * missing (not deckhand) and how to get it.
+ */
+async function runInspector(
+  file: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeout: number; maxBuffer: number },
+): Promise<{ stdout: string }> {
+  try {
+    return await run(file, args, { ...options, encoding: 'utf8' });
+  } catch (err) {
+    const ping = await run('npm', ['ping'], { timeout: 30_000 }).then(
+      () => undefined,
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    if (ping === undefined) throw err;
+    throw new Error(
+      `The inspector test needs the npm registry: npx fetches ${INSPECTOR} from it (about 40 s the first time), and ` +
+        `the registry cannot be reached (npm ping: ${ping.split('\n')[0]}). Allow access to it (or set npm's registry ` +
+        `to a mirror), or fill the npx cache once where it can be reached: npx -y ${INSPECTOR} --help.`,
+      { cause: err },
+    );
+  }
+}
 
 /**
  * The MCP Inspector's CLI (a client written by others) against the built stdio server. npx fetches it from the
@@ -20,11 +47,11 @@ describe('MCP Inspector CLI against the stdio server', () => {
   let cwd: string;
 
   const inspector = async (args: string[]): Promise<Record<string, unknown>> => {
-    const { stdout } = await run(
+    const { stdout } = await runInspector(
       'npx',
       [
         '-y',
-        '@modelcontextprotocol/inspector@2',
+        INSPECTOR,
         '--cli',
         process.execPath,
         CLI,

@@ -3,15 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textOf } from '../helpers/mcp.js';
-import {
-  Deckhand,
-  JobsFixture,
-  remoteProcessCount,
-  stdoutTexts,
-  uniqueSleep,
-  waitFor,
-  type JobView,
-} from '../helpers/jobs.js';
+import { Deckhand, JobsFixture, stdoutTexts, type JobView } from '../helpers/jobs.js';
+import { remoteProcessCount, uniqueSleep } from '../helpers/openssh.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface CancelAnswer {
   job: JobView;

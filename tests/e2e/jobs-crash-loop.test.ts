@@ -1,7 +1,8 @@
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Deckhand, JobsFixture, stdoutTexts, waitFor } from '../helpers/jobs.js';
+import { Deckhand, JobsFixture, stdoutTexts } from '../helpers/jobs.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CYCLES = 30;
 

@@ -1,16 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Deckhand,
-  JobsFixture,
-  remoteProcessCount,
-  sshRun,
-  stdoutTexts,
-  uniqueSleep,
-  waitFor,
-  type LogLine,
-} from '../helpers/jobs.js';
+import { Deckhand, JobsFixture, stdoutTexts, type LogLine } from '../helpers/jobs.js';
+import { remoteProcessCount, sshRun, uniqueSleep } from '../helpers/openssh.js';
+import { waitFor } from '../helpers/wait.js';
 
 const range = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 const texts = (lines: LogLine[], stream: 'stdout' | 'stderr') =>

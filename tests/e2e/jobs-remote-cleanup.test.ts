@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Deckhand, JobsFixture, waitFor } from '../helpers/jobs.js';
+import { Deckhand, JobsFixture } from '../helpers/jobs.js';
+import { waitFor } from '../helpers/wait.js';
 
 // Issue 3: the remote job directory is removed when a job ends well, and kept a while after a failure.
 describe("a job's directory on the server", () => {

@@ -4,14 +4,13 @@ import { tempHome } from '../helpers/home.js';
 import {
   connectHttpLive,
   jobLogs,
-  serveHttpLive,
   startStdioLive,
-  until,
-  type HttpServed,
   type LiveClient,
   type StdioLive,
   type TransportKind,
 } from '../helpers/live.js';
+import { serveHttp, type Served } from '../helpers/http-serve.js';
+import { waitFor } from '../helpers/wait.js';
 import { structured, textOf } from '../helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 
@@ -30,7 +29,7 @@ const COMMAND =
 describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind) => {
   let sshd: SshdHandle;
   let home: { dir: string; cleanup(): void };
-  let served: HttpServed | undefined;
+  let served: Served | undefined;
   let mcp: LiveClient;
   let jobId = '';
   let answerTick = 0;
@@ -40,7 +39,7 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
     home = tempHome();
     const env = { DECKHAND_HOME: home.dir };
     if (kind === 'http') {
-      served = await serveHttpLive(env);
+      served = await serveHttp(env);
       mcp = await connectHttpLive(served.url);
     } else {
       mcp = await startStdioLive(env);
@@ -100,7 +99,7 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
     expect(mcp.received.errors.filter((e) => /progress/i.test(e.message))).toEqual([]);
 
     // Lifecycle logging at level info: started and promoted, but not queued (debug).
-    const events = await until(() => {
+    const events = await waitFor(() => {
       const e = jobLogs(mcp.received, jobId);
       return e.some((x) => x.event === 'promoted') && e;
     }, 'a "promoted" logging message');
@@ -113,7 +112,7 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
     const uri = `deckhand://jobs/${jobId}/log`;
     const from = mcp.received.updates.length;
     await mcp.client.subscribeResource({ uri });
-    const updates = await until(() => {
+    const updates = await waitFor(() => {
       const u = mcp.received.updates.slice(from).filter((x) => x.uri === uri);
       return u.length >= 4 && u;
     }, 'four resources/updated notifications for the log');
@@ -137,7 +136,7 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
       await mcp.call('get-job-status', { job_id: jobId, tail_logs: 0 }),
     ).next_cursor;
     // Let at least ten more lines (2 s) arrive; none of them may announce an update.
-    await until(async () => {
+    await waitFor(async () => {
       const s = structured<{ total_lines: number }>(
         await mcp.call('get-job-status', { job_id: jobId, cursor, tail_logs: 1000, wait_s: 2 }),
       );
@@ -149,7 +148,7 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
   it('logs cancelled at notice and, at level warning, failures but nothing below', async () => {
     const cancelled = structured<{ job: { status: string } }>(await mcp.call('cancel-job', { job_id: jobId }));
     expect(cancelled.job.status).toBe('cancelled');
-    await until(() => jobLogs(mcp.received, jobId).some((e) => e.event === 'cancelled'), 'a "cancelled" message');
+    await waitFor(() => jobLogs(mcp.received, jobId).some((e) => e.event === 'cancelled'), 'a "cancelled" message');
     expect(jobLogs(mcp.received, jobId)).toContainEqual({ level: 'notice', event: 'cancelled' });
     jobId = '';
 
@@ -162,7 +161,7 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
       await mcp.call('remote-bash', { server: 'box', command: 'exit 3' }),
     );
     expect(failed.exit_code).toBe(3);
-    await until(() => jobLogs(mcp.received, failed.job_id).length > 0, 'the failure message');
+    await waitFor(() => jobLogs(mcp.received, failed.job_id).length > 0, 'the failure message');
     // Messages arrive in order on one stream: had the earlier job's (info) ones been sent, they would be here now.
     expect(jobLogs(mcp.received, failed.job_id)).toEqual([{ level: 'warning', event: 'finished' }]);
     expect(jobLogs(mcp.received, okRun.job_id)).toEqual([]);
@@ -217,14 +216,17 @@ describe('live job output for a job another deckhand process executes', () => {
       const text = String((read.contents[0] as { text?: string }).text);
       return Math.max(0, ...[...text.matchAll(/^far-(\d+)$/gm)].map((m) => Number(m[1])));
     };
-    const first = await until(async () => (await readMax()) || undefined, 'the first lines in the log resource');
+    const first = await waitFor(async () => (await readMax()) || undefined, 'the first lines in the log resource');
     // Lines keep arriving in the other process's log file: updates announce them, and a read shows them.
     const seen = other.received.updates.filter((u) => u.uri === uri).length;
-    await until(() => other.received.updates.filter((u) => u.uri === uri).length >= seen + 2, 'two more log updates');
+    await waitFor(() => other.received.updates.filter((u) => u.uri === uri).length >= seen + 2, 'two more log updates');
     const running = structured<{ job: { status: string } }>(await other.call('get-job-status', { job_id: r.job_id }));
     expect(running.job.status).toBe('running');
     expect(await readMax()).toBeGreaterThan(first);
-    await until(() => jobLogs(other.received, r.job_id).some((e) => e.event === 'finished'), 'the "finished" message');
+    await waitFor(
+      () => jobLogs(other.received, r.job_id).some((e) => e.event === 'finished'),
+      'the "finished" message',
+    );
     expect(jobLogs(other.received, r.job_id)).toEqual([
       { level: 'info', event: 'started' },
       { level: 'info', event: 'finished' },
@@ -234,6 +236,6 @@ describe('live job output for a job another deckhand process executes', () => {
       await other.call('get-job-status', { job_id: r.job_id }),
     );
     expect(ran.job.owner?.pid).toBe(owner.pid());
-    await until(() => jobLogs(owner.received, r.job_id).some((e) => e.event === 'finished'), 'the owner too');
+    await waitFor(() => jobLogs(owner.received, r.job_id).some((e) => e.event === 'finished'), 'the owner too');
   });
 });

@@ -8,7 +8,7 @@ import type { Stores } from '../../src/jobs/store/contract.js';
 import { openStores } from '../../src/jobs/store/open.js';
 import * as T from '../../src/jobs/types.js';
 import { tempHome } from '../helpers/home.js';
-import { waitFor } from '../helpers/jobs.js';
+import { waitFor } from '../helpers/wait.js';
 import { CLI, startStdio, structured, textOf, type StdioSession } from '../helpers/mcp.js';
 
 interface Status {

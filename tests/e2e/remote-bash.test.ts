@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
 import { startStdio, structured, textOf, type StdioSession } from '../helpers/mcp.js';
+import { connectionsOf, remoteProcessCount } from '../helpers/openssh.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface Result {
   status: string;
@@ -12,37 +13,6 @@ interface Result {
   stdout: string;
   stderr: string;
   truncated: { stdout: boolean; stderr: boolean };
-}
-
-/** Asks the target itself (over plain OpenSSH, a second connection) whether a marker process still runs. */
-function remoteProcessCount(sshd: SshdHandle, marker: string): number {
-  const out = execFileSync(
-    'ssh',
-    [
-      '-i',
-      sshd.clientKey,
-      '-p',
-      String(sshd.port),
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'LogLevel=ERROR',
-      `${sshd.user}@${sshd.host}`,
-      `pgrep -fc '^${marker}$' || true`,
-    ],
-    { encoding: 'utf8' },
-  );
-  return Number(out.trim() || '0');
-}
-
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('remote-bash over a real sshd, through the stdio binary', () => {
@@ -114,7 +84,7 @@ describe('remote-bash over a real sshd, through the stdio binary', () => {
     expect(r.status).toBe('failed');
     expect(r.error?.code).toBe('timeout');
     expect(r.error?.message).toMatch(/killed/);
-    await waitFor(() => remoteProcessCount(sshd, marker) === 0);
+    await waitFor(() => remoteProcessCount(sshd, marker) === 0, 'the timed-out processes to be gone', 15_000);
   });
 
   it('kills the remote process group when the MCP client cancels the call', async () => {
@@ -126,18 +96,21 @@ describe('remote-bash over a real sshd, through the stdio binary', () => {
       { server: 'box', command: `sleep ${n}; echo done`, timeout_s: 600 },
       { signal: ac.signal },
     );
-    await waitFor(() => remoteProcessCount(sshd, marker) > 0);
+    await waitFor(() => remoteProcessCount(sshd, marker) > 0, 'the remote sleep to start', 15_000);
     ac.abort();
     await expect(call).rejects.toThrow();
-    await waitFor(() => remoteProcessCount(sshd, marker) === 0);
+    await waitFor(() => remoteProcessCount(sshd, marker) === 0, 'the cancelled processes to be gone', 15_000);
   });
 
   it('reuses one pooled connection for many calls and replaces a dead one', async () => {
     const before = sshd.acceptedConnections();
     for (let i = 0; i < 20; i++) expect((await run({ command: `echo ${i}` })).stdout).toBe(String(i));
     expect(sshd.acceptedConnections()).toBe(before);
+    const pid = mcp.pid() as number;
+    expect(connectionsOf(pid, sshd.port)).toBe(1);
     sshd.dropConnections();
-    await new Promise((r) => setTimeout(r, 200));
+    // Until deckhand has seen its connection drop (no socket left to the server), as a client would before its next call.
+    await waitFor(() => connectionsOf(pid, sshd.port) === 0, 'deckhand to close the dropped connection', 10_000, 20);
     expect((await run({ command: 'echo again' })).stdout).toBe('again');
     expect(sshd.acceptedConnections()).toBe(before + 1);
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/index.js';
 import { runCli } from '../helpers/cli.js';
 import { tempHome } from '../helpers/home.js';
-import { waitFor } from '../helpers/jobs.js';
+import { waitFor } from '../helpers/wait.js';
 import { startStdio, textOf, type StdioSession } from '../helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 

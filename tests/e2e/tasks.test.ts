@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import {
   CallToolResultSchema,
   CreateTaskResultSchema,
@@ -7,16 +6,11 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
-import {
-  connectHttpLive,
-  serveHttpLive,
-  startStdioLive,
-  until,
-  type HttpServed,
-  type LiveClient,
-  type StdioLive,
-} from '../helpers/live.js';
+import { connectHttpLive, startStdioLive, type LiveClient, type StdioLive } from '../helpers/live.js';
+import { serveHttp, type Served } from '../helpers/http-serve.js';
+import { waitFor } from '../helpers/wait.js';
 import { structured, textOf } from '../helpers/mcp.js';
+import { remoteProcessCount } from '../helpers/openssh.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 interface CommandView {
@@ -24,21 +18,6 @@ interface CommandView {
   job_id: string;
   exit_code: number | null;
   stdout: string;
-}
-
-/** Processes on the target whose command line is exactly `marker`, counted over a second, plain ssh connection. */
-function remoteProcessCount(sshd: SshdHandle, marker: string): number {
-  const out = execFileSync(
-    'ssh',
-    [
-      ...['-i', sshd.clientKey, '-p', String(sshd.port)],
-      ...['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'],
-      `${sshd.user}@${sshd.host}`,
-      `pgrep -fc '^${marker}$' || true`,
-    ],
-    { encoding: 'utf8' },
-  );
-  return Number(out.trim() || '0');
 }
 
 /** Starts a task-augmented remote-bash call through the SDK's task stream and returns the task it created. */
@@ -69,7 +48,7 @@ describe('MCP Tasks: a task-augmented remote-bash call is a deckhand job', () =>
   let sshd: SshdHandle;
   let home: { dir: string; cleanup(): void };
   let mcp: StdioLive;
-  let served: HttpServed | undefined;
+  let served: Served | undefined;
   let http: LiveClient | undefined;
 
   beforeAll(async () => {
@@ -148,10 +127,10 @@ describe('MCP Tasks: a task-augmented remote-bash call is a deckhand job', () =>
     const n = 40_000 + Math.floor(Math.random() * 9_000);
     const marker = `sleep ${n}`;
     const task = await startTask(mcp, `sleep ${n}; echo never`);
-    await until(() => remoteProcessCount(sshd, marker) > 0, 'the remote sleep to start');
+    await waitFor(() => remoteProcessCount(sshd, marker) > 0, 'the remote sleep to start');
     const cancelled = await mcp.client.experimental.tasks.cancelTask(task.taskId);
     expect(cancelled).toMatchObject({ taskId: task.taskId, status: 'cancelled' });
-    await until(() => remoteProcessCount(sshd, marker) === 0, 'the remote sleep to be gone');
+    await waitFor(() => remoteProcessCount(sshd, marker) === 0, 'the remote sleep to be gone');
     expect(await mcp.client.experimental.tasks.getTask(task.taskId)).toMatchObject({ status: 'cancelled' });
     const result = await mcp.client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
     expect(result.structuredContent).toMatchObject({ status: 'cancelled', job_id: task.taskId });
@@ -185,7 +164,7 @@ describe('MCP Tasks: a task-augmented remote-bash call is a deckhand job', () =>
   });
 
   it('works the same over Streamable HTTP', async () => {
-    served = await serveHttpLive({ DECKHAND_HOME: home.dir });
+    served = await serveHttp({ DECKHAND_HOME: home.dir });
     http = await connectHttpLive(served.url);
     const task = await startTask(http, 'sleep 1; echo over-http');
     expect((await http.client.experimental.tasks.getTask(task.taskId)).status).toBe('working');

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { tempHome } from './home.js';
 import { startStdio, structured, textOf, type StdioSession } from './mcp.js';
 import { startSshd, type SshdHandle } from './sshd.js';
+import { waitFor } from './wait.js';
 
 /** Shared pieces of the job-engine e2e tests (tests/e2e/jobs-*.test.ts). */
 
@@ -42,53 +42,6 @@ export interface StatusView {
 export const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'lost']);
 
 const JOB_ID = /^job_[0-9A-HJKMNP-TV-Z]{26}$/;
-
-export async function waitFor(
-  cond: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 20_000,
-  everyMs = 100,
-): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-/** A command on the target over plain OpenSSH: a second connection, independent of deckhand's. */
-export function sshRun(sshd: SshdHandle, command: string): string {
-  return execFileSync(
-    'ssh',
-    [
-      '-i',
-      sshd.clientKey,
-      '-p',
-      String(sshd.port),
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'LogLevel=ERROR',
-      '-o',
-      'BatchMode=yes',
-      `${sshd.user}@${sshd.host}`,
-      command,
-    ],
-    { encoding: 'utf8', timeout: 30_000 },
-  );
-}
-
-/** How many processes on the target have exactly this command line (unique `sleep N` markers). */
-export function remoteProcessCount(sshd: SshdHandle, marker: string): number {
-  return Number(sshRun(sshd, `pgrep -fc '^${marker}$' || true`).trim() || '0');
-}
-
-/** A sleep duration nobody else on the machine uses, as a marker for pgrep. */
-export function uniqueSleep(): number {
-  return 100_000 + Math.floor(Math.random() * 800_000);
-}
 
 /** The per-job directory on the target (this machine, reached as the same user with HOME = `targetHome`). */
 export function remoteJobDir(targetHome: string, id: string): string {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Client, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -75,46 +74,6 @@ export async function startStdioLive(env: Record<string, string>, options?: Clie
   return { ...live(client, received, () => client.close()), pid: () => transport.pid, stderr: () => err };
 }
 
-export interface HttpServed {
-  readonly proc: ChildProcess;
-  readonly url: URL;
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
-/** `deckhand serve --http` on loopback without a token (allowed there), on a port the OS picks. */
-export async function serveHttpLive(env: Record<string, string>): Promise<HttpServed> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--http', '--host', '127.0.0.1', '--port', '0'], {
-    env: baseEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL on stderr within 15 s:\n${err}`)), 15_000);
-    const onData = () => {
-      const m = /MCP over Streamable HTTP at http:\/\/127\.0\.0\.1:(\d+)\/mcp/.exec(err);
-      if (!m) return;
-      clearTimeout(timer);
-      proc.stderr?.off('data', onData);
-      resolve(Number(m[1]));
-    };
-    proc.stderr?.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`deckhand exited with ${code}:\n${err}`)));
-  });
-  return {
-    proc,
-    url: new URL(`http://127.0.0.1:${port}/mcp`),
-    stderr: () => err,
-    stop: async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const done = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await done;
-    },
-  };
-}
-
 export async function connectHttpLive(url: URL, options?: ClientOptions): Promise<LiveClient> {
   const transport = new StreamableHTTPClientTransport(url);
   const { client, received } = recordingClient(options);
@@ -123,21 +82,6 @@ export async function connectHttpLive(url: URL, options?: ClientOptions): Promis
     await transport.terminateSession().catch(() => undefined);
     await client.close();
   });
-}
-
-/** Waits for a condition by polling it (never a fixed sleep): fails naming what it waited for. */
-export async function until<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  what: string,
-  ms = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export function jobLogs(received: Received, jobId: string): { level: string; event: string }[] {

@@ -18,8 +18,8 @@ import {
   runSync,
   shQuote,
   sysEnv,
-  waitFor,
 } from './netns-host-sys.js';
+import { waitFor } from './wait.js';
 
 export interface State {
   net: NetAllocation;
@@ -134,7 +134,7 @@ export async function stopGracefully(s: State, dockerEnv: NodeJS.ProcessEnv | un
         await run('docker', ['swarm', 'leave', '--force'], o);
       }
       killQuietly(dockerd, 'SIGTERM');
-      await waitFor('dockerd to exit', () => !isAlive(dockerd), 20_000).catch(() => undefined);
+      await waitFor(() => !isAlive(dockerd), 'dockerd to exit', 20_000).catch(() => undefined);
     }
   } catch {
     /* no dockerd, or it is already gone: the hard teardown below handles whatever is left */

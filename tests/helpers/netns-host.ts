@@ -30,17 +30,8 @@ import {
   teardownSync,
 } from './netns-host-lifecycle.js';
 import { dockerdArgs, dockerWhiteouts, KEEPER_SCRIPT, overlayDirs, sshdConfig } from './netns-host-setup.js';
-import {
-  createNetns,
-  type ExecResult,
-  hostCgroup,
-  must,
-  run,
-  SYS_PATH,
-  sysEnv,
-  TMP_BASE,
-  waitFor,
-} from './netns-host-sys.js';
+import { createNetns, type ExecResult, hostCgroup, must, run, SYS_PATH, sysEnv, TMP_BASE } from './netns-host-sys.js';
+import { waitFor } from './wait.js';
 
 export type { ExecResult } from './netns-host-sys.js';
 
@@ -110,7 +101,7 @@ export async function startNetnsHost(opts: NetnsHostOptions = {}): Promise<Netns
     const keeperArgs = ['sh', '-c', KEEPER_SCRIPT, 'keeper', dir, name, overlayDirs().join(' '), hide.join(' ')];
     const keeper = spawnInCgroup(s, cgroup, [...keeperNs, ...keeperArgs], 'keeper.log');
     const ready = join(dir, 'keeper.ready');
-    await waitFor('the namespace keeper', () => alive(keeper, 'keeper') && existsSync(ready), 10_000, 20);
+    await waitFor(() => alive(keeper, 'keeper') && existsSync(ready), 'the namespace keeper', 10_000, 20);
     const enter = ['-t', String(keeper.pid), '-m', '-n', '-u', '--']; // nsenter args joining the host
     lap('keeper');
     if (docker) {
@@ -118,7 +109,7 @@ export async function startNetnsHost(opts: NetnsHostOptions = {}): Promise<Netns
       const paths = { dir, configFile: join(dir, 'daemon.json'), sock, pidFile: join(dir, 'docker.pid') };
       const args = dockerdArgs(paths, cgroup ? `/${name}/containers` : undefined);
       const dockerd = spawnInCgroup(s, cgroup, ['nsenter', ...enter, 'dockerd', ...args], 'dockerd.log');
-      await waitFor('dockerd to answer /_ping', async () => alive(dockerd, 'dockerd') && dockerPing(sock), 60_000);
+      await waitFor(async () => alive(dockerd, 'dockerd') && dockerPing(sock), 'dockerd to answer /_ping', 60_000);
       lap('dockerd');
     }
     await keys;
@@ -126,7 +117,7 @@ export async function startNetnsHost(opts: NetnsHostOptions = {}): Promise<Netns
     writeFileSync(join(dir, 'sshd_config'), sshdConfig(dir, ip, 22));
     const sshdArgs = ['/usr/sbin/sshd', '-D', '-f', join(dir, 'sshd_config'), '-E', join(dir, 'sshd.log')];
     const sshd = spawnInCgroup(s, cgroup, ['nsenter', ...enter, ...sshdArgs], 'sshd.log');
-    await waitFor('sshd to send its banner', async () => alive(sshd, 'sshd') && sshBanner(ip, 22), 15_000, 50);
+    await waitFor(async () => alive(sshd, 'sshd') && sshBanner(ip, 22), 'sshd to send its banner', 15_000, 50);
     const hostPublicKey = readFileSync(join(dir, 'hostkey.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
     const knownHostsPath = join(dir, 'known_hosts');
     writeFileSync(knownHostsPath, `${ip} ${hostPublicKey}\n`);

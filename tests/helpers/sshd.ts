@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { waitFor } from './wait.js';
 
 export interface SshdHandle {
   readonly host: string;
@@ -39,25 +40,20 @@ function fingerprintOf(pubFile: string): string {
   return execFileSync('ssh-keygen', ['-lf', pubFile], { encoding: 'utf8' }).split(' ')[1] ?? '';
 }
 
-async function waitForPort(port: number, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('data', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-      s.setTimeout(500, () => {
-        s.destroy();
-        resolve(false);
-      });
+/** True once something on the port sends its first bytes (sshd's banner). */
+function answers(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('data', () => {
+      s.destroy();
+      resolve(true);
     });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`sshd did not answer on port ${port} within ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    s.once('error', () => resolve(false));
+    s.setTimeout(500, () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
 }
 
 /**
@@ -109,7 +105,7 @@ export async function startSshd(opts: { extraConfig?: string } = {}): Promise<Ss
   let child: ChildProcess;
   const start = async () => {
     child = spawn(SSHD, ['-D', '-f', path.join(dir, 'sshd_config'), '-E', logFile], { stdio: 'ignore' });
-    await waitForPort(port, 10_000);
+    await waitFor(() => answers(port), `sshd to answer on port ${port}`, 10_000, 50);
   };
   await start();
   let fp = fingerprintOf(`${hostKey}.pub`);

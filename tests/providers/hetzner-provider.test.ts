@@ -70,9 +70,12 @@ describe('HetznerProvider against the fake API', () => {
     expect(await provider.findServerByName('web')).toBeNull();
     expect((await provider.listServers()).map((s) => s.name)).toEqual(['web-1']);
 
+    // The deletion runs until the test has looked at it: no race with the fake's 60 ms on a loaded machine.
+    fake().state.actionDurationMs = 60_000;
     const deletion = await provider.deleteServer(created.server.id);
     expect(deletion).toMatchObject({ command: 'delete_server', status: 'running' });
     expect((await provider.getServer(created.server.id))?.status).toBe('deleting');
+    fake().state.actionDurationMs = 0;
     await provider.waitForAction(deletion.id);
     expect(await provider.getServer(created.server.id)).toBeNull();
     expect(fake().state.servers.size).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { parseHttpTokens } from '../../src/safety/tokens.js';
+import { parseHttpTokens } from '../../src/policy/tokens.js';
 
 const T1 = 'tok-aaaaaaaaaaaaaaaa';
 const T2 = 'tok-bbbbbbbbbbbbbbbb';

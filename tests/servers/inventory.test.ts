@@ -1,17 +1,16 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeckhandError } from '../../src/errors.js';
 import { FileInventoryStore } from '../../src/jobs/store/sqlite/inventory.js';
 import { Inventory } from '../../src/servers/inventory.js';
 import type { ServerRecord } from '../../src/servers/types.js';
 import { tempHome } from '../helpers/home.js';
-import { ROOT } from '../helpers/mcp.js';
+import { childModule } from '../helpers/child-module.js';
 
-const INVENTORY_JS = pathToFileURL(path.join(ROOT, 'dist', 'servers', 'inventory.js')).href;
-const FILE_STORE_JS = pathToFileURL(path.join(ROOT, 'dist', 'jobs', 'store', 'sqlite', 'inventory.js')).href;
+const INVENTORY_JS = await childModule('src/servers/inventory.ts');
+const FILE_STORE_JS = await childModule('src/jobs/store/sqlite/inventory.ts');
 
 /** The embedded mode's inventory: inventory.json in the home, through the store the servers feature is given. */
 const inventoryOf = (home: string) => new Inventory(new FileInventoryStore<ServerRecord>(home));

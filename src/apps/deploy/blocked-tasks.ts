@@ -5,7 +5,17 @@
  * such a task Pending, or retries it, for as long as anyone waits, and an update stays "updating": the deploy must
  * notice and fail with the scheduler's own words instead of waiting out DECKHAND_DEPLOY_WAIT_S. Pure.
  */
-import type { TaskState } from './converge.js';
+/** One Swarm task as stackStatusScript reports it (converge.ts reads these lines). */
+export interface TaskState {
+  readonly id: string;
+  readonly service: string;
+  readonly created: string;
+  readonly desired: string;
+  readonly state: string;
+  readonly err: string;
+  readonly message: string;
+  readonly exit: number | null;
+}
 
 /** How long a task may stay unschedulable before the deploy gives up: resources freed by a stopping task come back sooner. */
 export const BLOCKED_GRACE_S = 20;

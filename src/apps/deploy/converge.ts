@@ -2,7 +2,7 @@
  * Reading a stack's state from `docker service inspect` and task inspect lines (see stackStatusScript), and judging
  * whether each service has converged on the release just deployed. Pure: tests feed it recorded states.
  */
-import { blockedTask } from './blocked-tasks.js';
+import { blockedTask, type TaskState } from './blocked-tasks.js';
 
 export interface ServiceState {
   readonly id: string;
@@ -12,17 +12,6 @@ export interface ServiceState {
   readonly replicas: number | null;
   readonly image: string;
   readonly update: { State?: string; StartedAt?: string; CompletedAt?: string; Message?: string } | null;
-}
-
-export interface TaskState {
-  readonly id: string;
-  readonly service: string;
-  readonly created: string;
-  readonly desired: string;
-  readonly state: string;
-  readonly err: string;
-  readonly message: string;
-  readonly exit: number | null;
 }
 
 export interface StackState {

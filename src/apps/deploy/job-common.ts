@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DeployConfig } from '../../config.js';
 import { DeckhandError, errorMessage } from '../../errors.js';
-import type { Inventory } from '../../servers/inventory.js';
+import type { Inventory } from '../../servers/index.js';
 import type { HandlerOutcome, JobContext } from '../../jobs/handler.js';
 import type { JobStore } from '../../jobs/store/contract.js';
 import { isTerminal } from '../../jobs/types.js';

@@ -1,4 +1,4 @@
-import type { Job, JobStatus } from '../../jobs/types.js';
+import type { Job, JobStatus } from '../../jobs/index.js';
 import { html, type Html } from './html.js';
 
 export function statusBadge(status: JobStatus, id?: string): Html {

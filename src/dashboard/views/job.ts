@@ -1,5 +1,5 @@
-import type { LogLine } from '../../jobs/log/format.js';
-import { isTerminal, type Job } from '../../jobs/types.js';
+import type { LogLine } from '../../jobs/index.js';
+import { isTerminal, type Job } from '../../jobs/index.js';
 import { maskParams } from '../mask.js';
 import { duration, jobWhat, runTime, statusBadge, when } from './format.js';
 import { html, type Html } from './html.js';

@@ -1,4 +1,4 @@
-import { JOB_STATUSES, type Job } from '../../jobs/types.js';
+import { JOB_STATUSES, type Job } from '../../jobs/index.js';
 import { queryString, type JobQuery, type SearchResult } from '../job-search.js';
 import { duration, jobWhat, runTime, statusBadge, when } from './format.js';
 import { html, type Html } from './html.js';

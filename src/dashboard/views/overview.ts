@@ -1,4 +1,4 @@
-import { JOB_STATUSES, type Job, type JobStatus } from '../../jobs/types.js';
+import { JOB_STATUSES, type Job, type JobStatus } from '../../jobs/index.js';
 import type { ApprovalView, InstanceView, TemplateSummary } from '../sources.js';
 import { duration, jobWhat, shortId, statusBadge, when } from './format.js';
 import { html, type Html } from './html.js';

@@ -1,4 +1,4 @@
-import type { Job } from '../../jobs/types.js';
+import type { Job } from '../../jobs/index.js';
 import { jobWhat, shortId } from './format.js';
 import { html, type Html } from './html.js';
 import { layout, type Chrome } from './layout.js';

@@ -1,13 +1,8 @@
 import type { Transaction } from 'kysely';
-import {
-  canonicalJson,
-  sealEntry,
-  type AuditEntry,
-  type AuditPage,
-  type AuditReadOptions,
-  type AuditRecord,
-  type ChainHead,
-} from '../../audit/index.js';
+import { canonicalJson } from '../../audit/canonical.js';
+import { sealEntry, type ChainHead } from '../../audit/chain.js';
+import type { AuditEntry, AuditRecord } from '../../audit/entry.js';
+import type { AuditPage, AuditReadOptions } from '../../audit/sink.js';
 import type { Backend } from './backend.js';
 import type { AuditStore } from './contract.js';
 import type { Database } from './schema.js';

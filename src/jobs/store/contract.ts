@@ -14,7 +14,7 @@
  * - When the database cannot be reached, a method rejects within `unavailableAfterMs` (a few seconds) with a
  *   DeckhandError code `store_unavailable`; it never hangs and never answers stale data as if current.
  */
-import type { AuditSink, OutcomeSink } from '../../audit/index.js';
+import type { AuditSink, OutcomeSink } from '../../audit/sink.js';
 import type { LogLine, Offsets } from '../log/format.js';
 import type { Job, JobStatus } from '../types.js';
 

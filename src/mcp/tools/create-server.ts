@@ -1,8 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { MANAGED_BY_LABEL } from '../../providers/index.js';
-import { HOST_KEY_LABEL } from '../../provisioning/host-key-label.js';
-import { formatMoney, type CreatePlan } from '../../provisioning/plan.js';
+import { formatMoney, HOST_KEY_LABEL, MANAGED_BY_LABEL, type CreatePlan } from '../../provisioning/index.js';
 import { admit } from './shared/admit.js';
 import { askUser } from './shared/confirm.js';
 import type { ToolDeps } from './shared/deps.js';
@@ -178,7 +176,7 @@ export function registerCreateServerTool(
   );
 }
 
-function answerText(job: import('../../jobs/types.js').Job): string {
+function answerText(job: import('../../jobs/index.js').Job): string {
   const r = (job.result ?? {}) as {
     name?: string;
     ipv4?: string;

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { DeckhandError } from '../../errors.js';
-import type { Job } from '../../jobs/types.js';
+import type { Job } from '../../jobs/index.js';
 import { admit } from './shared/admit.js';
 import { askUser } from './shared/confirm.js';
 import type { ToolDeps } from './shared/deps.js';

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { Job } from '../../jobs/types.js';
-import type { DeployResult } from '../../apps/deploy/deploy-handler.js';
+import type { Job } from '../../jobs/index.js';
+import type { DeployResult } from '../../apps/index.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
 import { guarded, ok } from './shared/results.js';

@@ -4,9 +4,9 @@ import { JOB_VIEW_TOOL_META } from '../job-view.js';
 import { withJobLink } from '../links.js';
 import type { ToolDeps } from './shared/deps.js';
 import { formatLines, jobIdArg, jobShape, jobSummary, logLineShape, publicJob } from './shared/job-shapes.js';
-import { removalText } from '../../jobs/log/removal.js';
+import { removalText } from '../../jobs/index.js';
 import { guarded, ok } from './shared/results.js';
-import { BATCH_TYPE } from '../../jobs/batch.js';
+import { BATCH_TYPE } from '../../jobs/index.js';
 import { batchText } from '../../remote-bash/index.js';
 import { batchShape } from './shared/batch-shape.js';
 

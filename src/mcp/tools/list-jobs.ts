@@ -1,11 +1,11 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { JOB_STATUSES } from '../../jobs/types.js';
+import { JOB_STATUSES } from '../../jobs/index.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobShape, jobSummary, publicJob } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
 import { serverName } from './shared/schemas.js';
-import { BATCH_TYPE } from '../../jobs/batch.js';
+import { BATCH_TYPE } from '../../jobs/index.js';
 import { progressLine } from '../../remote-bash/index.js';
 
 export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jobs'>): void {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { JOB_VIEW_TOOL_META } from '../job-view.js';
 import { withJobLink } from '../links.js';
 import { waitWithProgress } from '../progress.js';
-import { isTerminal } from '../../jobs/types.js';
+import { isTerminal } from '../../jobs/index.js';
 import { batchText, type CommandResult, type RemoteBashOutcome } from '../../remote-bash/index.js';
 import { batchShape } from './shared/batch-shape.js';
 import type { ToolDeps } from './shared/deps.js';

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { publicServer } from '../../servers/types.js';
+import { publicServer } from '../../servers/index.js';
 import type { ToolDeps } from './shared/deps.js';
 import { guarded, ok } from './shared/results.js';
 import { publicServerShape, serverName } from './shared/schemas.js';

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { Job } from '../../jobs/types.js';
-import { COMPONENTS } from '../../setup/types.js';
+import type { Job } from '../../jobs/index.js';
+import { COMPONENTS } from '../../setup/index.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
 import { guarded, ok } from './shared/results.js';

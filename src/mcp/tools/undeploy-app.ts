@@ -1,8 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { DeckhandError } from '../../errors.js';
-import type { Job } from '../../jobs/types.js';
-import type { UndeployResult } from '../../apps/deploy/undeploy-handler.js';
+import type { Job } from '../../jobs/index.js';
+import type { UndeployResult } from '../../apps/index.js';
 import { admit } from './shared/admit.js';
 import { askUser } from './shared/confirm.js';
 import type { ToolDeps } from './shared/deps.js';

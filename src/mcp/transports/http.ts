@@ -13,7 +13,7 @@ import {
   identifyBearer,
   isLoopbackHost,
   type GuardVerdict,
-} from './http-guards.js';
+} from '../../web/http-guards.js';
 import type { HttpToken } from '../../safety/index.js';
 
 export interface HttpOptions {

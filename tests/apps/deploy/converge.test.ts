@@ -6,8 +6,8 @@ import {
   snapshot,
   type ServiceState,
   type ServiceVerdict,
-  type TaskState,
 } from '../../../src/apps/deploy/converge.js';
+import type { TaskState } from '../../../src/apps/deploy/blocked-tasks.js';
 import { healthyNow } from '../../../src/apps/deploy/stack-status.js';
 import { convergeMessage, stackProgress, waitPhase } from '../../../src/apps/deploy/deploy-progress.js';
 

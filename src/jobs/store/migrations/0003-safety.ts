@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { GENESIS_HASH } from '../../../audit/index.js';
+import { GENESIS_HASH } from '../../../audit/chain.js';
 import type { StoreKind } from '../schema.js';
 import { columnTypes } from './column-types.js';
 

@@ -1,8 +1,8 @@
 import type { AppService } from '../../../apps/index.js';
 import type { AuditLog } from '../../../audit/index.js';
 import type { Config } from '../../../config.js';
-import type { JobChanges } from '../../../jobs/changes.js';
-import type { JobService } from '../../../jobs/service.js';
+import type { JobChanges } from '../../../jobs/index.js';
+import type { JobService } from '../../../jobs/index.js';
 import type { ProvisioningService } from '../../../provisioning/index.js';
 import type { RemoteBashService } from '../../../remote-bash/index.js';
 import type { ServerService } from '../../../servers/index.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isTerminal, type Job } from '../../../jobs/types.js';
+import { isTerminal, type Job } from '../../../jobs/index.js';
 
 /** What create-server, delete-server and setup-server answer once they have a job: its state, and its result once it ended. */
 export const jobAnswerShape = {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Job } from '../../../jobs/types.js';
-import type { LogLine } from '../../../jobs/log/format.js';
+import type { Job } from '../../../jobs/index.js';
+import type { LogLine } from '../../../jobs/index.js';
 
 export const jobShape = z.object({
   id: z.string(),

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { ENV_NAME_RE } from '../../../ssh/shell.js';
+import { ENV_NAME_RE } from '../../../remote-bash/index.js';
 import { byteLimitedString } from './byte-limit.js';
 
 export const serverName = z

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshPool } from '../../src/ssh/pool.js';
 import { run } from '../../src/ssh/exec.js';
 import type { ServerRecord } from '../../src/servers/types.js';
-import { remoteProcessCount, uniqueSleep, waitFor } from '../helpers/jobs.js';
+import { remoteProcessCount, uniqueSleep } from '../helpers/openssh.js';
+import { waitFor } from '../helpers/wait.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 
 describe('run() over a pooled connection', () => {

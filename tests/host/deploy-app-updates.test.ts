@@ -4,12 +4,10 @@
 // is kept, warned about and fails as fast; progress says each step as it happens; a failing release's error lists only
 // its own tasks and log lines, not those of an earlier release that was rolled back.
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { addServer, deployEnv, prepareDeployHost, waitJob, type JobView } from '../helpers/deploy.js';
-import { tempHome } from '../helpers/home.js';
-import { ensureLocalImages, LOCAL_IMAGES } from '../helpers/images.js';
-import { startStdio, structured, textOf, type StdioSession } from '../helpers/mcp.js';
-import { startNetnsHost, type NetnsHost } from '../helpers/netns-host.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitJob, type JobView, useDeploySwarm } from '../helpers/deploy.js';
+import { LOCAL_IMAGES } from '../helpers/images.js';
+import { structured, textOf } from '../helpers/mcp.js';
 
 const PORT = 8080;
 
@@ -39,56 +37,39 @@ function release(version: string, opts: { extra?: string[]; exit?: number } = {}
 }
 
 describe('deploy-app: updates of a host-port service, unschedulable releases, progress, failure reports', () => {
-  let host: NetnsHost;
-  let home: { dir: string; cleanup(): void };
-  let mcp: StdioSession;
+  // A budget well under the default 900 s: a deploy that waits it out fails these tests instead of hanging them.
+  const fx = useDeploySwarm({ DECKHAND_DEPLOY_WAIT_S: '100' });
   const timings: Record<string, number> = {};
 
   const answer = async (): Promise<string> => {
     try {
-      const r = await fetch(`http://${host.ip}:${PORT}/`, { signal: AbortSignal.timeout(5000) });
+      const r = await fetch(`http://${fx.host.ip}:${PORT}/`, { signal: AbortSignal.timeout(5000) });
       return (await r.text()).trim();
     } catch (err) {
       return `no answer (${String(err)})`;
     }
   };
-  const sh = async (cmd: string) => (await host.exec(cmd)).stdout.trim();
+  const sh = fx.sh;
 
   /** deploy-app with progress notifications, waiting on the job until it ends; `ms` is how long it all took. */
   const deploy = async (compose: string) => {
     const progress: Progress[] = [];
     const started = Date.now();
-    const r = await mcp.client.callTool(
+    const r = await fx.mcp.client.callTool(
       { name: 'deploy-app', arguments: { server: 'box', compose, name: 'mine', sync_wait_s: 150 } },
       undefined,
       { onprogress: (p) => progress.push(p), timeout: 170_000, resetTimeoutOnProgress: true },
     );
     const answered = structured<{ job_id: string; status: string }>(r as never);
     const job = ['queued', 'running'].includes(answered.status)
-      ? await waitJob(mcp, answered.job_id)
+      ? await waitJob(fx.mcp, answered.job_id)
       : await view(answered.job_id);
     return { job, ms: Date.now() - started, messages: progress.map((p) => p.message ?? '') };
   };
   const view = async (id: string): Promise<JobView> =>
-    structured<{ job: JobView }>(await mcp.call('get-job-status', { job_id: id, tail_logs: 0 })).job;
+    structured<{ job: JobView }>(await fx.mcp.call('get-job-status', { job_id: id, tail_logs: 0 })).job;
 
-  beforeAll(async () => {
-    host = await startNetnsHost({ swarm: true });
-    await Promise.all([ensureLocalImages(host), prepareDeployHost(host)]);
-    home = tempHome();
-    // A budget well under the default 900 s: a deploy that waits it out fails these tests instead of hanging them.
-    mcp = await startStdio({ ...deployEnv(home.dir), DECKHAND_DEPLOY_WAIT_S: '100' });
-    await addServer(mcp, host);
-  }, 120_000);
-  afterAll(async () => {
-    console.log(`deploy timings (ms): ${JSON.stringify(timings)}`);
-    await mcp?.close();
-    await host?.stop();
-    home?.cleanup();
-  }, 60_000);
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(mcp?.stderr(), host?.logs());
-  });
+  afterAll(() => console.log(`deploy timings (ms): ${JSON.stringify(timings)}`));
 
   it('updates v1 → v2 of a service with a host-mode port (stop-first), answering on the port, step by step', async () => {
     const v1 = await deploy(release('v1'));
@@ -142,7 +123,7 @@ describe('deploy-app: updates of a host-port service, unschedulable releases, pr
     expect(v3b.ms).toBeLessThan(60_000);
     expect(v3b.job.error?.message).toMatch(/no suitable node \(host-mode port already in use on 1 node\)/);
     const log = structured<{ logs: { text: string }[] }>(
-      await mcp.call('get-job-status', { job_id: v3b.job.id, tail_logs: 1000 }),
+      await fx.mcp.call('get-job-status', { job_id: v3b.job.id, tail_logs: 1000 }),
     ).logs.map((l) => l.text);
     expect(log).toContainEqual(
       expect.stringMatching(
@@ -172,9 +153,9 @@ describe('deploy-app: updates of a host-port service, unschedulable releases, pr
 
   it('leaves the last good release recorded', async () => {
     const listed = structured<{ deployed: { stack: string; status: string }[] }>(
-      await mcp.call('list-apps', { server: 'box' }),
+      await fx.mcp.call('list-apps', { server: 'box' }),
     );
     expect(listed.deployed).toContainEqual(expect.objectContaining({ stack: 'mine', status: 'running' }));
-    expect(textOf(await mcp.call('list-jobs', { limit: 50 }))).toMatch(/deploy-app/);
+    expect(textOf(await fx.mcp.call('list-jobs', { limit: 50 }))).toMatch(/deploy-app/);
   });
 });

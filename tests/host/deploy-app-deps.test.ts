@@ -4,39 +4,18 @@
 // here, so the probe through it can only warn.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { addServer, deploy, deployEnv, jobLog, prepareDeployHost } from '../helpers/deploy.js';
-import { tempHome } from '../helpers/home.js';
-import { ensureLocalImages } from '../helpers/images.js';
-import { startStdio, structured, type StdioSession } from '../helpers/mcp.js';
-import { startNetnsHost, type NetnsHost } from '../helpers/netns-host.js';
+import { describe, expect, it } from 'vitest';
+import { deploy, jobLog, useDeploySwarm } from '../helpers/deploy.js';
+import { structured } from '../helpers/mcp.js';
 
 describe('deploy-app with dependencies', () => {
-  let host: NetnsHost;
-  let home: { dir: string; cleanup(): void };
-  let mcp: StdioSession;
-  const sh = async (cmd: string) => (await host.exec(cmd)).stdout.trim();
+  const fx = useDeploySwarm();
+  const sh = fx.sh;
   const inTask = (service: string, cmd: string) =>
     sh(`docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=${service} | head -n1) sh -c '${cmd}'`);
 
-  beforeAll(async () => {
-    host = await startNetnsHost({ swarm: true });
-    await Promise.all([ensureLocalImages(host), prepareDeployHost(host)]);
-    home = tempHome();
-    mcp = await startStdio(deployEnv(home.dir));
-    await addServer(mcp, host);
-  }, 120_000);
-  afterAll(async () => {
-    await mcp?.close();
-    await host?.stop();
-    home?.cleanup();
-  }, 60_000);
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(mcp?.stderr(), host?.logs());
-  });
-
   it('deploys postgres first, runs its setup hook, and wires n8n to it with the stored password', async () => {
-    const job = await deploy(mcp, {
+    const job = await deploy(fx.mcp, {
       app: 'n8n',
       domain: 'n8n.example.test',
       env: { GENERIC_TIMEZONE: 'Europe/Paris' },
@@ -51,7 +30,7 @@ describe('deploy-app with dependencies', () => {
     const warnings = (job.result?.warnings as string[]).join('\n');
     expect(warnings).toMatch(/https:\/\/n8n\.example\.test\/healthz answered nothing through Traefik/);
 
-    const log = await jobLog(mcp, job.id);
+    const log = await jobLog(fx.mcp, job.id);
     const at = (re: RegExp) => log.findIndex((l) => re.test(l));
     expect(at(/^postgres: dependency of n8n is not deployed yet/)).toBeGreaterThan(-1);
     expect(at(/^postgres: release [0-9a-f]{12} is live/)).toBeLessThan(at(/^n8n: create the n8n database/));
@@ -60,7 +39,7 @@ describe('deploy-app with dependencies', () => {
     );
     expect(await inTask('postgres_postgres', 'cat /tmp/hook.log')).toMatch(/^psql .*\ncreatedb -U postgres n8n$/);
 
-    const pg = JSON.parse(fs.readFileSync(path.join(home.dir, 'secrets', 'box', 'postgres.json'), 'utf8')) as {
+    const pg = JSON.parse(fs.readFileSync(path.join(fx.home.dir, 'secrets', 'box', 'postgres.json'), 'utf8')) as {
       secrets: { POSTGRES_PASSWORD: string };
     };
     expect(await inTask('n8n_n8n', 'echo "$DB_POSTGRESDB_HOST $DB_POSTGRESDB_PASSWORD $N8N_HOST"')).toBe(
@@ -74,11 +53,11 @@ describe('deploy-app with dependencies', () => {
   }, 170_000);
 
   it('reuses the deployed dependency on a redeploy, and refuses to remove it while n8n uses it', async () => {
-    const again = await deploy(mcp, { app: 'n8n' }); // env and domain omitted: the deployed ones are reused
+    const again = await deploy(fx.mcp, { app: 'n8n' }); // env and domain omitted: the deployed ones are reused
     expect(again.result).toMatchObject({ changed: false, dependencies: [{ stack: 'postgres', changed: false }] });
 
     const r = structured<{ status: string; error: { code: string; message: string } }>(
-      await mcp.call('undeploy-app', { server: 'box', app: 'postgres', confirm: true, sync_wait_s: 60 }),
+      await fx.mcp.call('undeploy-app', { server: 'box', app: 'postgres', confirm: true, sync_wait_s: 60 }),
     );
     expect(r).toMatchObject({ status: 'failed', error: { code: 'has_dependents' } });
     expect(r.error.message).toMatch(/n8n uses postgres/);

@@ -6,6 +6,7 @@ import type { ServerRecord } from '../../src/servers/types.js';
 import { openExec, run } from '../../src/ssh/exec.js';
 import { SshPool } from '../../src/ssh/pool.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
+import { waitFor } from '../helpers/wait.js';
 
 function recordFor(t: { host: string; port: number; user: string }, key: string, fingerprint: string): ServerRecord {
   return {
@@ -30,14 +31,6 @@ function openConnections(sshd: SshdHandle): number {
       .split('\n').length;
   } catch {
     return 0; // pgrep exits 1 when there is none
-  }
-}
-
-async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -78,11 +71,11 @@ describe('SshPool against a real sshd', () => {
       expect((await running).stdout.trim()).toBe('survived');
       a.release();
       // Once its last command is done, the discarded connection is closed.
-      await waitFor(() => openConnections(sshd) === 1, 'the discarded connection to close');
+      await waitFor(() => openConnections(sshd) === 1, 'the discarded connection to close', 10_000, 50);
     } finally {
       await pool.close();
     }
-    await waitFor(() => openConnections(sshd) === 0, 'every connection to close');
+    await waitFor(() => openConnections(sshd) === 0, 'every connection to close', 10_000, 50);
   });
 
   it('refuses a NUL in a command before it reaches sshd, leaving the connection usable', async () => {
@@ -104,7 +97,7 @@ describe('SshPool against a real sshd', () => {
     await pool.close();
     expect(await codeOf(pending)).toBe('shutting_down');
     expect(await codeOf(pool.acquire(rec))).toBe('shutting_down');
-    await waitFor(() => openConnections(sshd) === 0, 'the forgotten connection to close');
+    await waitFor(() => openConnections(sshd) === 0, 'the forgotten connection to close', 10_000, 50);
   });
 });
 

@@ -8,7 +8,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csrfOf, loginCookie, rawRequest, startServed, type Served } from '../helpers/dashboard.js';
 import { tempHome } from '../helpers/home.js';
-import { Deckhand, remoteProcessCount, waitFor } from '../helpers/jobs.js';
+import { Deckhand } from '../helpers/jobs.js';
+import { remoteProcessCount } from '../helpers/openssh.js';
+import { waitFor } from '../helpers/wait.js';
 import { CLI } from '../helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 

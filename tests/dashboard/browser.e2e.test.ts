@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foreignRequests, launchChromium, screenshot } from '../helpers/browser.js';
 import { connectHttp, csrfOf, loginCookie, rawRequest, startServed, type Served } from '../helpers/dashboard.js';
 import { tempHome } from '../helpers/home.js';
-import { remoteProcessCount, waitFor } from '../helpers/jobs.js';
+import { remoteProcessCount } from '../helpers/openssh.js';
+import { waitFor } from '../helpers/wait.js';
 import { structured, textOf } from '../helpers/mcp.js';
 import { startSshd, type SshdHandle } from '../helpers/sshd.js';
 

@@ -6,6 +6,7 @@ import { tempHome } from './helpers/home.js';
 import { CLI, ROOT } from './helpers/mcp.js';
 import { startRawStdio } from './helpers/raw-stdio.js';
 import { startSshd } from './helpers/sshd.js';
+import { waitFor } from './helpers/wait.js';
 
 interface Ran {
   code: number | null;
@@ -33,14 +34,6 @@ function runCli(args: string[], env: Record<string, string>, opts: { stdin?: 'ig
       resolve({ code, signal, stdout, stderr });
     });
   });
-}
-
-async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('deckhand CLI', () => {
@@ -124,7 +117,7 @@ describe('deckhand CLI', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const stderr = () => (fs.existsSync(errFile) ? fs.readFileSync(errFile, 'utf8') : '');
-      await waitFor(() => stderr().includes('Press Ctrl-C to quit'), 'the banner');
+      await waitFor(() => stderr().includes('Press Ctrl-C to quit'), 'the banner', 10_000, 25);
       expect(stderr()).toMatch(/MCP server on stdio, waiting for an MCP client to send "initialize" on stdin/);
       expect(stderr()).toMatch(/claude mcp add deckhand/);
       expect(ptyOut).not.toContain('waiting for an MCP client'); // not on stdout

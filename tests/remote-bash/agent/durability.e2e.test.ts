@@ -12,7 +12,7 @@ import {
   startPayload,
 } from '../../../src/remote-bash/protocol.js';
 import { AgentSession } from '../../../src/remote-bash/agent/session.js';
-import { waitFor } from '../../helpers/jobs.js';
+import { waitFor } from '../../helpers/wait.js';
 import { collector, startTarget, type Target } from './target.js';
 
 // Jobs outlive the agent that launched them, and either path (agent or per-command scripts) can take over from the other.

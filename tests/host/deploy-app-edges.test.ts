@@ -7,12 +7,10 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { addServer, deploy, deployEnv, jobLog, prepareDeployHost, waitJob } from '../helpers/deploy.js';
-import { tempHome } from '../helpers/home.js';
-import { ensureLocalImages, LOCAL_IMAGES } from '../helpers/images.js';
-import { CLI, startStdio, structured, textOf, type StdioSession } from '../helpers/mcp.js';
-import { startNetnsHost, type NetnsHost } from '../helpers/netns-host.js';
+import { describe, expect, it } from 'vitest';
+import { deploy, deployEnv, jobLog, waitJob, useDeploySwarm } from '../helpers/deploy.js';
+import { LOCAL_IMAGES } from '../helpers/images.js';
+import { CLI, structured, textOf } from '../helpers/mcp.js';
 
 function allFiles(dir: string): string[] {
   return fs
@@ -21,39 +19,21 @@ function allFiles(dir: string): string[] {
 }
 
 describe('deploy-app: dry runs, refusals, secrets, locks, compose files, confirmations', () => {
-  let host: NetnsHost;
-  let home: { dir: string; cleanup(): void };
-  let mcp: StdioSession;
+  const fx = useDeploySwarm();
   /** Every tool result of this file, to search for secrets at the end. */
   const seen: string[] = [];
   const call = async (name: string, args: Record<string, unknown>): Promise<CallToolResult> => {
-    const r = await mcp.call(name, args);
+    const r = await fx.mcp.call(name, args);
     seen.push(JSON.stringify(r));
     return r;
   };
-  const sh = async (cmd: string) => (await host.exec(cmd)).stdout.trim();
+  const sh = fx.sh;
   const secretOf = (stack: string) =>
     (
-      JSON.parse(fs.readFileSync(path.join(home.dir, 'secrets', 'box', `${stack}.json`), 'utf8')) as {
+      JSON.parse(fs.readFileSync(path.join(fx.home.dir, 'secrets', 'box', `${stack}.json`), 'utf8')) as {
         secrets: Record<string, string>;
       }
     ).secrets.POSTGRES_PASSWORD as string;
-
-  beforeAll(async () => {
-    host = await startNetnsHost({ swarm: true });
-    await Promise.all([ensureLocalImages(host), prepareDeployHost(host)]);
-    home = tempHome();
-    mcp = await startStdio(deployEnv(home.dir));
-    await addServer(mcp, host);
-  }, 120_000);
-  afterAll(async () => {
-    await mcp?.close();
-    await host?.stop();
-    home?.cleanup();
-  }, 60_000);
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') console.error(mcp?.stderr(), host?.logs());
-  });
 
   it('lists the catalogue without a server', async () => {
     const r = structured<{ catalogue: { name: string; settings: { key: string; managed_by?: string }[] }[] }>(
@@ -87,7 +67,7 @@ describe('deploy-app: dry runs, refusals, secrets, locks, compose files, confirm
     expect(d.result.compose).not.toMatch(/ports:/);
     expect(d.result.env_file).toMatch(/^POSTGRES_PASSWORD=\*{8}$/m);
     expect(d.result.env_file).toMatch(/^POSTGRES_DB=postgres$/m);
-    expect(fs.existsSync(path.join(home.dir, 'secrets', 'box', 'pgdry.json'))).toBe(false);
+    expect(fs.existsSync(path.join(fx.home.dir, 'secrets', 'box', 'pgdry.json'))).toBe(false);
     expect(await sh('ls /opt/deckhand/apps')).toBe('');
     expect(await sh('docker service ls -q | wc -l')).toBe('0');
   });
@@ -106,10 +86,10 @@ describe('deploy-app: dry runs, refusals, secrets, locks, compose files, confirm
   });
 
   it('generates secrets once, stores them 0600, uses and reuses them', async () => {
-    const job = await deploy(mcp, { app: 'postgres', name: 'pg', env: { POSTGRES_DB: 'appdb' } });
+    const job = await deploy(fx.mcp, { app: 'postgres', name: 'pg', env: { POSTGRES_DB: 'appdb' } });
     seen.push(JSON.stringify(job));
     expect(job.status, JSON.stringify(job.error)).toBe('completed');
-    const file = path.join(home.dir, 'secrets', 'box', 'pg.json');
+    const file = path.join(fx.home.dir, 'secrets', 'box', 'pg.json');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
     const secret = secretOf('pg');
@@ -117,25 +97,25 @@ describe('deploy-app: dry runs, refusals, secrets, locks, compose files, confirm
     const cid = await sh('docker ps -q --filter label=com.docker.swarm.service.name=pg_postgres');
     expect(await sh(`docker exec ${cid} sh -c 'echo "$POSTGRES_PASSWORD $POSTGRES_DB"'`)).toBe(`${secret} appdb`);
 
-    const again = await deploy(mcp, { app: 'postgres', name: 'pg' }); // env omitted: the deployed one is reused
+    const again = await deploy(fx.mcp, { app: 'postgres', name: 'pg' }); // env omitted: the deployed one is reused
     seen.push(JSON.stringify(again));
     expect(again.result).toMatchObject({ changed: false });
     expect(secretOf('pg')).toBe(secret);
   });
 
   it('never puts a secret in results or job logs, even when a failing service logs it', async () => {
-    const job = await deploy(mcp, { app: 'postgres', name: 'pgbad', env: { POSTGRES_DB: 'broken' } });
+    const job = await deploy(fx.mcp, { app: 'postgres', name: 'pgbad', env: { POSTGRES_DB: 'broken' } });
     seen.push(JSON.stringify(job));
     expect(job.status).toBe('failed');
     expect(job.error?.message).toMatch(/service pgbad_postgres (failed|did not converge)/);
     expect(job.error?.message).toMatch(/starting with password=\*{8}/); // its log line, masked
     expect(job.error?.message).toMatch(/no earlier release, so the stack was removed/);
     expect(await sh('docker service ls -q --filter label=com.docker.stack.namespace=pgbad | wc -l')).toBe('0');
-    seen.push(JSON.stringify(await jobLog(mcp, job.id)));
+    seen.push(JSON.stringify(await jobLog(fx.mcp, job.id)));
     seen.push(textOf(await call('list-jobs', { limit: 50 })));
 
     const secrets = [secretOf('pg'), secretOf('pgbad')];
-    const files = allFiles(home.dir).filter((f) => !f.includes(`${path.sep}secrets${path.sep}`));
+    const files = allFiles(fx.home.dir).filter((f) => !f.includes(`${path.sep}secrets${path.sep}`));
     expect(files.some((f) => f.includes(job.id))).toBe(true);
     for (const s of secrets) {
       for (const f of files) expect(fs.readFileSync(f, 'latin1').includes(s), f).toBe(false);
@@ -147,13 +127,13 @@ describe('deploy-app: dry runs, refusals, secrets, locks, compose files, confirm
     const submit = async () =>
       structured<{ job_id: string }>(await call('deploy-app', { server: 'box', app: 'whoami', sync_wait_s: 0 })).job_id;
     const ids = await Promise.all([submit(), submit()]);
-    const jobs = await Promise.all(ids.map((id) => waitJob(mcp, id)));
+    const jobs = await Promise.all(ids.map((id) => waitJob(fx.mcp, id)));
     for (const j of jobs) expect(j.status, JSON.stringify(j.error)).toBe('completed');
     const changed = jobs.map((j) => (j.result as { changed: boolean }).changed).sort();
     expect(changed).toEqual([false, true]);
     const second = jobs.find((j) => !(j.result as { changed: boolean }).changed) as { id: string };
     const first = jobs.find((j) => j !== second) as { id: string };
-    const log = await jobLog(mcp, second.id);
+    const log = await jobLog(fx.mcp, second.id);
     expect(log).toContain(`whoami: waiting for job ${first.id}, which holds the deploy lock`);
     expect(log.some((l) => /already deployed and healthy; nothing to change/.test(l))).toBe(true);
   }, 120_000);
@@ -171,7 +151,7 @@ describe('deploy-app: dry runs, refusals, secrets, locks, compose files, confirm
       '      retries: 3',
       '',
     ].join('\n');
-    const job = await deploy(mcp, { compose, name: 'mine', env: { GREETING: 'hello-there' } });
+    const job = await deploy(fx.mcp, { compose, name: 'mine', env: { GREETING: 'hello-there' } });
     expect(job.status, JSON.stringify(job.error)).toBe('completed');
     expect(job.result).toMatchObject({ stack: 'mine', app: null, services: [{ name: 'mine_web', replicas: '1/1' }] });
     expect(JSON.stringify(job.params)).not.toContain('hello-there');
@@ -196,7 +176,7 @@ describe('deploy-app: dry runs, refusals, secrets, locks, compose files, confirm
       new StdioClientTransport({
         command: process.execPath,
         args: [CLI],
-        env: { PATH: process.env.PATH ?? '', ...deployEnv(home.dir) },
+        env: { PATH: process.env.PATH ?? '', ...deployEnv(fx.home.dir) },
         stderr: 'pipe',
       }),
     );

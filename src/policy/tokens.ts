@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { POLICY_MODES, serverPolicySchema, type ServerPolicy } from '../policy/index.js';
+import { POLICY_MODES, serverPolicySchema, type ServerPolicy } from './schema.js';
 
 /** A bearer token the HTTP transport accepts: its name is what the audit log records, never the token. */
 export interface HttpToken {

@@ -4,9 +4,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ensureLocalImages, imageCachePath, LOCAL_IMAGES } from './images.js';
-import { type NetnsHost, startNetnsHost } from './netns-host.js';
-import { cgroupHierarchies, isAlive, pidsMentioning, run, runSync } from './netns-host-sys.js';
+import { ensureLocalImages, imageCachePath, LOCAL_IMAGES } from '../helpers/images.js';
+import { type NetnsHost, startNetnsHost } from '../helpers/netns-host.js';
+import { cgroupHierarchies, isAlive, pidsMentioning, run, runSync } from '../helpers/netns-host-sys.js';
+import { waitFor } from '../helpers/wait.js';
 
 function ssh(host: NetnsHost, cmd: string, knownHosts = host.knownHostsPath) {
   return run('ssh', [
@@ -39,14 +40,19 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
 }
 
 async function pollHttp200(url: string, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
   let last = { status: 0, body: '' };
-  while (Date.now() < deadline) {
-    last = await httpGet(url);
-    if (last.status === 200) return last.body;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} never answered 200 within ${timeoutMs} ms; last: ${last.status} ${last.body}`);
+  const body = await waitFor(
+    async () => {
+      last = await httpGet(url);
+      return last.status === 200 && last.body;
+    },
+    `${url} to answer 200`,
+    timeoutMs,
+    250,
+  ).catch(() => undefined);
+  if (body === undefined)
+    throw new Error(`${url} never answered 200 within ${timeoutMs} ms; last: ${last.status} ${last.body}`);
+  return body;
 }
 
 /** Nothing of the host may survive stop(): namespace, veth, processes, cgroups, dir, mounts. */
@@ -141,15 +147,15 @@ describe('netns host with its own Docker engine and Swarm', () => {
     expect(await pollHttp200(`http://${host.ip}:443/`, 30_000)).toBe('traefik stand-in\n');
     // Replicas count a task once its health check passes (2 s interval).
     let reps = '';
-    const deadline = Date.now() + 30_000;
-    while (reps !== 'traefik 1/1,whoami 1/1' && Date.now() < deadline) {
-      reps = (await host.exec(`docker service ls --format '{{.Name}} {{.Replicas}}'`)).stdout
+    const replicas = async () =>
+      (reps = (await host.exec(`docker service ls --format '{{.Name}} {{.Replicas}}'`)).stdout
         .trim()
         .split('\n')
         .sort()
-        .join();
-      if (reps !== 'traefik 1/1,whoami 1/1') await new Promise((r) => setTimeout(r, 250));
-    }
+        .join());
+    await waitFor(async () => (await replicas()) === 'traefik 1/1,whoami 1/1', 'both services 1/1', 30_000, 250).catch(
+      () => undefined,
+    );
     expect(reps).toBe('traefik 1/1,whoami 1/1');
     console.info(`images ${images} ms, services answering after ${Date.now() - t0 - images} ms`);
   }, 120_000);
@@ -168,12 +174,12 @@ describe('netns host with its own Docker engine and Swarm', () => {
 describe('netns host start failure', () => {
   it('throws with the logs and leaves nothing behind', async () => {
     vi.resetModules();
-    vi.doMock('./netns-host-setup.js', async (importOriginal) => ({
-      ...(await importOriginal<typeof import('./netns-host-setup.js')>()),
+    vi.doMock('../helpers/netns-host-setup.js', async (importOriginal) => ({
+      ...(await importOriginal<typeof import('../helpers/netns-host-setup.js')>()),
       sshdConfig: () => 'NoSuchKeyword yes\n',
     }));
     try {
-      const { startNetnsHost: start } = await import('./netns-host.js');
+      const { startNetnsHost: start } = await import('../helpers/netns-host.js');
       const err = await start({ docker: true }).then(
         (h) => h.stop().then(() => new Error('started despite a broken sshd_config')),
         (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
@@ -185,7 +191,7 @@ describe('netns host start failure', () => {
       const [, name, dir] = /\((dkhns-\d+), (\/tmp\/dkhns-[^,]+), cleaned up\)/.exec(err.message) ?? [];
       expectGone(name ?? 'missing', dir ?? 'missing');
     } finally {
-      vi.doUnmock('./netns-host-setup.js');
+      vi.doUnmock('../helpers/netns-host-setup.js');
       vi.resetModules();
     }
   }, 60_000);

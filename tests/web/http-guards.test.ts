@@ -1,11 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import {
-  allowedHostsFor,
-  checkBearer,
-  checkHostAndOrigin,
-  isLoopbackHost,
-} from '../../../src/mcp/transports/http-guards.js';
+import { allowedHostsFor, checkBearer, checkHostAndOrigin, isLoopbackHost } from '../../src/web/http-guards.js';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 const HOSTS = allowedHostsFor('127.0.0.1');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentGoneError } from '../../../src/remote-bash/agent/errors.js';
 import { AgentSession } from '../../../src/remote-bash/agent/session.js';
-import { waitFor } from '../../helpers/jobs.js';
+import { waitFor } from '../../helpers/wait.js';
 import { collector, startTarget, type Target } from './target.js';
 
 let target: Target;

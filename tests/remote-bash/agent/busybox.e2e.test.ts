@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawExec } from '../../helpers/ssh-client.js';
 import { followCommand } from '../../../src/remote-bash/protocol.js';
 import { AgentSession } from '../../../src/remote-bash/agent/session.js';
-import { waitFor } from '../../helpers/jobs.js';
+import { waitFor } from '../../helpers/wait.js';
 import { collector, startTarget, type Target } from './target.js';
 
 // A busybox server: PATH holds only busybox applets, so the agent, the runner and the command all run busybox sh

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentSession } from '../../../src/remote-bash/agent/session.js';
-import { waitFor } from '../../helpers/jobs.js';
+import { waitFor } from '../../helpers/wait.js';
 import { collector, startTarget, type Target } from './target.js';
 
 // The agent's operations against a real sshd, run by the server's own /bin/sh (dash here), by bash and by busybox sh.

@@ -1,0 +1,9 @@
+import type { Job } from './types.js';
+
+/** What a process's engine tells its own listeners (the MCP sessions' change stream, waiting tool calls). */
+export interface EngineEvents {
+  /** A job's record changed in this process (created, claimed, progressed, ended). */
+  job: [Job];
+  /** Lines of a job run here are durable up to this seq. */
+  lines: [string, number];
+}

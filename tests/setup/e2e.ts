@@ -1,0 +1,3 @@
+import { e2e } from './build.js';
+
+export default e2e;

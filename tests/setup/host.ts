@@ -1,0 +1,3 @@
+import { host } from './build.js';
+
+export default host;
