@@ -6,7 +6,7 @@ import type { Logger } from './logger.js';
 import type { ToolDeps } from './mcp/tools/shared/deps.js';
 import { createProvisioningFeature } from './provisioning/index.js';
 import { createRemoteBashFeature } from './remote-bash/index.js';
-import { createServersFeature } from './servers/index.js';
+import { createServersFeature, type Inventory } from './servers/index.js';
 import { createSetupFeature } from './setup/index.js';
 import { SshPool } from './ssh/pool.js';
 
@@ -37,15 +37,21 @@ export interface Deckhand {
  */
 export async function createApp({ config, logger, env, process: proc }: AppDeps): Promise<Deckhand> {
   fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  // The pool follows a server's `via` (its bastion) to another registered server: the inventory answers, from the
+  // records it read when the caller looked the server up (the pool itself reads no store). It exists only once the
+  // servers feature is built, which needs the pool: hence the holder.
+  const via: { inventory?: Inventory } = {};
   const pool = new SshPool({
     connectTimeoutMs: config.connectTimeoutMs,
     keepaliveIntervalMs: config.keepaliveIntervalMs,
     env,
     onEvent: (e) => logger.debug(e, 'ssh pool'),
+    resolveVia: (name) => via.inventory?.cached(name),
   });
   const kernel = await createJobKernel({ config, logger, process: proc });
-  const servers = createServersFeature({ kernel, pool });
-  const shared = { config, kernel, inventory: servers.inventory, pool };
+  const servers = createServersFeature({ config, kernel, pool, env });
+  via.inventory = servers.inventory;
+  const shared = { config, kernel, inventory: servers.inventory, pool, env };
   const remoteBash = createRemoteBashFeature(shared);
   const provisioning = createProvisioningFeature(shared);
   const setup = createSetupFeature(shared);

@@ -32,6 +32,15 @@ export interface Config {
   readonly tasks: boolean;
   readonly provisioning: ProvisioningConfig;
   readonly deploy: DeployConfig;
+  readonly files: FilesConfig;
+}
+
+/** read-file, write-file, transfer-file; add-server's ssh_config_host and `deckhand servers import`. */
+export interface FilesConfig {
+  /** DECKHAND_FILES_ROOT: the one local directory transfer-file may read and write; unset, local transfers are off. */
+  readonly root: string | undefined;
+  /** DECKHAND_SSH_CONFIG: the ssh config read alone (like ssh -F) instead of ~/.ssh/config and /etc/ssh/ssh_config. */
+  readonly sshConfigFile: string | undefined;
 }
 
 /** deploy-app, undeploy-app, list-apps. */
@@ -144,6 +153,14 @@ const EnvSchema = z.object({
     )
     .optional(),
   DECKHAND_DEPLOY_WAIT_S: int(10, 24 * 3600).default(900),
+  DECKHAND_FILES_ROOT: z
+    .string()
+    .refine((p) => path.isAbsolute(p), 'must be an absolute path, e.g. /srv/deckhand-files')
+    .optional(),
+  DECKHAND_SSH_CONFIG: z
+    .string()
+    .refine((p) => path.isAbsolute(p), 'must be an absolute path, e.g. /home/me/.ssh/config')
+    .optional(),
 });
 
 export class ConfigError extends Error {
@@ -219,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Conf
       imageOverrides: Object.freeze(e.DECKHAND_IMAGE_OVERRIDES ?? {}),
       waitS: e.DECKHAND_DEPLOY_WAIT_S,
     }),
+    files: Object.freeze({ root: e.DECKHAND_FILES_ROOT, sshConfigFile: e.DECKHAND_SSH_CONFIG }),
   });
 }
 

@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'exec_refused'
   // reaching servers: jump hosts, ssh_config, known_hosts
   | 'bastion_unknown'
+  | 'bastion_in_use'
   | 'bastion_unreachable'
   | 'forwarding_refused'
   | 'too_many_jumps'

@@ -19,6 +19,12 @@ export interface ServerRecord {
   readonly added_at: string;
   /** Set when deckhand created the server at a cloud provider. */
   readonly provider?: { readonly name: string; readonly id: number | string } | undefined;
+  /** The registered server (a bastion) this one is reached through; that one may have a via of its own. */
+  readonly via?: string | undefined;
+  /** NAME of the environment variable holding the login user's sudo password (remote-bash sudo: true). */
+  readonly sudo_password_env?: string | undefined;
+  /** The ssh_config host it was registered from (add-server ssh_config_host, deckhand servers import). */
+  readonly ssh_config_host?: string | undefined;
 }
 
 /** What tools show: no auth details beyond their kind. */
@@ -31,5 +37,7 @@ export function publicServer(s: ServerRecord) {
     host_key_fingerprint: s.host_key_fingerprint,
     labels: { ...s.labels },
     ...(s.provider ? { provider: { ...s.provider } } : {}),
+    ...(s.via ? { via: s.via } : {}),
+    ...(s.sudo_password_env ? { sudo_password_env: s.sudo_password_env } : {}),
   };
 }

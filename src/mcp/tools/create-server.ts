@@ -16,9 +16,9 @@ const LABEL_KEY =
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
 const RESERVED = [MANAGED_BY_LABEL.key, HOST_KEY_LABEL];
 
-const catalogueName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a name like "cx23", "fsn1" or "debian-12"');
+// A factory: one zod object reused for three fields would be emitted as `$ref`s to the first.
+const catalogueName = () =>
+  z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a name like "cx23", "fsn1" or "debian-12"');
 
 export const providerLabels = z
   .record(
@@ -84,13 +84,13 @@ export function registerCreateServerTool(
           name: serverName.describe(
             'Name of the server at the provider and in deckhand, a lowercase slug like "web-1".',
           ),
-          server_type: catalogueName.optional().describe('Hetzner server type (default "cx23").'),
-          location: catalogueName
+          server_type: catalogueName().optional().describe('Hetzner server type (default "cx23").'),
+          location: catalogueName()
             .optional()
             .describe(
               'Hetzner location such as "fsn1", "nbg1", "hel1" (default: the cheapest where the type is available).',
             ),
-          image: catalogueName.default('debian-12').describe('System image (default "debian-12").'),
+          image: catalogueName().default('debian-12').describe('System image (default "debian-12").'),
           labels: providerLabels.optional().describe('Labels set on the server at the provider and in the inventory.'),
           ssh_public_key_path: z
             .string()

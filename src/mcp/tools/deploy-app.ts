@@ -38,7 +38,7 @@ export function registerDeployAppTool(server: McpServer, deps: Pick<ToolDeps, 'a
             .max(50)
             .optional()
             .describe('Stack name (default: the app name; required with compose). Lets one app run twice on a server.'),
-          env: envMap
+          env: envMap()
             .optional()
             .describe("Settings: the app's keys (list-apps), or the ${VAR}s of your compose file. Treated as secret."),
           domain: z

@@ -37,7 +37,7 @@ export const remoteBashInput = z
       .optional()
       .describe('Maximum run time in seconds (default 3600, DECKHAND_JOB_TIMEOUT_S).'),
     cwd: z.string().min(1).max(4096).optional().describe("Directory to run in (default: the user's home)."),
-    env: envMap
+    env: envMap()
       .optional()
       .describe('Extra environment variables. Their values are never stored in job records or logs.'),
     mode: z

@@ -10,22 +10,28 @@ export const serverName = z
     'must be a lowercase slug: a-z, 0-9 and "-", 1 to 63 characters, e.g. "web-1"',
   );
 
-export const labels = z
-  .record(
-    z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'label keys are lowercase slugs (a-z 0-9 . _ / -)'),
-    z.string().max(256, 'label values are at most 256 characters'),
-  )
-  .refine((r) => Object.keys(r).length <= 32, 'at most 32 labels');
+// Schemas used more than once in one tool are factories: a zod object reused within a schema is emitted as a `$ref`
+// to its first use, which several LLM providers reject in function parameters.
+
+export const labels = () =>
+  z
+    .record(
+      z.string().regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'label keys are lowercase slugs (a-z 0-9 . _ / -)'),
+      z.string().max(256, 'label values are at most 256 characters'),
+    )
+    .refine((r) => Object.keys(r).length <= 32, 'at most 32 labels');
 
 // Capped so a hostile name cannot be echoed back at length in an error ("variable … is not set").
-export const envName = z
-  .string()
-  .max(255, 'environment variable names are at most 255 characters')
-  .regex(ENV_NAME_RE, 'must be an environment variable name like MY_VAR');
+export const envName = () =>
+  z
+    .string()
+    .max(255, 'environment variable names are at most 255 characters')
+    .regex(ENV_NAME_RE, 'must be an environment variable name like MY_VAR');
 
-export const envMap = z
-  .record(envName, byteLimitedString(32 * 1024))
-  .refine((r) => Object.keys(r).length <= 200, 'at most 200 variables');
+export const envMap = () =>
+  z
+    .record(envName(), byteLimitedString(32 * 1024))
+    .refine((r) => Object.keys(r).length <= 200, 'at most 200 variables');
 
 export const publicServerShape = {
   name: z.string(),
@@ -35,6 +41,8 @@ export const publicServerShape = {
   host_key_fingerprint: z.string(),
   labels: z.record(z.string()),
   provider: z.object({ name: z.string(), id: z.union([z.string(), z.number()]) }).optional(),
+  via: z.string().optional(),
+  sudo_password_env: z.string().optional(),
 };
 
 // A host is checked here rather than left to DNS: shell metacharacters, spaces or a leading "-" (read as an
