@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createAppsFeature } from './apps/index.js';
+import { createFilesFeature } from './files/index.js';
 import type { Config } from './config.js';
 import { createJobKernel, type Feature, type JobKernel, type KernelDeps } from './jobs/kernel.js';
 import type { Logger } from './logger.js';
@@ -56,7 +57,8 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
   const provisioning = createProvisioningFeature(shared);
   const setup = createSetupFeature(shared);
   const apps = createAppsFeature(shared);
-  const features: Feature<unknown>[] = [servers, remoteBash, provisioning, setup, apps];
+  const files = createFilesFeature(shared);
+  const features: Feature<unknown>[] = [servers, remoteBash, provisioning, setup, apps, files];
   for (const f of features)
     for (const [type, handler] of Object.entries(f.handlers)) kernel.engine.register(type, handler);
   const services: ToolDeps = {
@@ -68,6 +70,7 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
     provisioning: provisioning.service,
     setup: setup.service,
     apps: apps.service,
+    files: files.service,
   };
   return {
     config,

@@ -17,7 +17,7 @@ export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 's
         'Secrets are never stored: give NAMEs of environment variables.',
       inputSchema: z
         .object({
-          name: serverName.optional().describe('Lowercase slug like "web-1" (default: the ssh_config_host alias).'),
+          name: serverName.describe('Lowercase slug like "web-1" (default: the ssh_config_host alias).').optional(),
           host: hostName.optional().describe('Host name or IP address.'),
           ssh_config_host: z
             .string()
@@ -39,7 +39,7 @@ export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 's
           password_env: envName().optional().describe('Env var holding the password.'),
           use_agent: z.boolean().optional().describe('Use the ssh-agent at $SSH_AUTH_SOCK.'),
           host_key_fingerprint: z.string().max(100).optional().describe('Expected host key, "SHA256:…".'),
-          via: serverName.optional().describe('Registered server to connect through (a bastion).'),
+          via: serverName.describe('Registered server to connect through (a bastion).').optional(),
           sudo_password_env: envName().optional().describe("Env var holding the user's sudo password."),
           labels: labels().optional().describe('Labels, e.g. {"env": "prod"}.'),
         })

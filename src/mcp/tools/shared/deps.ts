@@ -1,5 +1,6 @@
 import type { AppService } from '../../../apps/index.js';
 import type { Config } from '../../../config.js';
+import type { FileService } from '../../../files/index.js';
 import type { JobChanges } from '../../../jobs/changes.js';
 import type { JobService } from '../../../jobs/service.js';
 import type { ProvisioningService } from '../../../provisioning/index.js';
@@ -21,4 +22,5 @@ export interface ToolDeps {
   readonly provisioning: ProvisioningService;
   readonly setup: SetupService;
   readonly apps: AppService;
+  readonly files: FileService;
 }

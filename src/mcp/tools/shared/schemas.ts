@@ -33,6 +33,13 @@ export const envMap = () =>
     .record(envName(), byteLimitedString(32 * 1024))
     .refine((r) => Object.keys(r).length <= 200, 'at most 200 variables');
 
+/** A path on a server: absolute, as SFTP and the job scripts take it. */
+export const remotePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^\//, 'must be an absolute path starting with "/"');
+
 export const publicServerShape = {
   name: z.string(),
   host: z.string(),
