@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { DeckhandError, errorMessage } from '../errors.js';
 import { formatBytes } from '../format.js';
 import type { HandlerOutcome, JobContext, JobHandler, StopReason } from '../jobs/handler.js';
@@ -50,6 +52,8 @@ export class TransferHandler implements JobHandler {
     try {
       // Again at run time: a process taking the job over may run with another DECKHAND_FILES_ROOT (or none).
       local = await confineLocalPath(this.o.filesRoot, p.local_path);
+      // A download may name a directory not made yet; confined, it is inside the root.
+      if (p.direction === 'download') await fs.mkdir(path.dirname(local), { recursive: true });
     } catch (err) {
       return failed(err);
     }
