@@ -7,6 +7,7 @@ import { isTerminal, type Job } from '../jobs/types.js';
 import type { Inventory } from '../servers/inventory.js';
 import type { SshPool } from '../ssh/pool.js';
 import type { RemoteBashParams } from './handler.js';
+import { checkSudo } from './sudo.js';
 
 export type RunMode = 'auto' | 'sync' | 'background';
 
@@ -17,6 +18,8 @@ export interface RemoteBashInput {
   cwd?: string | undefined;
   env?: Record<string, string> | undefined;
   mode: RunMode;
+  /** Run as root through sudo (a no-op for a root login). */
+  sudo?: boolean | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -33,6 +36,8 @@ export interface RemoteBashServiceOptions {
   readonly inventory: Inventory;
   readonly pool: SshPool;
   readonly config: Pick<Config, 'jobs' | 'output'>;
+  /** For the sudo check (a server's sudo_password_env). */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export interface CommandResult {
@@ -71,12 +76,20 @@ export class RemoteBashService {
     // A server that cannot be reached now is the caller's problem to fix (address, key, host key): say so at once
     // instead of queueing a job that would retry. Drops after the command started are the engine's to ride out.
     // From the pool, this costs nothing when a connection is open.
-    (await this.o.pool.acquire(server, input.signal)).release();
+    const lease = await this.o.pool.acquire(server, input.signal);
+    let sudo = false;
+    try {
+      // A sudo that would ask for a password none is configured for is refused now, not in a job stuck on a prompt.
+      if (input.sudo) sudo = (await checkSudo(lease.client, server, this.o.env, input.signal)) !== 'root';
+    } finally {
+      lease.release();
+    }
     const timeout_s = input.timeout_s ?? (input.mode === 'sync' ? 60 * 60 : this.o.config.jobs.defaultTimeoutS);
     const params: RemoteBashParams = {
       command: input.command,
       ...(input.cwd ? { cwd: input.cwd } : {}),
       ...(input.env ? { env_keys: Object.keys(input.env) } : {}),
+      ...(sudo ? { sudo: true } : {}),
     };
     const id = this.o.engine.newId();
     if (input.env && Object.keys(input.env).length > 0) await this.o.files.putSecret(id, 'env', input.env);

@@ -52,6 +52,10 @@ export const remoteBashInput = z
       .max(300)
       .default(20)
       .describe('How long auto mode waits before answering with a job id.'),
+    sudo: z
+      .boolean()
+      .default(false)
+      .describe("Run as root through sudo (passwordless, or the server's sudo_password_env)."),
   })
   .strict();
 
@@ -82,6 +86,7 @@ export function registerRemoteBashTool(
         cwd: args.cwd,
         env: args.env,
         mode: args.mode,
+        sudo: args.sudo,
         signal: extra.signal,
       });
       const settle = () =>
