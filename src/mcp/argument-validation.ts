@@ -24,7 +24,7 @@ export type ArgumentCheck = (name: string, args: unknown) => CallToolResult | un
  * McpServer keeps registered tools in a private field and offers no getter; this is the one place that reads it
  * (like installedHandler), so an SDK that renames it fails here, loudly, at startup.
  */
-function registeredTools(server: McpServer): Readonly<Record<string, RegisteredTool>> {
+export function registeredTools(server: McpServer): Readonly<Record<string, RegisteredTool>> {
   const tools = (server as unknown as { _registeredTools?: Record<string, RegisteredTool> })._registeredTools;
   if (!tools) throw new Error('McpServer has no registered tools to validate: register the tools first.');
   return tools;

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { packageVersion } from '../version.js';
 import { installArgumentValidation } from './argument-validation.js';
 import { LiveFeatures } from './live.js';
+import { installToolListing } from './tool-listing.js';
 import { registerTools } from './tools/index.js';
 import type { ToolDeps } from './tools/shared/deps.js';
 
@@ -35,6 +36,8 @@ export function mcpServerFactory(services: ToolDeps, logger: Logger): ServerFact
     // After the tools (it checks their schemas) and before task support (which wraps tools/call in turn).
     installArgumentValidation(server);
     live.attach(server);
+    // Outermost: tools/list compacted for every client and context window, map arguments taken either way.
+    installToolListing(server);
     return server;
   };
 }

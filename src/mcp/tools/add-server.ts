@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { describeTrust, publicServer, type AddServerOutcome } from '../../servers/index.js';
 import type { ToolDeps } from './shared/deps.js';
 import { guarded, ok } from './shared/results.js';
-import { envName, hostName, labels, publicServerShape, serverName } from './shared/schemas.js';
+import { envName, hostName, labels, matching, publicServerShape, serverName } from './shared/schemas.js';
 
 export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 'servers'>): void {
   server.registerTool(
@@ -11,27 +11,21 @@ export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 's
     {
       title: 'Register a server',
       description:
-        'Register an SSH server under a short name: connects once and pins its host key. Either give host (and port, user, a key), ' +
-        "or ssh_config_host to take HostName, User, Port, IdentityFile and ProxyJump from the user's ~/.ssh/config (jump hosts get registered too). " +
-        'The key is checked against host_key_fingerprint if given, else against known_hosts, else trusted on first use; the answer says which. ' +
-        'Secrets are never stored: give NAMEs of environment variables.',
+        'Register an SSH server by name and pin its host key: checked against host_key_fingerprint, else ' +
+        'known_hosts, else trusted on first use (the answer says which). Give host (port, user, a key), or ' +
+        'ssh_config_host to take them and ProxyJump from ~/.ssh/config. Secrets: pass env var NAMEs.',
       inputSchema: z
         .object({
-          name: serverName.describe('Lowercase slug like "web-1" (default: the ssh_config_host alias).').optional(),
+          name: serverName.describe('Lowercase slug, e.g. "web-1" (default: the alias).').optional(),
           host: hostName.optional().describe('Host name or IP address.'),
-          ssh_config_host: z
-            .string()
-            .min(1)
-            .max(253)
-            .regex(/^[^\s,!*?]+$/, 'must be one Host name from the ssh config, without wildcards')
+          ssh_config_host: matching(
+            /^[^\s,!*?]{1,253}$/,
+            'must be one Host name from the ssh config, without wildcards',
+          )
             .optional()
-            .describe('A Host from ~/.ssh/config; values given here win over it.'),
+            .describe('Host alias in ~/.ssh/config; given values win.'),
           port: z.number().int().min(1).max(65535).optional().describe('Default 22.'),
-          user: z
-            .string()
-            .min(1)
-            .max(64)
-            .regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, 'must be a user name')
+          user: matching(/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/, 'must be a user name')
             .optional()
             .describe('Login user (default root).'),
           private_key_path: z.string().min(1).max(4096).optional().describe("Key file on deckhand's machine."),
@@ -39,9 +33,9 @@ export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 's
           password_env: envName().optional().describe('Env var holding the password.'),
           use_agent: z.boolean().optional().describe('Use the ssh-agent at $SSH_AUTH_SOCK.'),
           host_key_fingerprint: z.string().max(100).optional().describe('Expected host key, "SHA256:…".'),
-          via: serverName.describe('Registered server to connect through (a bastion).').optional(),
-          sudo_password_env: envName().optional().describe("Env var holding the user's sudo password."),
-          labels: labels().optional().describe('Labels, e.g. {"env": "prod"}.'),
+          via: serverName.describe('Registered server to jump through.').optional(),
+          sudo_password_env: envName().optional().describe('Env var holding the sudo password.'),
+          labels: labels().optional().describe('Labels like env=prod (keys: lowercase slugs).'),
         })
         .strict(),
       outputSchema: {

@@ -11,13 +11,12 @@ export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jo
     'list-jobs',
     {
       title: 'List jobs',
-      description:
-        'List jobs, newest first, optionally filtered by status, server or type. Pass next_cursor back as cursor for the next page.',
+      description: 'Jobs, newest first, filtered by status, server or type; pass next_cursor as cursor for more.',
       inputSchema: z
         .object({
           status: z.enum(JOB_STATUSES).optional(),
           server: serverName.optional(),
-          type: z.string().max(64).optional().describe('Job type, e.g. "remote-bash".'),
+          type: z.string().max(64).optional().describe('e.g. "remote-bash".'),
           limit: z.number().int().min(1).max(200).default(20),
           cursor: z.string().max(64).optional(),
         })

@@ -11,17 +11,17 @@ export function registerReadFileTool(server: McpServer, deps: Pick<ToolDeps, 'fi
     {
       title: 'Read a file on a server',
       description:
-        "Read a file (up to 64 KiB a call, with size, mode, owner, mtime and the whole file's sha256) or list a directory, over SFTP. " +
-        'For more, call again with next.offset and next.cursor. Binary files need encoding "base64". ' +
-        'Pass sha256 as if_sha256 to write-file so a change made meanwhile is not overwritten.',
+        "Read a file over SFTP, up to 64 KiB a call, with size, mode, owner, mtime and the whole file's sha256 " +
+        '(give it to write-file as if_sha256), or list a directory. For more, pass next.offset and next.cursor. ' +
+        'Binary files need encoding base64.',
       inputSchema: z
         .object({
           server: serverName.describe('Registered server name.'),
           path: remotePath.describe('Absolute path.'),
           offset: z.number().int().min(0).optional().describe('Byte offset (entry index for a directory).'),
-          length: z.number().int().min(1).max(65536).optional().describe('Bytes (entries) to read, at most 65536.'),
+          length: z.number().int().min(1).max(65536).optional().describe('Bytes (entries) to read.'),
           encoding: z.enum(['utf8', 'base64']).default('utf8'),
-          cursor: z.string().max(200).optional().describe('next.cursor of the previous page.'),
+          cursor: z.string().max(200).optional().describe('The previous next.cursor.'),
         })
         .strict(),
       outputSchema: {

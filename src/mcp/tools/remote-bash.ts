@@ -25,37 +25,20 @@ const outputShape = {
 
 export const remoteBashInput = z
   .object({
-    server: serverName.describe('Name of a registered server (see list-servers).'),
-    command: byteLimitedString(256 * 1024, { minChars: 1 }).describe(
-      'The command line, run by bash (up to 256 KiB of UTF-8).',
-    ),
+    server: serverName.describe('Registered server name.'),
+    command: byteLimitedString(256 * 1024, { minChars: 1 }).describe('Run by bash (up to 256 KiB).'),
     timeout_s: z
       .number()
       .int()
       .min(1)
       .max(30 * 24 * 3600)
       .optional()
-      .describe('Maximum run time in seconds (default 3600, DECKHAND_JOB_TIMEOUT_S).'),
-    cwd: z.string().min(1).max(4096).optional().describe("Directory to run in (default: the user's home)."),
-    env: envMap()
-      .optional()
-      .describe('Extra environment variables. Their values are never stored in job records or logs.'),
-    mode: z
-      .enum(['auto', 'sync', 'background'])
-      .default('auto')
-      .describe(
-        'auto: wait up to sync_wait_s, then hand back a job; sync: wait up to timeout_s; background: return the job id at once.',
-      ),
-    sync_wait_s: z
-      .number()
-      .min(0)
-      .max(300)
-      .default(20)
-      .describe('How long auto mode waits before answering with a job id.'),
-    sudo: z
-      .boolean()
-      .default(false)
-      .describe("Run as root through sudo (passwordless, or the server's sudo_password_env)."),
+      .describe('Seconds (default 3600).'),
+    cwd: z.string().min(1).max(4096).optional().describe("Default: the login's home."),
+    env: envMap().optional().describe('Extra environment; values are never stored.'),
+    mode: z.enum(['auto', 'sync', 'background']).default('auto').describe('See the description.'),
+    sync_wait_s: z.number().min(0).max(300).default(20).describe('Seconds auto waits.'),
+    sudo: z.boolean().default(false).describe("As root via sudo (passwordless, or the server's sudo_password_env)."),
   })
   .strict();
 
@@ -68,12 +51,11 @@ export function registerRemoteBashTool(
     {
       title: 'Run a shell command on a server',
       description:
-        'Run a bash command (sh where bash is missing) on a registered server. It runs detached on the server, so it survives a dropped ' +
-        'connection or a restart of deckhand, and its output is logged line by line. mode "auto" (default) waits up to sync_wait_s: if the ' +
-        'command ends by then you get exit_code, stdout and stderr (kept apart; long output cut to head and tail with a marker); if not, you ' +
-        'get a job_id while it keeps running: follow it with get-job-status (cursor, wait_s), stop it with cancel-job. mode "sync" waits up to ' +
-        'timeout_s; "background" answers the job_id at once. A non-zero exit is a normal result with status "failed". Reaching timeout_s kills ' +
-        'the command and everything it started.',
+        'Run a bash command on a server, detached: it survives dropped connections and deckhand restarts, its ' +
+        'output logged. mode auto waits up to sync_wait_s: you get exit_code, stdout, stderr (long output cut to ' +
+        'head and tail), or a job_id to follow with get-job-status and stop with cancel-job. sync waits up to ' +
+        'timeout_s; background answers the job_id. A non-zero exit is status "failed". timeout_s kills the command ' +
+        'and its children.',
       inputSchema: remoteBashInput,
       outputSchema: outputShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },

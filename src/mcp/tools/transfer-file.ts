@@ -14,9 +14,9 @@ export function registerTransferFileTool(server: McpServer, deps: Pick<ToolDeps,
     {
       title: 'Copy a large file to or from a server',
       description:
-        "Copy a file of any size between a server and deckhand's machine over SFTP, as a job: progress (bytes, rate, time left), " +
-        'resumed after a dropped connection, verified by sha256 on both sides before it replaces the destination. local_path must be ' +
-        'inside DECKHAND_FILES_ROOT (relative paths are taken from it). Waits up to sync_wait_s, then answers the job_id.',
+        "Copy a file of any size between deckhand's machine and a server, as a job: progress (bytes, rate, time " +
+        'left), resumed after dropped connections, sha256-verified before it replaces the destination. local_path ' +
+        'is inside DECKHAND_FILES_ROOT (relative paths start there).',
       inputSchema: z
         .object({
           server: serverName.describe('Registered server name.'),

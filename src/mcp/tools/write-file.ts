@@ -15,19 +15,19 @@ export function registerWriteFileTool(server: McpServer, deps: Pick<ToolDeps, 'f
     {
       title: 'Write a file on a server',
       description:
-        'Replace or create a file atomically over SFTP (a temp file renamed over it: readers never see half of it), keeping its mode and ' +
-        'owner unless given. Answers a unified diff of the change. Pass if_sha256 (from read-file) to refuse if the file changed since. ' +
-        'Keeps the old file as <path>.deckhand-<time>.bak unless backup is false. Up to 1 MiB; larger files: transfer-file.',
+        'Create or atomically replace a file over SFTP (temp file, then rename), keeping mode and owner unless ' +
+        'given; answers the diff. With if_sha256 (from read-file) it refuses if the file changed since. Keeps ' +
+        '<path>.deckhand-<time>.bak unless backup is false. Up to 1 MiB; more: transfer-file.',
       inputSchema: z
         .object({
           server: serverName.describe('Registered server name.'),
           path: remotePath.describe('Absolute path.'),
-          content: byteLimitedString(MAX_CONTENT).optional().describe('New content as text (or give base64).'),
+          content: byteLimitedString(MAX_CONTENT).optional().describe('Text content (or base64).'),
           base64: z
             .string()
             .max(Math.ceil(MAX_CONTENT / 3) * 4 + 64)
             .optional()
-            .describe('New content as base64, for binary data.'),
+            .describe('Binary content, as base64.'),
           mode: z
             .string()
             .regex(/^(0o?)?[0-7]{3,4}$/, 'must be octal permission bits like "644" or "0640"')

@@ -72,4 +72,4 @@ export const syncWaitArg = z
   .min(0)
   .max(300)
   .default(20)
-  .describe('How long to wait for the job before answering with its job_id (it keeps running either way).');
+  .describe('Seconds to wait before answering with the job_id (the job goes on).');

@@ -47,10 +47,7 @@ export const logLineShape = z.object({
   text: z.string(),
 });
 
-export const jobIdArg = z
-  .string()
-  .max(64)
-  .describe('A job id as returned by remote-bash or list-jobs, e.g. "job_01JD3Q8X5K2M7N4P6R8S0T2V4W".');
+export const jobIdArg = z.string().max(64).describe('From remote-bash or list-jobs.');
 
 /** The record as tools show it: the runtime block is executor bookkeeping, not for users. */
 /** The record as tools show it: executor state left out, scheduling fields only where they say something. */
