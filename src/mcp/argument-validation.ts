@@ -58,6 +58,20 @@ export function installArgumentValidation(server: McpServer): void {
 }
 
 /**
+ * The gate's answer for arguments a tool refuses itself, by a rule across fields its schema cannot say (add-server:
+ * name and host unless ssh_config_host): the same words as every other refused argument.
+ */
+export function refusedArguments(
+  tool: string,
+  args: unknown,
+  issues: readonly { path: string[]; message: string }[],
+  parameters: readonly string[],
+): CallToolResult {
+  const zodIssues = issues.map((i) => ({ code: 'custom' as const, path: i.path, message: i.message }));
+  return invalidArgumentResult(describeArgumentErrors(tool, args, zodIssues, parameters), { enabled: true });
+}
+
+/**
  * The text every deckhand error has, plus structuredContent when the tool's output schema can hold
  * `{status: "rejected", error}`: SDK 1.x clients check an error result's structuredContent against the tool's
  * output schema too (typescript-sdk#1943) and would throw the whole answer away if it did not fit.

@@ -1,9 +1,32 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { describeTrust, publicServer, type AddServerOutcome } from '../../servers/index.js';
+import { refusedArguments } from '../argument-validation.js';
 import type { ToolDeps } from './shared/deps.js';
 import { guarded, ok } from './shared/results.js';
 import { envName, hostName, labels, matching, publicServerShape, serverName } from './shared/schemas.js';
+
+const input = z
+  .object({
+    name: serverName.describe('Lowercase slug, e.g. "web-1" (default: the alias).').optional(),
+    host: hostName.optional().describe('Host name or IP address.'),
+    ssh_config_host: matching(/^[^\s,!*?]{1,253}$/, 'must be one Host name from the ssh config, without wildcards')
+      .optional()
+      .describe('Host alias in ~/.ssh/config; given values win.'),
+    port: z.number().int().min(1).max(65535).optional().describe('Default 22.'),
+    user: matching(/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/, 'must be a user name')
+      .optional()
+      .describe('Login user (default root).'),
+    private_key_path: z.string().min(1).max(4096).optional().describe("Key file on deckhand's machine."),
+    passphrase_env: envName().optional().describe('Env var holding the key passphrase.'),
+    password_env: envName().optional().describe('Env var holding the password.'),
+    use_agent: z.boolean().optional().describe('Use the ssh-agent at $SSH_AUTH_SOCK.'),
+    host_key_fingerprint: z.string().max(100).optional().describe('Expected host key, "SHA256:…".'),
+    via: serverName.describe('Registered server to jump through.').optional(),
+    sudo_password_env: envName().optional().describe('Env var holding the sudo password.'),
+    labels: labels().optional().describe('Labels like env=prod (keys: lowercase slugs).'),
+  })
+  .strict();
 
 export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 'servers'>): void {
   server.registerTool(
@@ -14,30 +37,7 @@ export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 's
         'Register an SSH server by name and pin its host key: checked against host_key_fingerprint, else ' +
         'known_hosts, else trusted on first use (the answer says which). Give host (port, user, a key), or ' +
         'ssh_config_host to take them and ProxyJump from ~/.ssh/config. Secrets: pass env var NAMEs.',
-      inputSchema: z
-        .object({
-          name: serverName.describe('Lowercase slug, e.g. "web-1" (default: the alias).').optional(),
-          host: hostName.optional().describe('Host name or IP address.'),
-          ssh_config_host: matching(
-            /^[^\s,!*?]{1,253}$/,
-            'must be one Host name from the ssh config, without wildcards',
-          )
-            .optional()
-            .describe('Host alias in ~/.ssh/config; given values win.'),
-          port: z.number().int().min(1).max(65535).optional().describe('Default 22.'),
-          user: matching(/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/, 'must be a user name')
-            .optional()
-            .describe('Login user (default root).'),
-          private_key_path: z.string().min(1).max(4096).optional().describe("Key file on deckhand's machine."),
-          passphrase_env: envName().optional().describe('Env var holding the key passphrase.'),
-          password_env: envName().optional().describe('Env var holding the password.'),
-          use_agent: z.boolean().optional().describe('Use the ssh-agent at $SSH_AUTH_SOCK.'),
-          host_key_fingerprint: z.string().max(100).optional().describe('Expected host key, "SHA256:…".'),
-          via: serverName.describe('Registered server to jump through.').optional(),
-          sudo_password_env: envName().optional().describe('Env var holding the sudo password.'),
-          labels: labels().optional().describe('Labels like env=prod (keys: lowercase slugs).'),
-        })
-        .strict(),
+      inputSchema: input,
       outputSchema: {
         server: z.object(publicServerShape),
         trust: z.enum(['verified', 'known_hosts', 'first-use']),
@@ -57,6 +57,11 @@ export function registerAddServerTool(server: McpServer, deps: Pick<ToolDeps, 's
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     },
     guarded(async (args) => {
+      if (args.ssh_config_host === undefined) {
+        const missing = (['name', 'host'] as const).filter((k) => args[k] === undefined);
+        const issues = missing.map((k) => ({ path: [k], message: 'required unless ssh_config_host is given' }));
+        if (issues.length) return refusedArguments('add-server', args, issues, Object.keys(input.shape));
+      }
       const o = await deps.servers.add(args);
       return ok(structured(o), answerText(o));
     }),
