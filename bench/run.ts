@@ -9,6 +9,7 @@ import { fmtMs, percentile, printTable, type Row } from './stats.js';
 import { benchAgent } from './agent.js';
 import { benchDeploy } from './deploy.js';
 import { benchFiles } from './files.js';
+import { benchFilesMcp } from './files-mcp.js';
 import { benchJobs } from './jobs.js';
 import { benchProvisioning } from './provisioning.js';
 
@@ -185,7 +186,10 @@ async function main(): Promise<void> {
   // Provisioning and deploys bring their own targets (a fake cloud API, netns hosts with a Docker engine).
   if (process.env.BENCH_SKIP_PROVISIONING !== '1') await benchProvisioning(rows);
   if (process.env.BENCH_SKIP_DEPLOY !== '1') await benchDeploy(rows);
-  if (process.env.BENCH_SKIP_FILES !== '1') await benchFiles(rows);
+  if (process.env.BENCH_SKIP_FILES !== '1') {
+    await benchFiles(rows);
+    await benchFilesMcp(rows);
+  }
   // The resident agent brings its own targets (a slow and a fast login shell).
   if (process.env.BENCH_SKIP_AGENT !== '1') await benchAgent(rows);
   printTable(rows);

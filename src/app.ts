@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createAppsFeature } from './apps/index.js';
+import { createFilesFeature } from './files/index.js';
 import type { Config } from './config.js';
 import { createJobKernel, type Feature, type JobKernel, type KernelDeps } from './jobs/kernel.js';
 import type { Logger } from './logger.js';
@@ -7,7 +8,7 @@ import type { ToolDeps } from './mcp/tools/shared/deps.js';
 import { createProvisioningFeature } from './provisioning/index.js';
 import { createRemoteBashFeature } from './remote-bash/index.js';
 import { createSafetyFeature } from './safety/index.js';
-import { createServersFeature } from './servers/index.js';
+import { createServersFeature, type Inventory } from './servers/index.js';
 import { createSetupFeature } from './setup/index.js';
 import { SshPool } from './ssh/pool.js';
 
@@ -38,15 +39,21 @@ export interface Deckhand {
  */
 export async function createApp({ config, logger, env, process: proc }: AppDeps): Promise<Deckhand> {
   fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  // The pool follows a server's `via` (its bastion) to another registered server: the inventory answers, from the
+  // records it read when the caller looked the server up (the pool itself reads no store). It exists only once the
+  // servers feature is built, which needs the pool: hence the holder.
+  const via: { inventory?: Inventory } = {};
   const pool = new SshPool({
     connectTimeoutMs: config.connectTimeoutMs,
     keepaliveIntervalMs: config.keepaliveIntervalMs,
     env,
     onEvent: (e) => logger.debug(e, 'ssh pool'),
+    resolveVia: (name) => via.inventory?.cached(name),
   });
   const kernel = await createJobKernel({ config, logger, process: proc });
-  const servers = createServersFeature({ kernel, pool });
-  const shared = { config, kernel, inventory: servers.inventory, pool };
+  const servers = createServersFeature({ config, kernel, pool, env });
+  via.inventory = servers.inventory;
+  const shared = { config, kernel, inventory: servers.inventory, pool, env };
   const remoteBash = createRemoteBashFeature(shared);
   const provisioning = createProvisioningFeature(shared);
   const setup = createSetupFeature(shared);
@@ -57,7 +64,8 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
     inventory: servers.inventory,
     onError: (err, context) => logger.error({ err, context }, 'safety error'),
   });
-  const features: Feature<unknown>[] = [servers, remoteBash, provisioning, setup, apps];
+  const files = createFilesFeature(shared);
+  const features: Feature<unknown>[] = [servers, remoteBash, provisioning, setup, apps, files];
   for (const f of features)
     for (const [type, handler] of Object.entries(f.handlers)) kernel.engine.register(type, handler);
   const services: ToolDeps = {
@@ -71,6 +79,7 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
     apps: apps.service,
     safety: safety.service,
     audit: safety.audit,
+    files: files.service,
   };
   return {
     config,

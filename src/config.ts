@@ -37,6 +37,7 @@ export interface Config {
   readonly deploy: DeployConfig;
   readonly dashboard: DashboardConfig;
   readonly safety: SafetyConfig;
+  readonly files: FilesConfig;
 }
 
 /** The web dashboard (`serve --http` at /, and `deckhand dashboard`). */
@@ -51,6 +52,14 @@ export interface SafetyConfig {
   readonly approvalTtlS: number;
   /** Audit entries are kept this many days (0: forever), apart from job retention. */
   readonly auditRetainDays: number;
+}
+
+/** read-file, write-file, transfer-file; add-server's ssh_config_host and `deckhand servers import`. */
+export interface FilesConfig {
+  /** DECKHAND_FILES_ROOT: the one local directory transfer-file may read and write; unset, local transfers are off. */
+  readonly root: string | undefined;
+  /** DECKHAND_SSH_CONFIG: the ssh config read alone (like ssh -F) instead of ~/.ssh/config and /etc/ssh/ssh_config. */
+  readonly sshConfigFile: string | undefined;
 }
 
 /** deploy-app, undeploy-app, list-apps. */
@@ -177,6 +186,14 @@ const EnvSchema = z.object({
     .optional(),
   DECKHAND_DEPLOY_WAIT_S: int(10, 24 * 3600).default(900),
   DECKHAND_DASHBOARD: z.enum(['full', 'readonly', 'off']).default('full'),
+  DECKHAND_FILES_ROOT: z
+    .string()
+    .refine((p) => path.isAbsolute(p), 'must be an absolute path, e.g. /srv/deckhand-files')
+    .optional(),
+  DECKHAND_SSH_CONFIG: z
+    .string()
+    .refine((p) => path.isAbsolute(p), 'must be an absolute path, e.g. /home/me/.ssh/config')
+    .optional(),
 });
 
 export class ConfigError extends Error {
@@ -263,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Conf
       approvalTtlS: e.DECKHAND_APPROVAL_TTL_S,
       auditRetainDays: e.DECKHAND_AUDIT_RETAIN_DAYS,
     }),
+    files: Object.freeze({ root: e.DECKHAND_FILES_ROOT, sshConfigFile: e.DECKHAND_SSH_CONFIG }),
   });
 }
 

@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'exec_refused'
   // reaching servers: jump hosts, ssh_config, known_hosts
   | 'bastion_unknown'
+  | 'bastion_in_use'
   | 'bastion_unreachable'
   | 'forwarding_refused'
   | 'too_many_jumps'
@@ -91,6 +92,10 @@ export type ErrorCode =
   | 'traefik_not_running'
   | 'disk_full'
   | 'needs_root'
+  | 'sudo_password_required'
+  | 'sudo_auth_failed'
+  | 'sudo_not_allowed'
+  | 'sudo_missing'
   | 'docker_missing'
   | 'swarm_state'
   | 'not_a_manager'

@@ -4,6 +4,7 @@ import { jobsCancel, CANCEL_USAGE } from './jobs-cancel.js';
 import { jobsList, LIST_USAGE } from './jobs-list.js';
 import { jobsLogs, LOGS_USAGE } from './jobs-logs.js';
 import { jobsShow, SHOW_USAGE } from './jobs-show.js';
+import { serversImport, SERVERS_IMPORT_USAGE } from './servers-import.js';
 import { serversList, SERVERS_LIST_USAGE } from './servers-list.js';
 import { serversPolicy, SERVERS_POLICY_USAGE } from './servers-policy.js';
 import { approvalsList, approve, APPROVALS_USAGE, APPROVE_USAGE, deny, DENY_USAGE } from './approvals.js';
@@ -25,6 +26,12 @@ export { findCommand, usageText, type CliContext, type CommandSpec } from './tab
 /** The human CLI's commands (cli.ts adds serve and the global flags). */
 export const CLI_COMMANDS: readonly CommandSpec<CliContext>[] = [
   { words: ['servers', 'list'], usage: SERVERS_LIST_USAGE, summary: 'list registered servers', run: serversList },
+  {
+    words: ['servers', 'import'],
+    usage: SERVERS_IMPORT_USAGE,
+    summary: 'register the hosts of an ssh config (default ~/.ssh/config) matching PATTERN, jump hosts too',
+    run: serversImport,
+  },
   { words: ['jobs', 'list'], usage: LIST_USAGE, summary: 'recent jobs, newest first', run: jobsList },
   { words: ['jobs', 'show'], usage: SHOW_USAGE, summary: "one job's record", run: jobsShow },
   {

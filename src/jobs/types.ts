@@ -20,6 +20,13 @@ export interface JobProgress {
   readonly step?: string | undefined;
   readonly steps_total?: number | undefined;
   readonly message?: string | undefined;
+  /** Work done and in all, in `unit`s (a transfer counts bytes): MCP progress notifications count these when set. */
+  readonly done?: number | undefined;
+  readonly total?: number | undefined;
+  readonly unit?: string | undefined;
+  /** `unit`s per second lately, and the seconds left at that rate. */
+  readonly rate?: number | undefined;
+  readonly eta_s?: number | undefined;
 }
 
 export interface Job {

@@ -24,7 +24,7 @@ export type ArgumentCheck = (name: string, args: unknown) => CallToolResult | un
  * McpServer keeps registered tools in a private field and offers no getter; this is the one place that reads it
  * (like installedHandler), so an SDK that renames it fails here, loudly, at startup.
  */
-function registeredTools(server: McpServer): Readonly<Record<string, RegisteredTool>> {
+export function registeredTools(server: McpServer): Readonly<Record<string, RegisteredTool>> {
   const tools = (server as unknown as { _registeredTools?: Record<string, RegisteredTool> })._registeredTools;
   if (!tools) throw new Error('McpServer has no registered tools to validate: register the tools first.');
   return tools;
@@ -55,6 +55,20 @@ export function installArgumentValidation(server: McpServer): void {
     }
     return (await callTool(req, extra)) as CallToolResult;
   });
+}
+
+/**
+ * The gate's answer for arguments a tool refuses itself, by a rule across fields its schema cannot say (add-server:
+ * name and host unless ssh_config_host): the same words as every other refused argument.
+ */
+export function refusedArguments(
+  tool: string,
+  args: unknown,
+  issues: readonly { path: string[]; message: string }[],
+  parameters: readonly string[],
+): CallToolResult {
+  const zodIssues = issues.map((i) => ({ code: 'custom' as const, path: i.path, message: i.message }));
+  return invalidArgumentResult(describeArgumentErrors(tool, args, zodIssues, parameters), { enabled: true });
 }
 
 /**

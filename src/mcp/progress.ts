@@ -51,11 +51,19 @@ export function waitProgress(extra: ToolExtra, opts: WaitProgressOptions = {}): 
       : undefined;
   const send = () => {
     if (stopped || !job) return;
-    count += 1;
+    // Progress must grow with every notification: counted work (a transfer's bytes) is sent as it is, a heartbeat
+    // without new work adds one; anything else counts notifications.
+    const { done, total } = job.progress;
+    count = done === undefined ? count + 1 : Math.max(Math.floor(done), count + 1);
     lastSent = now();
     sentKey = key();
     sentStep = job.progress.step;
-    const params = { progressToken: token, progress: count, message: messageFor(job, line, lastSent - started) };
+    const params = {
+      progressToken: token,
+      progress: count,
+      ...(total !== undefined && done !== undefined && count <= total ? { total } : {}),
+      message: messageFor(job, line, lastSent - started),
+    };
     inflight = inflight
       .then(() => extra.sendNotification({ method: 'notifications/progress', params }))
       .catch(() => undefined);

@@ -4,6 +4,7 @@ import { packageVersion } from '../version.js';
 import { installArgumentValidation } from './argument-validation.js';
 import { jobViewHtmlLoader, registerJobView } from './job-view.js';
 import { LiveFeatures } from './live.js';
+import { installToolListing } from './tool-listing.js';
 import { registerTools } from './tools/index.js';
 import type { ToolDeps } from './tools/shared/deps.js';
 import { registerApprovalResource } from './approvals.js';
@@ -47,6 +48,8 @@ export function mcpServerFactory(services: ToolDeps, logger: Logger): ServerFact
     installArgumentValidation(server);
     live.attach(server, session);
     registerApprovalResource(server, services.safety);
+    // Outermost: tools/list compacted for every client and context window, map arguments taken either way.
+    installToolListing(server);
     return server;
   };
 }

@@ -25,6 +25,8 @@ export interface BatchSpec extends BatchOptions {
   readonly env?: Record<string, string> | undefined;
   readonly timeout_s: number;
   readonly mode: string;
+  /** Run as root through sudo on each server whose login is not root (a child whose sudo would prompt fails). */
+  readonly sudo?: boolean | undefined;
   /** How the servers were named (kept on the parent, for people). */
   readonly selector?: string | undefined;
 }
@@ -87,6 +89,7 @@ export async function startBatch(
       servers: servers.map((s) => s.name),
       ...(spec.selector ? { selector: spec.selector } : {}),
       max_parallel: maxParallel,
+      ...(spec.sudo ? { sudo: true } : {}),
       ...(spec.serial !== undefined ? { serial: spec.serial } : {}),
       ...(spec.max_failures !== undefined ? { max_failures: spec.max_failures } : {}),
       ...(spec.fail_fast ? { fail_fast: true } : {}),
@@ -102,7 +105,7 @@ export async function startBatch(
     timeout_s: spec.timeout_s,
     // A child whose server cannot be reached before its command started fails at once, with the connect error:
     // partial reachability is a normal batch result, never a retry loop.
-    params: { ...work, mode: spec.mode, batch: true },
+    params: { ...work, ...(spec.sudo && s.user !== 'root' ? { sudo: true } : {}), mode: spec.mode, batch: true },
   }));
   const [p, ...c] = await o.engine.submitMany([parent, ...children]);
   return { parent: p as Job, children: c };

@@ -5,7 +5,8 @@ import type { HandlerOutcome, JobContext, JobHandler } from '../jobs/handler.js'
 import { openExec, run } from '../ssh/exec.js';
 import { FrameParser, OffsetLineSplitter, type FrameEvent } from './frames.js';
 import type { SshPool } from '../ssh/pool.js';
-import { cleanupCommand, followCommand, killCommand, startCommand, startPayload } from './protocol.js';
+import { cleanupCommand, followCommand, killCommand, startCommand, startPayload, type SudoMode } from './protocol.js';
+import { sudoMode } from './sudo.js';
 import { backoff, pause } from '../timing.js';
 
 export interface RemoteBashParams {
@@ -15,6 +16,8 @@ export interface RemoteBashParams {
   readonly env_keys?: readonly string[] | undefined;
   /** A child of a batch: an unreachable server before the start fails the child instead of being retried. */
   readonly batch?: boolean | undefined;
+  /** Run as root through sudo; the password, if the server names one, is read from deckhand's environment. */
+  readonly sudo?: boolean | undefined;
 }
 
 const FATAL = new Set([
@@ -24,6 +27,10 @@ const FATAL = new Set([
   'key_file_missing',
   'no_auth_method',
   'secret_env_missing',
+  'sudo_password_required',
+  'sudo_auth_failed',
+  'sudo_not_allowed',
+  'sudo_missing',
 ]);
 
 /** A job whose command never got launched goes back to the queue, but not forever. */
@@ -40,6 +47,8 @@ export interface RemoteBashHandlerOptions {
   readonly inventory: Inventory;
   readonly pool: SshPool;
   readonly keepFailedMinutes: number;
+  /** Where a server's sudo_password_env is read, at start and at kill time (never stored). */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 type Follow =
@@ -86,8 +95,10 @@ export class RemoteBashHandler implements JobHandler {
           ? { kind: 'cancelled', message: 'Cancelled before the command started.' }
           : { kind: 'timeout', message: 'Timed out before the command could start.' };
       let lease;
+      let sudo: SudoMode | undefined;
       try {
         const server = await this.o.inventory.get(ctx.job.server ?? '');
+        sudo = params.sudo ? sudoMode(server, this.o.env) : undefined;
         lease = await this.o.pool.acquire(server);
       } catch (err) {
         if (err instanceof DeckhandError && FATAL.has(err.code))
@@ -111,7 +122,7 @@ export class RemoteBashHandler implements JobHandler {
       try {
         if (reason && state() === 'sent') {
           // A start went out but its outcome was never seen: kill whatever it may have launched; never start it now.
-          const killed = await this.kill(lease.client, id);
+          const killed = await this.kill(lease.client, id, sudo);
           return { ...this.stopOutcome(reason, killed, ''), cleanup: this.cleanupFor(ctx, true) };
         }
         let channel: ClientChannel;
@@ -120,7 +131,7 @@ export class RemoteBashHandler implements JobHandler {
           ctx.files.mark('start-sent', new Date().toISOString());
           channel = await openExec(lease.client, startCommand(id));
           const env = await ctx.files.readSecret<Record<string, string>>('env');
-          const spec = { jobId: id, command: params.command, cwd: params.cwd, env };
+          const spec = { jobId: id, command: params.command, cwd: params.cwd, env, sudo };
           channel.end(startPayload(spec, ctx.log.durableOffsets.out, ctx.log.durableOffsets.err));
         } else {
           if (ctx.recovering && retries === 0) ctx.note('deckhand restarted: reattaching to the running command');
@@ -166,7 +177,7 @@ export class RemoteBashHandler implements JobHandler {
           const r = ctx.stopReason();
           if (r === 'shutdown') return { kind: 'abandon' };
           // Cancel or timeout: kill the process group, then keep following to collect the exit status.
-          const killed = await this.kill(lease.client, id);
+          const killed = await this.kill(lease.client, id, sudo);
           ctx.note(
             killed ? 'the remote process group was terminated' : 'could not confirm the remote process group is gone',
           );
@@ -228,9 +239,12 @@ export class RemoteBashHandler implements JobHandler {
     };
   }
 
-  private async kill(client: import('ssh2').Client, id: string): Promise<boolean> {
+  private async kill(client: import('ssh2').Client, id: string, sudo: SudoMode | undefined): Promise<boolean> {
     try {
-      const r = await run(client, killCommand(id, KILL_GRACE_S), { timeoutMs: 30_000 });
+      const r = await run(client, killCommand(id, KILL_GRACE_S, sudo?.kind), {
+        timeoutMs: 30_000,
+        ...(sudo?.kind === 'S' ? { stdin: `${sudo.password}\n` } : {}),
+      });
       return /gone|no-dir/.test(r.stdout);
     } catch {
       return false;

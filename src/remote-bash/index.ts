@@ -16,14 +16,16 @@ export function createRemoteBashFeature(o: {
   kernel: JobKernel;
   inventory: Inventory;
   pool: SshPool;
+  env: NodeJS.ProcessEnv;
 }): Feature<RemoteBashService> {
-  const { config, kernel, inventory, pool } = o;
+  const { config, kernel, inventory, pool, env } = o;
   return {
     handlers: {
       'remote-bash': new RemoteBashHandler({
         inventory,
         pool,
         keepFailedMinutes: config.jobs.remoteKeepFailedHours * 60,
+        env,
       }),
     },
     service: new RemoteBashService({
@@ -33,6 +35,7 @@ export function createRemoteBashFeature(o: {
       inventory,
       pool,
       config,
+      env,
     }),
   };
 }

@@ -26,12 +26,34 @@ export function remoteJobDir(jobId: string): string {
 export const RUNNER = `d=$1
 cd "$d" || exit 97
 sh_=sh; command -v bash >/dev/null 2>&1 && sh_=bash
-if [ -f env ]; then . ./env; rm -f env; fi
+su_=; [ -s sudo ] && IFS= read -r su_ < sudo
+# Under sudo, env is read by the root side (sudo resets the environment) and the login's own shell keeps none of it.
+if [ -z "$su_" ] && [ -f env ]; then . ./env; rm -f env; fi
 if [ -s cwd ]; then
   if ! cd -- "$(cat "$d/cwd")"; then
     echo "deckhand: cannot change to directory $(cat "$d/cwd")" >> "$d/err"
     echo 126 > "$d/exit"; exit 0
   fi
+fi
+if [ -n "$su_" ]; then
+  # sudo -n (passwordless) or sudo -S (the password, one line, on this script's stdin: never in a file or an argv).
+  # The root side records its process group (rpgid: cancel and timeout kill it through sudo too), reads env, and
+  # runs the command with stdin from /dev/null, so a password sudo did not need is never the command's input.
+  w_='d=$1; read -r _ _ _ _ g_ _ < /proc/$$/stat && echo "$g_" > "$d/rpgid"; if [ -f "$d/env" ]; then . "$d/env"; rm -f "$d/env"; fi; exec "$2" "$d/cmd" </dev/null'
+  if [ "$su_" = S ]; then
+    # A background command's stdin is /dev/null before its own redirections apply: hand it the pipe through fd 3.
+    exec 3<&0
+    setsid sudo -S -p '' -- sh -c "$w_" sh "$d" "$sh_" <&3 3<&- >>"$d/out" 2>>"$d/err" &
+  else
+    setsid sudo -n -- sh -c "$w_" sh "$d" "$sh_" </dev/null >>"$d/out" 2>>"$d/err" &
+  fi
+  echo $! > "$d/pgid"
+  exec 3<&- </dev/null
+  wait $!
+  st_=$?
+  [ -s "$d/rpgid" ] || echo "deckhand: sudo did not run the command (exit $st_; see its message above)" >> "$d/err"
+  echo $st_ > "$d/exit"
+  exit 0
 fi
 if command -v setsid >/dev/null 2>&1; then
   setsid $sh_ "$d/cmd" </dev/null >>"$d/out" 2>>"$d/err" &
@@ -132,7 +154,11 @@ export interface StartSpec {
   readonly command: string;
   readonly cwd?: string | undefined;
   readonly env?: Readonly<Record<string, string>> | undefined;
+  /** Run as root through sudo: `-n` (passwordless), or `-S` with this password fed to sudo on stdin. */
+  readonly sudo?: SudoMode | undefined;
 }
+
+export type SudoMode = { readonly kind: 'n' } | { readonly kind: 'S'; readonly password: string };
 
 /**
  * The exec command line. The script itself (with the user's command and env values, which must not show in the
@@ -164,9 +190,10 @@ export function startPayload(spec: StartSpec, outOffset = 0, errOffset = 0): str
     env ? `printf '%s' ${shQuote(env)} > env` : ':',
     spec.cwd ? `printf '%s' ${shQuote(spec.cwd)} > cwd` : ': > cwd',
     `printf '%s' ${shQuote(RUNNER)} > run`,
+    spec.sudo ? `printf '%s' ${spec.sudo.kind} > sudo` : ':',
     'b_=; IFS= read -r b_ 2>/dev/null < /proc/sys/kernel/random/boot_id; echo "$b_" > boot',
     ': > out; : > err',
-    'if command -v setsid >/dev/null 2>&1; then setsid sh "$d/run" "$d" </dev/null >/dev/null 2>&1 & else nohup sh "$d/run" "$d" </dev/null >/dev/null 2>&1 & fi',
+    launchLine(spec.sudo),
     // Our own child: no need to prove it ours through /proc, and its exit can end a nap at once.
     'kid=$!; ours=$kid',
     'echo "$kid" > runner.pid',
@@ -184,6 +211,19 @@ export function startPayload(spec: StartSpec, outOffset = 0, errOffset = 0): str
   ].join('\n');
 }
 
+/**
+ * Starts the runner detached; `$!` is then its pid. With a sudo password, the runner's stdin is a pipe holding that
+ * one line, written by printf, a shell builtin: it is in no process's arguments and no file.
+ */
+function launchLine(sudo: SudoMode | undefined): string {
+  const feed = sudo?.kind === 'S' ? `printf '%s\\n' ${shQuote(sudo.password)} | ` : '';
+  const stdin = feed ? '' : ' </dev/null';
+  return (
+    `if command -v setsid >/dev/null 2>&1; then ${feed}setsid sh "$d/run" "$d"${stdin} >/dev/null 2>&1 & ` +
+    `else ${feed}nohup sh "$d/run" "$d"${stdin} >/dev/null 2>&1 & fi`
+  );
+}
+
 /** Reattaches to a job directory after a dropped connection or a restart, from the offsets already stored. */
 export function followCommand(jobId: string, outOffset: number, errOffset: number): string {
   const d = remoteJobDir(jobId);
@@ -197,21 +237,32 @@ export function followCommand(jobId: string, outOffset: number, errOffset: numbe
   ].join('\n');
 }
 
-/** TERM the command's process group, KILL after the grace period, then say whether anything is left. */
-export function killCommand(jobId: string, graceS: number): string {
+/**
+ * TERM the command's process group, KILL after the grace period, then say whether anything is left. A command run
+ * through sudo belongs to root: the same steps run through sudo (its password, if any, on this script's stdin), on
+ * both sudo's process group and the one the root side recorded (rpgid).
+ */
+export function killCommand(jobId: string, graceS: number, sudo?: SudoMode['kind']): string {
   const d = remoteJobDir(jobId);
   const ticks = Math.max(1, Math.round(graceS * 10));
+  // `kill -SIG -PGID`, never `kill -- -PGID`: dash's and busybox's kill builtins refuse the `--`.
+  const steps = [
+    'kill -TERM "$@" 2>/dev/null',
+    'alive() { for g in "$@"; do kill -0 "$g" 2>/dev/null && return 0; done; return 1; }',
+    `i=0; while alive "$@" && [ $i -lt ${ticks} ]; do sleep 0.1; i=$((i+1)); done`,
+    'kill -KILL "$@" 2>/dev/null',
+    'i=0; while alive "$@" && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done',
+    'if alive "$@"; then echo alive; else echo gone; fi',
+  ].join('\n');
+  const as = sudo === 'S' ? `sudo -S -p '' -- ` : sudo === 'n' ? 'sudo -n -- ' : '';
   return [
     `d=${d}`,
     `[ -d "$d" ] || { echo no-dir; exit 0; }`,
     'i=0; while [ ! -s "$d/pgid" ] && [ ! -s "$d/exit" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done',
     'pg=$(cat "$d/pgid" 2>/dev/null)',
     '[ -n "$pg" ] || { echo no-pgid; exit 0; }',
-    'kill -TERM -- -"$pg" 2>/dev/null',
-    `i=0; while kill -0 -- -"$pg" 2>/dev/null && [ $i -lt ${ticks} ]; do sleep 0.1; i=$((i+1)); done`,
-    'kill -KILL -- -"$pg" 2>/dev/null',
-    'i=0; while kill -0 -- -"$pg" 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done',
-    'if kill -0 -- -"$pg" 2>/dev/null; then echo alive; else echo gone; fi',
+    'rg=$(cat "$d/rpgid" 2>/dev/null)',
+    `${as}sh -c ${shQuote(steps)} sh -"$pg" \${rg:+-"$rg"}`,
   ].join('\n');
 }
 

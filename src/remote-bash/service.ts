@@ -11,6 +11,7 @@ import { startBatch, type BatchOptions } from './batch.js';
 import { batchView, type BatchView } from './batch-view.js';
 import type { RemoteBashParams } from './handler.js';
 import { resolveTargets, type TargetSpec } from './targets.js';
+import { checkSudo } from './sudo.js';
 
 export type RunMode = 'auto' | 'sync' | 'background';
 
@@ -20,6 +21,8 @@ export interface RemoteBashInput extends TargetSpec, BatchOptions {
   cwd?: string | undefined;
   env?: Record<string, string> | undefined;
   mode: RunMode;
+  /** Run as root through sudo (a no-op for a root login). */
+  sudo?: boolean | undefined;
   signal?: AbortSignal | undefined;
   /** The job's id, when the caller made it beforehand (the audit log names the job before it exists). */
   id?: string | undefined;
@@ -38,6 +41,8 @@ export interface RemoteBashServiceOptions {
   readonly inventory: Inventory;
   readonly pool: SshPool;
   readonly config: Pick<Config, 'jobs' | 'output'>;
+  /** For the sudo check (a server's sudo_password_env). */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export interface CommandResult {
@@ -94,6 +99,7 @@ export class RemoteBashService {
         env: input.env,
         timeout_s,
         mode: input.mode,
+        sudo: input.sudo,
         selector: input.selector,
         max_parallel: input.max_parallel,
         serial: input.serial,
@@ -106,11 +112,19 @@ export class RemoteBashService {
     // A server that cannot be reached now is the caller's problem to fix (address, key, host key): say so at once
     // instead of queueing a job that would retry. Drops after the command started are the engine's to ride out.
     // From the pool, this costs nothing when a connection is open.
-    (await this.o.pool.acquire(server, input.signal)).release();
+    const lease = await this.o.pool.acquire(server, input.signal);
+    let sudo = false;
+    try {
+      // A sudo that would ask for a password none is configured for is refused now, not in a job stuck on a prompt.
+      if (input.sudo) sudo = (await checkSudo(lease.client, server, this.o.env, input.signal)) !== 'root';
+    } finally {
+      lease.release();
+    }
     const params: RemoteBashParams = {
       command: input.command,
       ...(input.cwd ? { cwd: input.cwd } : {}),
       ...(input.env ? { env_keys: Object.keys(input.env) } : {}),
+      ...(sudo ? { sudo: true } : {}),
     };
     const id = input.id ?? this.o.engine.newId();
     if (input.env && Object.keys(input.env).length > 0) await this.o.files.putSecret(id, 'env', input.env);

@@ -1,18 +1,24 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DeckhandError } from '../errors.js';
-import type { Inventory } from './inventory.js';
-import type { ServerAuth, ServerRecord } from './types.js';
+import { DeckhandError, ValidationError } from '../errors.js';
 import { normalizeFingerprint } from '../ssh/host-keys.js';
 import type { SshPool } from '../ssh/pool.js';
 import { serverPolicySchema, type ServerPolicy } from '../policy/index.js';
+import { planFromSshConfig } from './from-ssh-config.js';
+import { importSshConfig, type ImportInput, type ImportResult } from './import.js';
+import type { Inventory } from './inventory.js';
+import { registerJumpChain, type HopOutcome } from './jump-chain.js';
+import { probeAndAdd, type Registered, type Trust } from './register.js';
+import type { ServerAuth, ServerRecord } from './types.js';
 
 export interface AddServerInput {
-  name: string;
-  host: string;
-  port: number;
-  user: string;
+  /** Required unless ssh_config_host gives it (the alias as a slug). */
+  name?: string | undefined;
+  /** Required unless ssh_config_host gives it. */
+  host?: string | undefined;
+  port?: number | undefined;
+  user?: string | undefined;
   private_key_path?: string | undefined;
   passphrase_env?: string | undefined;
   password_env?: string | undefined;
@@ -20,11 +26,30 @@ export interface AddServerInput {
   host_key_fingerprint?: string | undefined;
   labels?: Record<string, string> | undefined;
   policy?: ServerPolicy | undefined;
+  /** A registered server to reach this one through (a bastion); overrides a ProxyJump from ssh_config. */
+  via?: string | undefined;
+  sudo_password_env?: string | undefined;
+  /** A Host of the user's ssh_config to take host, port, user, key and ProxyJump from (values given here win). */
+  ssh_config_host?: string | undefined;
 }
 
 export interface AddServerOutcome {
-  server: ServerRecord;
-  trust: 'verified' | 'first-use';
+  readonly server: ServerRecord;
+  readonly trust: Trust;
+  readonly known_hosts?: { readonly at: string; readonly hashed: boolean };
+  /** With ssh_config_host: where host, port, user and key came from ("HostName, ~/.ssh/config line 4", "given" ...). */
+  readonly sources?: Readonly<Record<string, string>>;
+  /** With a ProxyJump chain: the jump hosts in front of it, registered now or reused. */
+  readonly hops?: readonly HopOutcome[];
+  readonly notes?: readonly string[];
+}
+
+export interface ServerServiceOptions {
+  /** DECKHAND_SSH_CONFIG: read alone instead of ~/.ssh/config (and /etc/ssh/ssh_config). */
+  readonly sshConfigFile?: string | undefined;
+  /** For `${VAR}` in ssh_config paths and SSH_AUTH_SOCK. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly now?: () => Date;
 }
 
 /** The default key when add-server names no auth method: the user's usual keys, like ssh itself. */
@@ -37,65 +62,38 @@ function defaultKeyPath(): string | undefined {
 }
 
 export class ServerService {
+  private readonly now: () => Date;
+
   constructor(
     private readonly inventory: Inventory,
     private readonly pool: SshPool,
-  ) {}
+    private readonly o: ServerServiceOptions = { env: {} },
+  ) {
+    this.now = o.now ?? (() => new Date());
+  }
 
-  /** Connects once to prove the server works, then pins its host key (verified or trust on first use). */
-  async add(input: AddServerInput): Promise<AddServerOutcome> {
-    if (await this.inventory.find(input.name)) {
-      throw new DeckhandError('server_exists', `A server named "${input.name}" is already registered.`, {
-        hint: 'Pick another name, or remove the existing entry first with remove-server.',
-      });
+  /** Connects once to prove the server works, then pins its host key (verified, from known_hosts, or on first use). */
+  async add(input: AddServerInput, opts: { sshConfigFile?: string | undefined } = {}): Promise<AddServerOutcome> {
+    if (input.ssh_config_host !== undefined)
+      return this.addFromSshConfig(input, input.ssh_config_host, opts.sshConfigFile);
+    if (!input.name || !input.host) {
+      throw new ValidationError(
+        `add-server needs ${!input.name ? 'name' : 'host'} (or ssh_config_host, to take the server from your ssh config).`,
+        'Give name and host, or ssh_config_host: "<a Host from ~/.ssh/config>".',
+      );
     }
-    let expected: string | undefined;
-    if (input.host_key_fingerprint !== undefined) {
-      expected = normalizeFingerprint(input.host_key_fingerprint);
-      if (!expected) {
-        throw new DeckhandError(
-          'invalid_argument',
-          `host_key_fingerprint "${input.host_key_fingerprint}" is not a SHA256 fingerprint.`,
-          {
-            hint: 'Give it as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it on the server, e.g. "SHA256:7o6m…" (43 base64 characters).',
-          },
-        );
-      }
-    }
-    let auth: ServerAuth = {
-      private_key_path: input.private_key_path,
-      passphrase_env: input.passphrase_env,
-      password_env: input.password_env,
-      use_agent: input.use_agent,
-    };
-    if (!auth.private_key_path && !auth.password_env && !auth.use_agent) {
-      const key = defaultKeyPath();
-      if (!key) {
-        throw new DeckhandError(
-          'no_auth_method',
-          'No authentication method was given and no default key (~/.ssh/id_ed25519, id_ecdsa, id_rsa) exists.',
-          {
-            hint: 'Give private_key_path, password_env (the NAME of an environment variable holding the password) or use_agent: true.',
-          },
-        );
-      }
-      auth = { ...auth, private_key_path: key };
-    }
-    const draft: ServerRecord = {
+    await this.refuseTaken(input.name);
+    if (input.via) await this.inventory.get(input.via);
+    const draft = this.draft(input, {
       name: input.name,
       host: input.host,
-      port: input.port,
-      user: input.user,
-      auth: stripUndefined(auth),
-      host_key_fingerprint: expected ?? '',
-      labels: input.labels ?? {},
-      added_at: new Date().toISOString(),
-      ...(input.policy && !isEmptyPolicy(input.policy) ? { policy: input.policy } : {}),
-    };
-    const probe = await this.pool.probe(draft, { expected });
-    const record: ServerRecord = { ...draft, host_key_fingerprint: probe.fingerprint, host_key_type: probe.keyType };
-    await this.inventory.add(record);
-    return { server: record, trust: expected ? 'verified' : 'first-use' };
+      port: input.port ?? 22,
+      user: input.user ?? 'root',
+      auth: this.givenAuth(input) ?? this.defaultAuth(),
+      via: input.via,
+    });
+    const r = await probeAndAdd(this.inventory, this.pool, draft, { given: this.givenFingerprint(input) });
+    return outcome(r);
   }
 
   list(): Promise<ServerRecord[]> {
@@ -130,12 +128,154 @@ export class ServerService {
     return updated;
   }
 
+  /** Forgets a server; refused while another server goes through it (its via), which would be left unreachable. */
   async remove(name: string): Promise<ServerRecord> {
     const existing = await this.inventory.get(name);
+    const behind = (await this.inventory.list()).filter((s) => s.via === existing.name).map((s) => s.name);
+    if (behind.length) {
+      throw new DeckhandError(
+        'bastion_in_use',
+        `"${existing.name}" is the jump host of ${behind.map((n) => `"${n}"`).join(', ')}; removing it would leave them unreachable.`,
+        {
+          hint: `Remove ${behind.length > 1 ? 'those servers' : `"${behind[0]}"`} first (or register them again with another via).`,
+        },
+      );
+    }
     await this.inventory.remove(existing.name);
     this.pool.forget(existing.name);
     return existing;
   }
+
+  /** The config file a call reads: the one given, else DECKHAND_SSH_CONFIG, else ~/.ssh/config and the system file. */
+  sshConfigOptions(file?: string) {
+    const f = file ?? this.o.sshConfigFile;
+    return { ...(f ? { file: f } : {}), env: this.o.env };
+  }
+
+  /**
+   * `deckhand servers import`: every Host of the ssh config matching the pattern, registered as add-server with
+   * ssh_config_host does it; each result is handed to onResult as it comes.
+   */
+  importSshConfig(input: ImportInput, onResult: (r: ImportResult) => void | Promise<void>): Promise<ImportResult[]> {
+    const deps = {
+      options: (file?: string) => this.sshConfigOptions(file),
+      find: (name: string) => this.inventory.find(name),
+      add: (alias: string) => this.add({ ssh_config_host: alias }, { sshConfigFile: input.file }),
+    };
+    return importSshConfig(deps, input, onResult);
+  }
+
+  private async addFromSshConfig(input: AddServerInput, alias: string, file?: string): Promise<AddServerOutcome> {
+    const plan = await planFromSshConfig(alias, this.sshConfigOptions(file));
+    const t = plan.target;
+    const name = input.name ?? t.name;
+    await this.refuseTaken(name);
+    if (input.via) await this.inventory.get(input.via);
+    const notes = [...t.notes];
+    if (input.via && plan.hops.length)
+      notes.push(`via "${input.via}" was given, so ProxyJump (${t.sources.proxy_jump}) was not used.`);
+    const chain = input.via ? undefined : await registerJumpChain(this.inventory, this.pool, plan.hops, name, this.now);
+    const given = this.givenAuth(input);
+    const sources: Record<string, string> = { ...t.sources };
+    for (const k of ['host', 'port', 'user'] as const) if (input[k] !== undefined) sources[k] = 'given';
+    if (given) sources.key = 'given';
+    const draft = this.draft(input, {
+      name,
+      host: input.host ?? t.host,
+      port: input.port ?? t.port,
+      user: input.user ?? t.user,
+      auth: given ?? { ...t.auth, ...(input.passphrase_env ? { passphrase_env: input.passphrase_env } : {}) },
+      via: input.via ?? chain?.via,
+      ssh_config_host: alias,
+    });
+    try {
+      const r = await probeAndAdd(this.inventory, this.pool, draft, {
+        given: this.givenFingerprint(input),
+        known: t.knownKeys,
+      });
+      return {
+        ...outcome(r),
+        sources,
+        ...(chain?.hops.length ? { hops: chain.hops } : {}),
+        ...(notes.length ? { notes } : {}),
+      };
+    } catch (err) {
+      await chain?.undo();
+      throw err;
+    }
+  }
+
+  private draft(
+    input: AddServerInput,
+    o: Pick<ServerRecord, 'name' | 'host' | 'port' | 'user' | 'auth' | 'via' | 'ssh_config_host'>,
+  ): ServerRecord {
+    return {
+      name: o.name,
+      host: o.host,
+      port: o.port,
+      user: o.user,
+      auth: stripUndefined(o.auth),
+      host_key_fingerprint: '',
+      labels: input.labels ?? {},
+      added_at: this.now().toISOString(),
+      ...(o.via ? { via: o.via } : {}),
+      ...(input.sudo_password_env ? { sudo_password_env: input.sudo_password_env } : {}),
+      ...(o.ssh_config_host ? { ssh_config_host: o.ssh_config_host } : {}),
+      ...(input.policy && !isEmptyPolicy(input.policy) ? { policy: input.policy } : {}),
+    };
+  }
+
+  private async refuseTaken(name: string): Promise<void> {
+    if (await this.inventory.find(name)) {
+      throw new DeckhandError('server_exists', `A server named "${name}" is already registered.`, {
+        hint: 'Pick another name, or remove the existing entry first with remove-server.',
+      });
+    }
+  }
+
+  /** The auth the caller spelled out, if any (passphrase_env alone only qualifies the ssh_config's key). */
+  private givenAuth(input: AddServerInput): ServerAuth | undefined {
+    if (!input.private_key_path && !input.password_env && !input.use_agent) return undefined;
+    return {
+      private_key_path: input.private_key_path,
+      passphrase_env: input.passphrase_env,
+      password_env: input.password_env,
+      use_agent: input.use_agent,
+    };
+  }
+
+  private defaultAuth(): ServerAuth {
+    const key = defaultKeyPath();
+    if (!key) {
+      throw new DeckhandError(
+        'no_auth_method',
+        'No authentication method was given and no default key (~/.ssh/id_ed25519, id_ecdsa, id_rsa) exists.',
+        {
+          hint: 'Give private_key_path, password_env (the NAME of an environment variable holding the password) or use_agent: true.',
+        },
+      );
+    }
+    return { private_key_path: key };
+  }
+
+  private givenFingerprint(input: AddServerInput): string | undefined {
+    if (input.host_key_fingerprint === undefined) return undefined;
+    const fp = normalizeFingerprint(input.host_key_fingerprint);
+    if (!fp) {
+      throw new DeckhandError(
+        'invalid_argument',
+        `host_key_fingerprint "${input.host_key_fingerprint}" is not a SHA256 fingerprint.`,
+        {
+          hint: 'Give it as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it on the server, e.g. "SHA256:7o6m…" (43 base64 characters).',
+        },
+      );
+    }
+    return fp;
+  }
+}
+
+function outcome(r: Registered): AddServerOutcome {
+  return { server: r.server, trust: r.trust, ...(r.knownHostsLine ? { known_hosts: r.knownHostsLine } : {}) };
 }
 
 function isEmptyPolicy(p: ServerPolicy): boolean {

@@ -23,6 +23,12 @@ export interface ServerRecord {
   readonly provider?: { readonly name: string; readonly id: number | string } | undefined;
   /** Who may do what here (docs: "Safe hands"); absent: "ask" for env=prod servers, "open" for the rest. */
   readonly policy?: ServerPolicy | undefined;
+  /** The registered server (a bastion) this one is reached through; that one may have a via of its own. */
+  readonly via?: string | undefined;
+  /** NAME of the environment variable holding the login user's sudo password (remote-bash sudo: true). */
+  readonly sudo_password_env?: string | undefined;
+  /** The ssh_config host it was registered from (add-server ssh_config_host, deckhand servers import). */
+  readonly ssh_config_host?: string | undefined;
 }
 
 /** What tools show: no auth details beyond their kind. */
@@ -35,6 +41,8 @@ export function publicServer(s: ServerRecord) {
     host_key_fingerprint: s.host_key_fingerprint,
     labels: { ...s.labels },
     ...(s.provider ? { provider: { ...s.provider } } : {}),
+    ...(s.via ? { via: s.via } : {}),
+    ...(s.sudo_password_env ? { sudo_password_env: s.sudo_password_env } : {}),
     policy: policyView(s),
   };
 }

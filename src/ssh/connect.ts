@@ -9,6 +9,12 @@ import type { ConnectionTarget } from './target.js';
 export interface HostKeyPolicy {
   /** Pinned fingerprint to enforce, or undefined to accept any key and report it (trust on first use). */
   readonly expected: string | undefined;
+  /**
+   * When `expected` is undefined: fingerprints of which the host must present one (the keys known_hosts lists for it,
+   * one per key type), checked before authenticating, as ssh checks them. `mismatch` words the refusal.
+   */
+  readonly oneOf?: readonly string[] | undefined;
+  readonly mismatch?: ((presented: string, keyType: string) => string) | undefined;
 }
 
 export interface ConnectSettings {
@@ -54,6 +60,13 @@ export async function openConnection(
           'host_key_mismatch',
           message(target.name, policy.expected, presented.fingerprint, presented.keyType),
         );
+        return false;
+      }
+      if (!policy.expected && policy.oneOf?.length && !policy.oneOf.includes(presented.fingerprint)) {
+        const text =
+          policy.mismatch?.(presented.fingerprint, presented.keyType) ??
+          `Host key mismatch for server "${target.name}": the host presents ${presented.fingerprint} (${presented.keyType}), which none of the known keys (${policy.oneOf.join(', ')}) is.`;
+        mismatch = new DeckhandError('host_key_mismatch', text);
         return false;
       }
       return true;

@@ -24,7 +24,11 @@ export function resumeSlack(o: PipelineOptions): number {
   return o.chunk * o.depth;
 }
 
-/** Reads [start, end) and hands the chunks to `sink` in file order, one at a time. */
+/**
+ * Reads [start, end) and hands the chunks to `sink` in file order, one at a time. A chunk's memory is reused once
+ * the sink is done with it (its promise resolved): a sink that keeps the data must copy it. Reusing the depth's
+ * worth of buffers instead of allocating one per chunk spares the garbage collector 8,192 buffers per GB.
+ */
 export async function pipelinedRead(
   sftp: SftpSession,
   handle: Buffer,
@@ -34,14 +38,15 @@ export async function pipelinedRead(
   o: PipelineOptions,
   sink: (data: Buffer, position: number) => Promise<void> | void,
 ): Promise<void> {
-  const pending: Promise<Buffer>[] = [];
+  const pending: Promise<{ buf: Buffer; data: Buffer }>[] = [];
+  const free: Buffer[] = [];
   let next = start;
   const issue = () => {
     const pos = next;
     const len = Math.min(o.chunk, end - pos);
     next += len;
-    const buf = Buffer.allocUnsafe(len);
-    const p = sftp.read(handle, path, buf, len, pos).then((n) => buf.subarray(0, n));
+    const buf = free.pop() ?? Buffer.allocUnsafe(o.chunk);
+    const p = sftp.read(handle, path, buf, len, pos).then((n) => ({ buf, data: buf.subarray(0, n) }));
     // Awaited in order below; this only keeps a failure behind an earlier one from being reported as unhandled.
     p.catch(() => undefined);
     pending.push(p);
@@ -50,14 +55,19 @@ export async function pipelinedRead(
   while (pos < end) {
     o.signal?.throwIfAborted();
     while (pending.length < o.depth && next < end) issue();
-    const data = await (pending.shift() as Promise<Buffer>);
+    const { buf, data } = await (pending.shift() as Promise<{ buf: Buffer; data: Buffer }>);
     if (data.length === 0) break; // the file shrank under us: the caller's size check reports it
     await sink(data, pos);
+    free.push(buf);
     pos += data.length;
   }
 }
 
-/** Writes what `source` yields, in order, at `start` onwards, with up to `depth` writes in flight. */
+/**
+ * Writes what `source` yields, in order, at `start` onwards, with up to `depth` writes in flight. `onWritten` hears
+ * each acknowledged write; `onContiguous` the end of the written prefix each time it moves (every byte below it is
+ * on the server, whatever order the acknowledgements came in).
+ */
 export async function pipelinedWrite(
   sftp: SftpSession,
   handle: Buffer,
@@ -66,13 +76,28 @@ export async function pipelinedWrite(
   source: AsyncIterable<Buffer>,
   o: PipelineOptions,
   onWritten: (bytes: number) => void,
+  onContiguous?: (end: number) => void,
 ): Promise<void> {
   const inflight: Promise<void>[] = [];
+  const acked = new Map<number, number>();
+  let prefix = start;
+  const written = (at: number, bytes: number) => {
+    onWritten(bytes);
+    if (!onContiguous) return;
+    acked.set(at, bytes);
+    const before = prefix;
+    for (let n = acked.get(prefix); n !== undefined; n = acked.get(prefix)) {
+      acked.delete(prefix);
+      prefix += n;
+    }
+    if (prefix !== before) onContiguous(prefix);
+  };
   let pos = start;
   for await (const data of source) {
     o.signal?.throwIfAborted();
     while (inflight.length >= o.depth) await inflight.shift();
-    const p = sftp.write(handle, path, data, pos).then(() => onWritten(data.length));
+    const at = pos;
+    const p = sftp.write(handle, path, data, pos).then(() => written(at, data.length));
     p.catch(() => undefined);
     inflight.push(p);
     pos += data.length;

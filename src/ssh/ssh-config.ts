@@ -57,6 +57,10 @@ export interface SshConfigHost {
   readonly userKnownHostsFiles: readonly string[];
   /** Every keyword's first obtained value (lower-case keyword → arguments), for what the fields above do not cover. */
   readonly options: Readonly<Record<string, readonly string[]>>;
+  /** Where each of `options` came from ("file line N"), so an answer can say which line set a value. */
+  readonly sources: Readonly<Record<string, string>>;
+  /** Where each of `identityFilesRaw` came from ("file line N", or "default"). */
+  readonly identityFileSources: readonly string[];
   /** What deckhand read but will not honour, for the answer to show (ForwardAgent, CanonicalizeHostname...). */
   readonly notes: readonly string[];
 }
@@ -118,6 +122,8 @@ export async function resolveSshConfig(alias: string, opts: SshConfigOptions = {
     hostKeyAlias,
     userKnownHostsFiles: khRaw.map((p) => expandPath(p, tokens, env, khSetting?.at ?? 'default')),
     options: Object.fromEntries([...into.first].map(([k, s]) => [k, [...s.args]])),
+    sources: Object.fromEntries([...into.first].map(([k, s]) => [k, s.at])),
+    identityFileSources: idAt,
     notes: notesFor(into),
   };
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import type { Client } from 'ssh2';
 import { DeckhandError } from '../errors.js';
 import { remoteSha256, type RemoteHash } from './remote-hash.js';
+import { followRemoteSha256 } from './remote-hash-follow.js';
 import { sessionFor, type SftpSession } from './sftp.js';
 import { fileError, notRegularFile } from './sftp-errors.js';
 import { DEFAULT_PIPELINE, pipelinedRead, pipelinedWrite, resumeSlack, type PipelineOptions } from './sftp-pipeline.js';
@@ -40,7 +41,7 @@ export interface TransferResult {
   readonly resumedFrom: number;
   readonly sha256: string;
   /** How the remote side's sha256 was taken (see remote-hash.ts). */
-  readonly remoteHashVia: 'sha256sum' | 'sftp';
+  readonly remoteHashVia: RemoteHash['via'];
   readonly durationMs: number;
 }
 
@@ -128,6 +129,11 @@ async function upload(
       throw fileError(err, 'upload to', o.remotePath, await sftp.ownerOf(o.remotePath));
     });
   const progress = progressReporter(o, total, start, t0);
+  // The server hashes the partial file as its written prefix grows (remote-hash-follow.ts); a server that cannot is
+  // asked for the sha256 of the finished file instead.
+  const follower = await followRemoteSha256(client, partial).catch(() => undefined);
+  follower?.advance(start);
+  let finished = false;
   try {
     const stream = createReadStream(o.localPath, { start, highWaterMark: pipe.chunk, signal: o.signal });
     const source = (async function* () {
@@ -137,15 +143,24 @@ async function upload(
       }
     })();
     const spaceCtx = async () => ({ bytesFree: await sftp.bytesFree(partial), bytesNeeded: total - start });
-    await pipelinedWrite(sftp, handle, partial, start, source, pipe, progress.add).catch(async (err: unknown) => {
-      throw fileError(err, 'upload to', o.remotePath, await spaceCtx().catch(() => ({})));
-    });
+    const advance = (end: number) => follower?.advance(end);
+    await pipelinedWrite(sftp, handle, partial, start, source, pipe, progress.add, advance).catch(
+      async (err: unknown) => {
+        throw fileError(err, 'upload to', o.remotePath, await spaceCtx().catch(() => ({})));
+      },
+    );
     await sftp.fsync(handle, partial);
+    finished = true;
   } finally {
+    if (!finished) follower?.close();
     await sftp.closeHandle(handle, partial).catch(() => undefined);
   }
   progress.done();
-  return { total, start, partial, remoteHash: () => remoteSha256(client, sftp, partial, total, o.signal) };
+  const remoteHash = async (): Promise<RemoteHash> => {
+    const followed = await follower?.finish(total).catch(() => undefined);
+    return followed ? { sha256: followed, via: 'followed' } : remoteSha256(client, sftp, partial, total, o.signal);
+  };
+  return { total, start, partial, remoteHash };
 }
 
 async function download(

@@ -55,6 +55,8 @@ describe('host keys and connection errors, through the stdio binary', () => {
         user: sshd.user,
         host_key_fingerprint: sshd.hostKeyFingerprint,
         labels: {},
+        // No policy of its own and no env=prod label: the default, open.
+        policy: { mode: 'open', default: 'not env=prod' },
       },
     ]);
   });

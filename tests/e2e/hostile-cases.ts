@@ -56,7 +56,8 @@ export function hostileCases(t: { marker: string; closedPort: number; clientKey:
     for (const [label, value] of WRONG_TYPES) {
       if (field === 'use_agent' && typeof value === 'boolean') continue;
       if (field === 'port' && value === 42) continue; // a valid port number: covered by the closed-port base
-      if (field === 'labels' && label === 'empty object') continue; // no labels is fine
+      // No labels is fine, as an object or as the ["KEY=value"] list tools/list advertises.
+      if (field === 'labels' && (label === 'empty object' || label === 'empty array')) continue;
       const expect: Expect =
         field === 'labels' && label === 'object' ? { kind: 'invalid', field: 'labels' } : { kind: 'invalid', field };
       out.push({
@@ -169,7 +170,13 @@ export function hostileCases(t: { marker: string; closedPort: number; clientKey:
       args: { ...bashBase, command: value },
       expect: { kind: 'invalid', field: 'command' },
     });
-    if (label !== 'number' && label !== 'huge number' && label !== 'empty object' && label !== 'object')
+    if (
+      label !== 'number' &&
+      label !== 'huge number' &&
+      label !== 'empty object' &&
+      label !== 'empty array' &&
+      label !== 'object'
+    )
       out.push({
         label: `remote-bash env=${label}`,
         tool: 'remote-bash',
@@ -276,8 +283,8 @@ export function hostileCases(t: { marker: string; closedPort: number; clientKey:
   out.push({
     label: 'remote-bash extra',
     tool: 'remote-bash',
-    args: { ...bashBase, sudo: true },
-    expect: { kind: 'invalid', field: 'sudo' },
+    args: { ...bashBase, as_root: true },
+    expect: { kind: 'invalid', field: 'as_root' },
   });
   out.push({
     label: 'remote-bash unknown server',

@@ -72,7 +72,8 @@ describe('MCP Tasks: a task-augmented remote-bash call is a deckhand job', () =>
       requests: { tools: { call: {} } },
     });
     const tools = (await mcp.client.listTools()).tools;
-    const support = Object.fromEntries(tools.map((t) => [t.name, t.execution?.taskSupport]));
+    // No execution.taskSupport means "forbidden" (the MCP default); tools/list leaves it out then.
+    const support = Object.fromEntries(tools.map((t) => [t.name, t.execution?.taskSupport ?? 'forbidden']));
     expect(support['remote-bash']).toBe('optional');
     expect(support['list-servers']).toBe('forbidden');
     expect(support['get-job-status']).toBe('forbidden');
@@ -177,7 +178,7 @@ describe('MCP Tasks: a task-augmented remote-bash call is a deckhand job', () =>
     try {
       expect(off.client.getServerCapabilities()?.tasks).toBeUndefined();
       const tools = (await off.client.listTools()).tools;
-      expect(tools.find((t) => t.name === 'remote-bash')?.execution?.taskSupport).toBe('forbidden');
+      expect(tools.find((t) => t.name === 'remote-bash')?.execution?.taskSupport ?? 'forbidden').toBe('forbidden');
       const plain = structured<CommandView>(await off.call('remote-bash', { server: 'box', command: 'echo off' }));
       expect(plain.stdout).toBe('off');
     } finally {

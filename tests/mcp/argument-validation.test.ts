@@ -12,6 +12,10 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
+import { silentLogger } from '../../src/logger.js';
+import { registeredTools } from '../../src/mcp/argument-validation.js';
+import { mcpServerFactory } from '../../src/mcp/server.js';
 import { byteSize } from '../../src/mcp/tools/shared/byte-limit.js';
 import { startInProcess, type InProcess } from '../helpers/in-process.js';
 
@@ -32,7 +36,15 @@ beforeAll(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'deckhand-args-'));
   deckhand = await startInProcess({ DECKHAND_HOME: home }, { start: false });
   client = deckhand.client;
-  tools = (await client.listTools()).tools;
+  // The schemas as the tools define them, which the gate checks against (tools/list advertises them compacted:
+  // mcp/schema-compact.ts). Every listed tool is among them.
+  const registered = registeredTools(mcpServerFactory(deckhand.app.services, silentLogger())());
+  tools = Object.entries(registered).map(([name, t]) => ({
+    name,
+    inputSchema: toJsonSchemaCompat(t.inputSchema as never) as Tool['inputSchema'],
+    ...(t.outputSchema ? { outputSchema: toJsonSchemaCompat(t.outputSchema as never) as Tool['outputSchema'] } : {}),
+  }));
+  expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(tools.map((t) => t.name).sort());
 });
 afterAll(async () => {
   await deckhand?.close();

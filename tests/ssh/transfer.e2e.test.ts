@@ -79,7 +79,7 @@ describe('resumable transfers against a real sshd (sftp-server)', () => {
     const r = await transfer(await open(), o);
     expect(r.resumedFrom).toBeGreaterThanOrEqual(partialSize - resumeSlack(DEFAULT_PIPELINE) - DEFAULT_PIPELINE.chunk);
     expect(r.bytesCopied).toBe(200 * MB - r.resumedFrom);
-    expect([r.sha256, r.remoteHashVia]).toEqual([sourceSha, 'sha256sum']);
+    expect([r.sha256, r.remoteHashVia]).toEqual([sourceSha, 'followed']);
     expect(sha256File(remote)).toBe(sourceSha);
     expect(fs.existsSync(partialPath(remote))).toBe(false);
   }, 120_000);

@@ -12,8 +12,8 @@ export function registerCancelJobTool(server: McpServer, deps: Pick<ToolDeps, 'j
     {
       title: 'Cancel a job',
       description:
-        'Cancel a job: a queued job is removed from the queue; a running command gets TERM, then KILL after a short grace, for its whole ' +
-        'process group on the server, and deckhand confirms it is gone. Cancelling a finished job changes nothing.',
+        "Cancel a job: a queued one leaves the queue; a running command's whole process group gets TERM, then KILL, " +
+        'and deckhand confirms it is gone.',
       inputSchema: z.object({ job_id: jobIdArg }).strict(),
       outputSchema: { job: jobShape, changed: z.boolean() },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },

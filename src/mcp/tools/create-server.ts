@@ -6,7 +6,7 @@ import { askUser } from './shared/confirm.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
 import { guarded, ok } from './shared/results.js';
-import { serverName } from './shared/schemas.js';
+import { matching, serverName } from './shared/schemas.js';
 import { waitWithProgress } from '../progress.js';
 
 // Hetzner's label rules: keys with an optional DNS prefix, values of at most 63 characters.
@@ -15,9 +15,9 @@ const LABEL_KEY =
 const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
 const RESERVED = [MANAGED_BY_LABEL.key, HOST_KEY_LABEL];
 
-const catalogueName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a name like "cx23", "fsn1" or "debian-12"');
+// A factory: one zod object reused for three fields would be emitted as `$ref`s to the first.
+const catalogueName = () =>
+  matching(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a name like "cx23", "fsn1" or "debian-12"');
 
 export const providerLabels = z
   .record(
@@ -72,38 +72,27 @@ export function registerCreateServerTool(
     {
       title: 'Create a cloud server',
       description:
-        'Order a new server at Hetzner Cloud (needs HCLOUD_TOKEN), wait until it boots, pin its SSH host key and register it under `name`, ' +
-        'ready for remote-bash and setup-server. deckhand generates the host key and injects it through cloud-init, so the key is verified, ' +
-        'not trusted on first use. dry_run answers the plan and the monthly price without ordering anything; otherwise the user is asked to ' +
-        'confirm the price where the client supports it. Idempotent by name: calling again (after a timeout, a lost connection) adopts the ' +
-        'server deckhand already created and never orders a second one. Runs as a job: waits up to sync_wait_s, then answers its job_id ' +
-        '(follow it with get-job-status).',
+        'Order a Hetzner Cloud server (needs HCLOUD_TOKEN), wait until it boots and register it with a verified ' +
+        'host key (injected through cloud-init). dry_run answers the plan and monthly price; otherwise the user ' +
+        'confirms the price where the client can ask. Idempotent by name: a retry adopts the server, never orders a ' +
+        'second. Runs as a job.',
       inputSchema: z
         .object({
-          name: serverName.describe(
-            'Name of the server at the provider and in deckhand, a lowercase slug like "web-1".',
-          ),
-          server_type: catalogueName.optional().describe('Hetzner server type (default "cx23").'),
-          location: catalogueName
+          name: serverName.describe('Lowercase slug like "web-1".'),
+          server_type: catalogueName().optional().describe('Default "cx23".'),
+          location: catalogueName().optional().describe('e.g. "fsn1" (default: the cheapest with the type).'),
+          image: catalogueName().default('debian-12').describe('Default "debian-12".'),
+          labels: providerLabels
             .optional()
-            .describe(
-              'Hetzner location such as "fsn1", "nbg1", "hel1" (default: the cheapest where the type is available).',
-            ),
-          image: catalogueName.default('debian-12').describe('System image (default "debian-12").'),
-          labels: providerLabels.optional().describe('Labels set on the server at the provider and in the inventory.'),
+            .describe('Labels at the provider and in deckhand (keys like env or example.com/role).'),
           ssh_public_key_path: z
             .string()
             .min(1)
             .max(4096)
             .optional()
-            .describe(
-              "Your own public key to authorize instead of deckhand's; deckhand logs in with the private key beside it (same path without .pub).",
-            ),
-          dry_run: z.boolean().default(false).describe('Only answer the plan and the price.'),
-          confirm: z
-            .boolean()
-            .optional()
-            .describe('Confirms the price when DECKHAND_CONFIRM=always and the client cannot ask the user itself.'),
+            .describe("Your public key to authorize instead of deckhand's (its private key beside it)."),
+          dry_run: z.boolean().default(false).describe('Only answer the plan and price.'),
+          confirm: z.boolean().optional().describe('Confirms the price where the client cannot ask the user.'),
           sync_wait_s: syncWaitArg,
         })
         .strict(),

@@ -19,14 +19,13 @@ export function registerDeleteServerTool(
     {
       title: 'Delete a cloud server',
       description:
-        'Destroy a server deckhand created with create-server: deletes it at the provider (its disk and data are gone for good), waits for the ' +
-        'deletion, then removes it and its pinned host key from the inventory. confirm must be true, and the user is asked as well where the ' +
-        'client supports it. Refuses servers deckhand did not create (forget those with remove-server). A server already gone counts as ' +
-        'deleted. Runs as a job: waits up to sync_wait_s, then answers its job_id.',
+        'Destroy a server create-server made (its disk and data are gone for good) and unregister it. Needs ' +
+        "confirm: true, and the user's confirmation where the client can ask. Refuses other servers (forget those " +
+        'with remove-server). Runs as a job.',
       inputSchema: z
         .object({
-          name: serverName.describe('Name of the server (see list-servers).'),
-          confirm: z.boolean().describe('Must be true: deleting a server destroys it and its data.'),
+          name: serverName.describe('Registered server name.'),
+          confirm: z.boolean().describe('Must be true: the server and its data are destroyed.'),
           sync_wait_s: syncWaitArg,
         })
         .strict(),

@@ -19,37 +19,26 @@ export function registerDeployAppTool(
     {
       title: 'Deploy an app on a server',
       description:
-        'Deploy a catalogue app (see list-apps) or your own compose file as a Docker Swarm stack on a server set up with setup-server. ' +
-        'A job: deploys missing dependencies first (e.g. postgres for n8n), renders the release with pinned images and health checks, ' +
-        'checks Swarm, the deckhand-public network and disk, takes a lock (a second deploy of the same app waits), uploads compose.yml and ' +
-        '.env (0600) keeping the previous release, runs docker stack deploy, waits until every service converges and is healthy (plus an ' +
-        "HTTP probe through Traefik with the domain's Host header), then records the release. A failure rolls back to the previous release " +
-        'and the job fails naming the service, its task errors and its last log lines. Secrets are generated once, kept in DECKHAND_HOME and ' +
-        'reused; they and your env values never appear in results or logs. The same inputs again change nothing and say so. Omitted env or ' +
-        'domain reuse those of the deployed release. dry_run answers the rendered compose (secrets masked) and the plan without changing ' +
-        'anything. Waits up to sync_wait_s, then answers the job_id (follow it with get-job-status).',
+        'Deploy a catalogue app (list-apps) or your compose file as a Swarm stack on a server set up by ' +
+        'setup-server: dependencies first, pinned images, health checks; waits until every service is healthy (and ' +
+        'reachable through Traefik with domain), else rolls back to the previous release, naming the failing ' +
+        'service. Secrets are generated once; they and env values are never shown. The same inputs change nothing; ' +
+        'omitted env or domain keep the deployed ones. dry_run answers the rendered compose and plan. Runs as a ' +
+        'job.',
       inputSchema: z
         .object({
-          server: serverName.describe('Name of a registered server (see list-servers).'),
-          app: z.string().max(64).optional().describe('A catalogue app, e.g. "whoami", "n8n" (list-apps).'),
+          server: serverName.describe('Registered server name.'),
+          app: z.string().max(64).optional().describe('Catalogue app, e.g. "n8n".'),
           compose: byteLimitedString(256 * 1024, { minChars: 1 })
             .optional()
-            .describe(
-              'Your own compose file (YAML, up to 256 KiB of UTF-8) instead of app: prebuilt, pinned images only (build: is refused).',
-            ),
-          name: z
-            .string()
-            .max(50)
-            .optional()
-            .describe('Stack name (default: the app name; required with compose). Lets one app run twice on a server.'),
-          env: envMap
-            .optional()
-            .describe("Settings: the app's keys (list-apps), or the ${VAR}s of your compose file. Treated as secret."),
+            .describe('Your compose YAML instead of app (up to 256 KiB; prebuilt, pinned images, no build:).'),
+          name: z.string().max(50).optional().describe('Stack name (default: the app; required with compose).'),
+          env: envMap().optional().describe("The app's settings (list-apps) or your compose's ${VAR}s; secret."),
           domain: z
             .string()
             .max(253)
             .optional()
-            .describe('Public host name Traefik routes to the app, with a TLS certificate. "" removes it.'),
+            .describe('Public host name, routed by Traefik with TLS; "" removes it.'),
           route: z
             .object({
               service: z.string().max(64),
@@ -58,8 +47,8 @@ export function registerDeployAppTool(
             })
             .strict()
             .optional()
-            .describe('With compose and domain: the service and container port Traefik sends the domain to.'),
-          dry_run: z.boolean().default(false).describe('Render and plan only: nothing is changed or stored.'),
+            .describe('With compose and domain: the service and port to route to.'),
+          dry_run: z.boolean().default(false).describe('Render and plan only.'),
           sync_wait_s: syncWaitArg,
         })
         .strict(),

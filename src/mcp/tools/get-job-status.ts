@@ -16,27 +16,17 @@ export function registerGetJobStatusTool(server: McpServer, deps: Pick<ToolDeps,
     {
       title: 'Job status and logs',
       description:
-        'Show a job (status, progress, exit code, error) and its log lines in chronological order. Without cursor: the last tail_logs lines. ' +
-        'With cursor (next_cursor from a previous call): the lines after it, at most tail_logs. wait_s long-polls until new lines arrive or ' +
-        'the job ends. stream and grep (a regular expression) filter the lines.',
+        'A job (status, progress, exit code, error) and its log lines. Without cursor: the last tail_logs lines; ' +
+        'with cursor (a previous next_cursor): the lines after it. wait_s long-polls for new lines or the end. ' +
+        'stream and grep filter.',
       inputSchema: z
         .object({
           job_id: jobIdArg,
-          tail_logs: z.number().int().min(0).max(1000).default(50).describe('How many lines to return (0 to 1000).'),
-          cursor: z
-            .number()
-            .int()
-            .min(0)
-            .optional()
-            .describe('Return lines after this position (next_cursor of a previous call).'),
-          wait_s: z
-            .number()
-            .min(0)
-            .max(30)
-            .default(0)
-            .describe('Wait up to this many seconds for new lines or the end of the job.'),
+          tail_logs: z.number().int().min(0).max(1000).default(50).describe('Lines to return.'),
+          cursor: z.number().int().min(0).optional().describe('A previous next_cursor: the lines after it.'),
+          wait_s: z.number().min(0).max(30).default(0).describe('Seconds to wait for new lines or the end.'),
           stream: z.enum(['all', 'stdout', 'stderr']).default('all'),
-          grep: z.string().max(1000).optional().describe('Only lines matching this regular expression.'),
+          grep: z.string().max(1000).optional().describe('Only lines matching this regex.'),
         })
         .strict(),
       outputSchema: {

@@ -9,10 +9,13 @@ import { registerGetJobStatusTool } from './get-job-status.js';
 import { registerListAppsTool } from './list-apps.js';
 import { registerListJobsTool } from './list-jobs.js';
 import { registerListServersTool } from './list-servers.js';
+import { registerReadFileTool } from './read-file.js';
 import { registerRemoteBashTool } from './remote-bash.js';
 import { registerRemoveServerTool } from './remove-server.js';
 import { registerSetupServerTool } from './setup-server.js';
+import { registerTransferFileTool } from './transfer-file.js';
 import { registerUndeployAppTool } from './undeploy-app.js';
+import { registerWriteFileTool } from './write-file.js';
 
 export function registerTools(server: McpServer, deps: ToolDeps): void {
   registerAddServerTool(server, deps);
@@ -28,4 +31,7 @@ export function registerTools(server: McpServer, deps: ToolDeps): void {
   registerListAppsTool(server, deps);
   registerDeployAppTool(server, deps);
   registerUndeployAppTool(server, deps);
+  registerReadFileTool(server, deps);
+  registerWriteFileTool(server, deps);
+  registerTransferFileTool(server, deps);
 }

@@ -31,12 +31,10 @@ export function registerListAppsTool(server: McpServer, deps: Pick<ToolDeps, 'ap
     {
       title: 'App catalogue and deployed apps',
       description:
-        'The app catalogue deploy-app installs (name, description, version, pinned images, whether it is a web app that takes or needs a ' +
-        'domain, the apps it depends on, and every setting: required ones, defaults, allowed values; settings managed_by deckhand are ' +
-        'generated secrets). With server: also what is deployed there, each with its release, status (running, degraded, missing) and URL.',
-      inputSchema: z
-        .object({ server: serverName.optional().describe('A registered server: also list what is deployed on it.') })
-        .strict(),
+        "The app catalogue of deploy-app: each app's version, images, whether it takes a domain, dependencies and " +
+        'settings (required, defaults, allowed values; managed_by deckhand means a generated secret). With server: ' +
+        'what is deployed there (release, status, URL).',
+      inputSchema: z.object({ server: serverName.optional().describe('Also list what is deployed there.') }).strict(),
       outputSchema: {
         catalogue: z.array(
           z.object({

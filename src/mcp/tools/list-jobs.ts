@@ -14,14 +14,13 @@ export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jo
     {
       title: 'List jobs',
       description:
-        'List jobs, newest first, optionally filtered by status, server or type. A command run on several servers is one ' +
-        'batch (its per-server jobs are listed under a server filter, or by get-job-status on the batch). Pass ' +
-        'next_cursor back as cursor for the next page.',
+        'Jobs, newest first, filtered by status, server or type; a command on several servers is one batch (its ' +
+        'per-server jobs show under a server filter). Pass next_cursor as cursor for more.',
       inputSchema: z
         .object({
           status: z.enum(JOB_STATUSES).optional(),
           server: serverName.optional(),
-          type: z.string().max(64).optional().describe('Job type, e.g. "remote-bash".'),
+          type: z.string().max(64).optional().describe('e.g. "remote-bash".'),
           limit: z.number().int().min(1).max(200).default(20),
           cursor: z.string().max(64).optional(),
         })

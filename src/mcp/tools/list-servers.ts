@@ -12,8 +12,8 @@ export function registerListServersTool(server: McpServer, deps: Pick<ToolDeps, 
     {
       title: 'List servers',
       description:
-        'List the registered servers with their address, user, pinned host key and labels. With a Hetzner token configured, ' +
-        'provider_servers also lists the servers at the provider (status, IP, type, location, monthly price, whether deckhand created and registered them).',
+        'Registered servers (address, user, host key, labels, via). With a Hetzner token, also the servers at the ' +
+        'provider (status, IP, price, whether deckhand made them).',
       inputSchema: z.object({}).strict(),
       outputSchema: {
         servers: z.array(z.object(publicServerShape)),

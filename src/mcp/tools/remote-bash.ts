@@ -10,9 +10,10 @@ import { batchShape } from './shared/batch-shape.js';
 import type { ToolDeps } from './shared/deps.js';
 import { formatLines, logLineShape } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
-import { envMap, serverName } from './shared/schemas.js';
+import { envMap, matching, serverName } from './shared/schemas.js';
 import { byteLimitedString } from './shared/byte-limit.js';
 import { admit } from './shared/admit.js';
+import { refusedArguments } from '../argument-validation.js';
 
 const outputShape = {
   status: z.enum(['completed', 'failed', 'cancelled', 'lost', 'queued', 'running']),
@@ -31,61 +32,37 @@ const outputShape = {
 
 export const remoteBashInput = z
   .object({
-    server: serverName.optional().describe('A registered server (see list-servers). Or servers, or selector.'),
-    servers: z
-      .array(serverName)
-      .min(1)
-      .max(1000)
-      .optional()
-      .describe('Run on each of these servers at once (a batch: one job per server).'),
+    server: serverName.optional().describe('Registered server name. Or servers, or selector.'),
+    servers: z.array(serverName).min(1).max(1000).optional().describe('Several servers: a batch, one job each.'),
     selector: z
       .string()
       .min(1)
       .max(1024)
       .optional()
-      .describe('Run on every server whose labels match, e.g. "role=web,env!=staging" or "tier in (a,b)".'),
+      .describe('Every server whose labels match, e.g. "role=web,env!=staging" or "tier in (a,b)".'),
     max_parallel: z.number().int().min(1).max(1000).optional().describe('Batch: most servers at once (default 20).'),
     // A string for both forms: one type in the published schema (some providers refuse anyOf).
-    serial: z
-      .string()
-      .regex(/^(\d{1,4}|\d{1,3}%)$/, 'must be a number of servers as a string, e.g. "2", or a percentage, e.g. "25%"')
+    serial: matching(
+      /^(\d{1,4}|\d{1,3}%)$/,
+      'must be a number of servers as a string, e.g. "2", or a percentage, e.g. "25%"',
+    )
       .optional()
-      .describe(
-        'Batch: rolling waves of this many servers ("2") or percent ("25%"); a wave starts when the last one ended.',
-      ),
-    max_failures: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .describe('Batch: once more than this many servers failed, start no more.'),
+      .describe('Batch: rolling waves of N servers ("2") or percent ("25%").'),
+    max_failures: z.number().int().min(0).optional().describe('Batch: start no more once more than this many failed.'),
     fail_fast: z.boolean().optional().describe('Batch: stop everything at the first failure.'),
-    command: byteLimitedString(256 * 1024, { minChars: 1 }).describe(
-      'The command line, run by bash (up to 256 KiB of UTF-8).',
-    ),
+    command: byteLimitedString(256 * 1024, { minChars: 1 }).describe('Run by bash (up to 256 KiB).'),
     timeout_s: z
       .number()
       .int()
       .min(1)
       .max(30 * 24 * 3600)
       .optional()
-      .describe('Maximum run time in seconds (default 3600, DECKHAND_JOB_TIMEOUT_S).'),
-    cwd: z.string().min(1).max(4096).optional().describe("Directory to run in (default: the user's home)."),
-    env: envMap
-      .optional()
-      .describe('Extra environment variables. Their values are never stored in job records or logs.'),
-    mode: z
-      .enum(['auto', 'sync', 'background'])
-      .default('auto')
-      .describe(
-        'auto: wait up to sync_wait_s, then hand back a job; sync: wait up to timeout_s; background: return the job id at once.',
-      ),
-    sync_wait_s: z
-      .number()
-      .min(0)
-      .max(300)
-      .default(20)
-      .describe('How long auto mode waits before answering with a job id.'),
+      .describe('Seconds (default 3600).'),
+    cwd: z.string().min(1).max(4096).optional().describe("Default: the login's home."),
+    env: envMap().optional().describe('Extra environment; values are never stored.'),
+    mode: z.enum(['auto', 'sync', 'background']).default('auto').describe('See the description.'),
+    sync_wait_s: z.number().min(0).max(300).default(20).describe('Seconds auto waits.'),
+    sudo: z.boolean().default(false).describe("As root via sudo (passwordless, or the server's sudo_password_env)."),
   })
   .strict();
 
@@ -98,13 +75,12 @@ export function registerRemoteBashTool(
     {
       title: 'Run a shell command on a server',
       description:
-        'Run a bash command on a registered server, or on several at once (servers, or a label selector): one durable job per ' +
-        'server, grouped into a batch whose answer lists identical outputs once. A command runs detached on the server, so it ' +
-        'survives a dropped connection or a restart of deckhand; its output is logged line by line. mode "auto" (default) waits ' +
-        'up to sync_wait_s: if it ends by then you get exit_code, stdout and stderr (long output cut to head and tail with a ' +
-        'marker); if not, a job_id while it keeps running: follow it with get-job-status (cursor, wait_s), stop it with ' +
-        'cancel-job. "sync" waits up to timeout_s; "background" answers the job_id at once. A non-zero exit is a normal ' +
-        'result with status "failed". Reaching timeout_s kills the command and everything it started.',
+        'Run a bash command on a server, or on several (servers, selector: a batch of one job per server whose ' +
+        'answer lists identical outputs once), detached: it survives dropped connections and deckhand restarts, its ' +
+        'output logged. mode auto waits up to sync_wait_s: you get exit_code, stdout, stderr (long output cut to ' +
+        'head and tail), or a job_id to follow with get-job-status and stop with cancel-job. sync waits up to ' +
+        'timeout_s; background answers the job_id. A non-zero exit is status "failed". timeout_s kills the command ' +
+        'and its children.',
       inputSchema: remoteBashInput,
       outputSchema: outputShape,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
@@ -112,6 +88,21 @@ export function registerRemoteBashTool(
       _meta: JOB_VIEW_TOOL_META,
     },
     guarded(async (args, extra) => {
+      // One target parameter of three is required: a rule a JSON schema every client accepts cannot say, so the gate
+      // answers it in its own words.
+      const given = (['server', 'servers', 'selector'] as const).filter((k) => args[k] !== undefined);
+      if (given.length !== 1) {
+        const message =
+          given.length === 0
+            ? 'required: give server (one), servers (a list) or selector (labels, e.g. "role=web")'
+            : `give only one of server, servers and selector (${given.join(' and ')} were given)`;
+        return refusedArguments(
+          'remote-bash',
+          args,
+          [{ path: [given[1] ?? 'server'], message }],
+          Object.keys(remoteBashInput.shape),
+        );
+      }
       const gate = await admitRemoteBash(server, deps, args, extra);
       if (!gate.ok) return gate.result;
       const job = await gate.run(() =>
@@ -128,6 +119,7 @@ export function registerRemoteBashTool(
           cwd: args.cwd,
           env: args.env,
           mode: args.mode,
+          sudo: args.sudo,
           signal: extra.signal,
           id: gate.jobId,
         }),

@@ -15,9 +15,9 @@ export function registerRemoveServerTool(
     {
       title: 'Forget a server',
       description:
-        "Remove a server from deckhand's inventory together with its pinned host key. Does not touch the machine itself. " +
-        'Use it, then add-server, to re-pin a host key that changed on purpose.',
-      inputSchema: z.object({ name: serverName.describe('Name of the registered server.') }).strict(),
+        'Forget a server and its pinned host key (the machine is untouched). Then add-server re-pins a key that ' +
+        'changed on purpose.',
+      inputSchema: z.object({ name: serverName.describe('Registered server name.') }).strict(),
       outputSchema: { removed: z.object(publicServerShape) },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },

@@ -18,29 +18,24 @@ export function registerSetupServerTool(
     {
       title: 'Set up a server for deploys',
       description:
-        'Prepare a registered Debian/Ubuntu server for deploy-app, as root or a user with passwordless sudo: wait for cloud-init and the dpkg ' +
-        'lock, base packages, Docker Engine (installed from download.docker.com unless `docker version` answers), log rotation in daemon.json ' +
-        '(dockerd restarted only if it changed), Swarm, the attachable overlay network deckhand-public, volumes, the Traefik stack (ports 80/443, ' +
-        "Let's Encrypt with `email`), and a record in /etc/deckhand/setup.json. Every step checks first, so running it again changes nothing, " +
-        'and after a failure it resumes where it stopped. Each step reports ok, changed, failed, skipped (or would-change in a dry run). ' +
-        'dry_run runs only the checks. Runs as a job: waits up to sync_wait_s, then answers its job_id (follow it with get-job-status).',
+        'Prepare a Debian/Ubuntu server for deploy-app, as root or with passwordless sudo: Docker, log rotation, ' +
+        "Swarm, the deckhand-public network, Traefik on 80/443 with Let's Encrypt (email). Idempotent and " +
+        'resumable; each step says ok, changed, failed or skipped. dry_run only checks. Runs as a job.',
       inputSchema: z
         .object({
-          server: serverName.describe('Name of a registered server (see list-servers).'),
+          server: serverName.describe('Registered server name.'),
           components: z
             .array(z.enum(COMPONENTS))
             .min(1)
             .default([...COMPONENTS])
-            .describe('What to set up: "docker", "swarm" (needs docker), "traefik" (needs swarm). Default all three.'),
+            .describe('swarm needs docker, traefik needs swarm; default all.'),
           email: z
             .string()
             .max(254)
             .regex(/^[^\s@"'`$\\]+@[^\s@"'`$\\]+\.[a-z]{2,}$/i, 'must be an email address')
             .optional()
-            .describe(
-              "Let's Encrypt account email for Traefik; needed on the first run with traefik, remembered on the server after.",
-            ),
-          dry_run: z.boolean().default(false).describe('Only run the checks and answer what would change.'),
+            .describe("Let's Encrypt email, needed on the first traefik run."),
+          dry_run: z.boolean().default(false).describe('Only check; answer what would change.'),
           sync_wait_s: syncWaitArg,
         })
         .strict(),

@@ -20,25 +20,19 @@ export function registerUndeployAppTool(
     {
       title: 'Remove a deployed app',
       description:
-        'Remove an app deployed with deploy-app: docker stack rm, then wait until its tasks and networks are gone. Its volumes (the data) ' +
-        'are kept unless remove_data is true; kept volumes and secrets let a later deploy-app pick the data up again. Refused while another ' +
-        'deployed app depends on it. The user is asked to confirm where the client supports it; elsewhere confirm must be true. ' +
-        'Runs as a job: waits up to sync_wait_s, then answers its job_id.',
+        'Remove an app deployed with deploy-app (docker stack rm, until its tasks and networks are gone). Its ' +
+        'volumes and secrets are kept unless remove_data, so a later deploy-app finds the data. Refused while ' +
+        'another app depends on it. The user confirms where the client can ask; elsewhere confirm must be true. ' +
+        'Runs as a job.',
       inputSchema: z
         .object({
-          server: serverName.describe('Name of a registered server.'),
+          server: serverName.describe('Registered server name.'),
           app: z
             .string()
             .regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, 'must be a stack name: 1-50 lower-case letters, digits, "-" or "_"')
-            .describe('The stack to remove: the name it was deployed as (list-apps with server shows them).'),
-          remove_data: z
-            .boolean()
-            .default(false)
-            .describe('Also delete its volumes and its stored secrets: the data is gone for good.'),
-          confirm: z
-            .boolean()
-            .default(false)
-            .describe('Must be true when the client cannot ask the user itself; ask the user first.'),
+            .describe('The deployed stack name (list-apps with server).'),
+          remove_data: z.boolean().default(false).describe('Also delete its volumes and secrets, for good.'),
+          confirm: z.boolean().default(false).describe('Must be true where the client cannot ask the user; ask first.'),
           sync_wait_s: syncWaitArg,
         })
         .strict(),

@@ -1,6 +1,7 @@
 import type { AppService } from '../../../apps/index.js';
 import type { AuditLog } from '../../../audit/index.js';
 import type { Config } from '../../../config.js';
+import type { FileService } from '../../../files/index.js';
 import type { JobChanges } from '../../../jobs/index.js';
 import type { JobService } from '../../../jobs/index.js';
 import type { ProvisioningService } from '../../../provisioning/index.js';
@@ -29,4 +30,5 @@ export interface ToolDeps {
   readonly audit: AuditLog;
   /** Who this MCP session is (transport, HTTP token): set per session by mcp/server.ts. */
   readonly session?: SessionInfo | undefined;
+  readonly files: FileService;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isTerminal, type Job } from '../../../jobs/index.js';
+import { jobProgressShape } from './job-shapes.js';
 
 /** What create-server, delete-server and setup-server answer once they have a job: its state, and its result once it ended. */
 export const jobAnswerShape = {
@@ -19,14 +20,7 @@ export const jobAnswerShape = {
   job_id: z.string().optional(),
   /** True when the call joined a job that an earlier call had started for the same server. */
   joined: z.boolean().optional(),
-  progress: z
-    .object({
-      percent: z.number().optional(),
-      step: z.string().optional(),
-      steps_total: z.number().optional(),
-      message: z.string().optional(),
-    })
-    .optional(),
+  progress: jobProgressShape().optional(),
   error: z
     .object({
       code: z.string(),
@@ -78,4 +72,4 @@ export const syncWaitArg = z
   .min(0)
   .max(300)
   .default(20)
-  .describe('How long to wait for the job before answering with its job_id (it keeps running either way).');
+  .describe('Seconds to wait before answering with the job_id (the job goes on).');

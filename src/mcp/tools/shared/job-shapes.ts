@@ -2,18 +2,27 @@ import { z } from 'zod';
 import type { Job } from '../../../jobs/index.js';
 import type { LogLine } from '../../../jobs/index.js';
 
+/** A job's progress: a step, or counted work (a transfer's bytes, with rate and seconds left). */
+export const jobProgressShape = () =>
+  z.object({
+    percent: z.number().optional(),
+    step: z.string().optional(),
+    steps_total: z.number().optional(),
+    message: z.string().optional(),
+    done: z.number().optional(),
+    total: z.number().optional(),
+    unit: z.string().optional(),
+    rate: z.number().optional(),
+    eta_s: z.number().optional(),
+  });
+
 export const jobShape = z.object({
   id: z.string(),
   type: z.string(),
   server: z.string().nullable(),
   params: z.record(z.unknown()),
   status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'lost']),
-  progress: z.object({
-    percent: z.number().optional(),
-    step: z.string().optional(),
-    steps_total: z.number().optional(),
-    message: z.string().optional(),
-  }),
+  progress: jobProgressShape(),
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
@@ -38,10 +47,7 @@ export const logLineShape = z.object({
   text: z.string(),
 });
 
-export const jobIdArg = z
-  .string()
-  .max(64)
-  .describe('A job id as returned by remote-bash or list-jobs, e.g. "job_01JD3Q8X5K2M7N4P6R8S0T2V4W".');
+export const jobIdArg = z.string().max(64).describe('From remote-bash or list-jobs.');
 
 /** The record as tools show it: the runtime block is executor bookkeeping, not for users. */
 /** The record as tools show it: executor state left out, scheduling fields only where they say something. */
