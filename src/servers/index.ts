@@ -9,7 +9,8 @@ import type { ServerRecord } from './types.js';
 
 export { Inventory } from './inventory.js';
 export { matches, parseSelector, type Requirement } from './selector.js';
-export { ServerService, type AddServerInput, type AddServerOutcome } from './service.js';
+export type { AddServerOutcome } from './outcome.js';
+export { ServerService, type AddServerInput } from './service.js';
 export type { ImportInput, ImportResult } from './import.js';
 export type { HopOutcome } from './jump-chain.js';
 export { describeTrust, type Trust } from './register.js';
