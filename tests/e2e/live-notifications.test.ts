@@ -116,9 +116,11 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
       const u = mcp.received.updates.slice(from).filter((x) => x.uri === uri);
       return u.length >= 4 && u;
     }, 'four resources/updated notifications for the log');
-    const gaps = updates.slice(1).map((x, i) => x.at - (updates[i] as { at: number }).at);
-    // Throttled on the server to one per 500 ms; a little slack for delivery jitter.
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400);
+    // Throttled on the server to one per 500 ms. Measured where they arrive, one late delivery shortens the gap after
+    // it (304 ms seen on a loaded machine), so the rate is checked: n updates need at least (n - 1) × 500 ms, less
+    // one interval of slack for that jitter.
+    const span = (updates.at(-1) as { at: number }).at - (updates[0] as { at: number }).at;
+    expect(span).toBeGreaterThanOrEqual((updates.length - 2) * 500);
 
     const status = structured<{ job: { status: string } }>(await mcp.call('get-job-status', { job_id: jobId }));
     expect(status.job.status).toBe('running');
