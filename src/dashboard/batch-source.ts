@@ -52,6 +52,10 @@ function summary(j: Job): Omit<BatchSummary, 'counts' | 'total'> {
   const p = j.params as { servers?: unknown; selector?: unknown };
   const n = Array.isArray(p.servers) ? p.servers.length : undefined;
   const where =
-    typeof p.selector === 'string' ? ` on ${p.selector}` : n !== undefined ? ` on ${n} server${n === 1 ? '' : 's'}` : '';
+    typeof p.selector === 'string'
+      ? ` on ${p.selector}`
+      : n !== undefined
+        ? ` on ${n} server${n === 1 ? '' : 's'}`
+        : '';
   return { id: j.id, title: `${jobWhat(j)}${where}`, status: j.status, created_at: j.created_at };
 }

@@ -41,7 +41,10 @@ export interface Dashboard {
 
 /** "dashboard:alice@127.0.0.1": the person as typed at login (letters, digits, . _ @ + -), and where from. */
 export function personOf(name: string | null | undefined, remote: string | undefined): string {
-  const clean = (name ?? '').trim().replace(/[^\w.@+-]+/g, '_').slice(0, 64);
+  const clean = (name ?? '')
+    .trim()
+    .replace(/[^\w.@+-]+/g, '_')
+    .slice(0, 64);
   return `dashboard:${clean || 'anonymous'}@${(remote ?? 'unknown').replace(/^::ffff:/, '')}`;
 }
 

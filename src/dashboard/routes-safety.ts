@@ -75,6 +75,13 @@ export async function rerun(ctx: RouteContext, which: 'runAgain' | 'retry'): Pro
   if (out.kind === 'started')
     return redirect(ctx.res, out.job.type === 'batch' ? `/batches/${out.job.id}` : `/jobs/${out.job.id}?done=again`);
   if (out.code === 'approval_pending' && out.approval)
-    return page(ctx, confirmAgainPage(ctx.chrome, { action: what, jobId: id, path: ctx.url.pathname, approval: out.approval }));
-  page(ctx, messagePage(ctx.chrome, `${what}: refused`, '/jobs', [`Refused (${out.code}): ${out.message}`, out.hint]), 403);
+    return page(
+      ctx,
+      confirmAgainPage(ctx.chrome, { action: what, jobId: id, path: ctx.url.pathname, approval: out.approval }),
+    );
+  page(
+    ctx,
+    messagePage(ctx.chrome, `${what}: refused`, '/jobs', [`Refused (${out.code}): ${out.message}`, out.hint]),
+    403,
+  );
 }

@@ -83,7 +83,11 @@ function decisionForms(chrome: Chrome, a: ApprovalView): Html | string {
 
 export function approvalsPage(
   chrome: Chrome,
-  m: { readonly pending: readonly ApprovalView[]; readonly recent: readonly ApprovalView[]; readonly notices: string[] },
+  m: {
+    readonly pending: readonly ApprovalView[];
+    readonly recent: readonly ApprovalView[];
+    readonly notices: string[];
+  },
 ): Html {
   return layout(
     chrome,

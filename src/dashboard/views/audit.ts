@@ -22,8 +22,8 @@ function what(e: AuditEntry): string {
 function verification(v: AuditVerification): Html {
   return v.ok
     ? html`<p class="notice notice-info" id="chain-status">
-        The chain verifies: ${v.count} entries, up to ${v.head_seq}, unedited and in order (checked ${when(v.checked_at)},
-        ${duration(v.took_ms)}). <a href="/audit?verify=now">Verify now</a>
+        The chain verifies: ${v.count} entries, up to ${v.head_seq}, unedited and in order (checked
+        ${when(v.checked_at)}, ${duration(v.took_ms)}). <a href="/audit?verify=now">Verify now</a>
       </p>`
     : html`<p class="notice notice-warn" id="chain-status">
         The chain does NOT verify: ${v.problem} (checked ${when(v.checked_at)}).

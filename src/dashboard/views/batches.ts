@@ -4,8 +4,7 @@ import { duration, statusBadge, when } from './format.js';
 import { html, type Html } from './html.js';
 import { csrfField, layout, type Chrome } from './layout.js';
 
-const done = (c: BatchSummary['counts']) =>
-  (c.completed ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0) + (c.lost ?? 0);
+const done = (c: BatchSummary['counts']) => (c.completed ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0) + (c.lost ?? 0);
 
 /** "11/12 done, 1 failed, 1 running": the progress line the MCP answer shows too. */
 export function countsText(c: BatchSummary['counts'], total: number): string {
@@ -67,10 +66,15 @@ export function batchPage(chrome: Chrome, b: BatchDetail, can: BatchActions): Ht
     html`<h1>Batch ${b.title} ${statusBadge(b.status, 'batch-status')}</h1>
       <p>
         <span id="batch-counts">${countsText(b.counts, b.total)}</span> ·
-        <a href="/jobs/${b.id}">parent job ${b.id}</a>${b.rerun_of ? html` · repeats <a href="/batches/${b.rerun_of}">${b.rerun_of}</a>` : ''}
+        <a href="/jobs/${b.id}">parent job ${b.id}</a
+        >${b.rerun_of ? html` · repeats <a href="/batches/${b.rerun_of}">${b.rerun_of}</a>` : ''}
       </p>
       ${batchActions(chrome, b, can)}
-      <table class="batch-children" id="batch-children" ${live ? html` data-events="/batches/${b.id}/events${from ? `?cursor=${from}` : ''}"` : ''}>
+      <table
+        class="batch-children"
+        id="batch-children"
+        ${live ? html` data-events="/batches/${b.id}/events${from ? `?cursor=${from}` : ''}"` : ''}
+      >
         <thead>
           <tr>
             <th>Server</th>

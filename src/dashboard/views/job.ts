@@ -116,8 +116,7 @@ function facts(m: JobModel): Html {
     ${j.cancel_requested_at ? row('Cancel requested', when(j.cancel_requested_at)) : ''}
     ${j.owner ? row('Run by', `${j.owner.host} (pid ${j.owner.pid})`) : ''}
     ${j.parent_id ? row('Batch', html`<a href="/batches/${j.parent_id}">${j.parent_id}</a>`) : ''}
-    ${j.type === 'batch' ? row('Servers', html`<a href="/batches/${j.id}">per-server view</a>`) : ''}
-    ${repeats(j)}
+    ${j.type === 'batch' ? row('Servers', html`<a href="/batches/${j.id}">per-server view</a>`) : ''} ${repeats(j)}
   </table>`;
 }
 
