@@ -63,7 +63,7 @@ export function auditPage(
                       <td>${e.seq}</td>
                       <td>${when(e.at)}</td>
                       <td>${e.event}</td>
-                      <td class="who">${who(e)}</td>
+                      <td class="actor">${who(e)}</td>
                       <td>${e.server ?? ''}</td>
                       <td class="what">
                         ${what(e)}${e.job_id ? html` <a href="/jobs/${e.job_id}">job</a>` : ''}${e.approval_id ? html` <span class="muted">${e.approval_id}</span>` : ''}
