@@ -4,15 +4,21 @@ import type { JobFiles } from '../jobs/files.js';
 import type { JobService } from '../jobs/service.js';
 import type { Job } from '../jobs/types.js';
 import type { RemoteBashParams } from './handler.js';
-import type { RemoteBashInput } from './service.js';
+import type { BatchOptions } from './batch.js';
+import type { TargetSpec } from './targets.js';
 
 /** Run again (anything that ended or runs) or retry (a failed job: a batch retries only its failed servers). */
 export type AgainKind = 'run-again' | 'retry';
 
-/** What a new run of a job asks for: the call remote-bash would get, and the job it repeats. */
-export type AgainInput = Omit<RemoteBashInput, 'mode' | 'id' | 'signal'> & {
+/** What a new run of a job asks for: the call remote-bash would get (less its mode), and the job it repeats. */
+export interface AgainInput extends TargetSpec, BatchOptions {
+  readonly command: string;
+  readonly cwd?: string | undefined;
+  readonly env?: Record<string, string> | undefined;
+  readonly sudo: boolean;
+  readonly timeout_s: number;
   readonly links: { readonly rerun_of?: string; readonly retry_of?: string };
-};
+}
 
 interface BatchParams extends RemoteBashParams {
   readonly kind?: string;
