@@ -1,5 +1,5 @@
-// The web dashboard: pages over the job, server (and, later, batch, template, pool) services for the people
-// beside the assistant. Mounted by `serve --http` at / and served alone by `deckhand dashboard`.
+// The web dashboard: pages over the job, server, remote-bash (batches), safety (approvals, run again through the
+// gate) and audit services (and, later, templates and the pool) for the people beside the assistant. Mounted by `serve --http` at / and served alone by `deckhand dashboard`.
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { AuditLog } from '../audit/index.js';

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import { isJobId, isTerminal } from '../jobs/index.js';
-import { SECURITY_HEADERS } from './respond.js';
+import { SECURITY_HEADERS, sendText } from './respond.js';
 import { JOB, page, whileOpen, type Route, type RouteContext } from './route.js';
 import type { BatchDetail } from './sources.js';
 import { batchesPage, batchPage, countsText } from './views/batches.js';
@@ -79,7 +79,7 @@ async function batchEvents(ctx: RouteContext): Promise<void> {
   if (!src) return missing(ctx);
   const id = ctx.params[0] as string;
   const cursor = cursorOf(ctx.url);
-  if (!(await src.get(id, { cursor }))) return missing(ctx);
+  if (!(await src.get(id, { cursor }))) return sendText(ctx.res, 404, `${id} is not a batch.`);
   ctx.res.writeHead(200, {
     ...SECURITY_HEADERS,
     'content-type': 'text/event-stream; charset=utf-8',

@@ -1,5 +1,5 @@
-// The dashboard's pages in-process over a real app (no browser): the seams for data this version does not have
-// (pool, batches, templates and schedules, approvals, run again) render what the lead will wire in, and every page
+// The dashboard's pages in-process over a real app (no browser): the view models of every source (the pool and
+// templates still seams; batches, approvals and run again wired, see safe-hands.e2e.test.ts) render, and every page
 // keeps to the CSP (no inline script or style, no event-handler attributes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type Deckhand } from '../../src/app.js';
