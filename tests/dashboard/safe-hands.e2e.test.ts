@@ -148,6 +148,14 @@ describe('dashboard: batches, approvals, audit, reachability, run again (real ap
     expect(page.body).toMatch(/<span class="servers">web-1<\/span>\s*<span class="muted">\(1 server\): exit 0/);
     expect(page.body).not.toContain('data-events');
 
+    // Read-only: the same page without a form, and the posts refused.
+    const ro = await get(readonly, `/batches/${batchId}`);
+    expect(ro.body).toContain('web-2');
+    expect(ro.body).not.toMatch(/\/(retry|run-again)"/);
+    expect((await post(readonly, `/jobs/${batchId}/retry`)).status).toBe(403);
+    expect((await post(readonly, `/jobs/${batchId}/run-again`)).status).toBe(403);
+    expect((await dh.app.services.jobs.list({ type: 'batch' }, 10)).jobs).toHaveLength(1);
+
     const retry = await post(full, `/jobs/${batchId}/retry`);
     expect(retry.status, retry.body).toBe(303);
     const retried = /^\/batches\/(job_[0-9A-Z]{26})$/.exec(retry.headers.location ?? '')?.[1] as string;
