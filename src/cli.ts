@@ -155,11 +155,14 @@ async function startServer(opts: { http: boolean; host: string; port: number }):
   await app.start();
   const createServer = mcpServerFactory(app.services, logger);
   let stopping = false;
+  // The dashboard's own background work (its reachability probe) ends before the app it reads.
+  let closeDashboard: (() => Promise<void>) | undefined;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     // A shutdown that hangs (a stuck socket, a bug) must not leave a process behind: give it 5 s, then go.
     setTimeout(() => process.exit(code), 5000).unref();
+    await closeDashboard?.().catch(() => undefined);
     await app.close().catch(() => undefined);
     process.exit(code);
   };
@@ -172,6 +175,7 @@ async function startServer(opts: { http: boolean; host: string; port: number }):
       config.dashboard.mode === 'off'
         ? undefined
         : (await import('./dashboard/index.js')).dashboardForApp(app, opts.host);
+    closeDashboard = pages ? () => pages.dashboard.close() : undefined;
     const handle = await serveHttp(createServer, logger, {
       host: opts.host,
       port: opts.port,

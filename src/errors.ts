@@ -140,7 +140,10 @@ export type ErrorCode =
   | 'approval_decided'
   | 'unknown_grant'
   | 'audit_not_canonical'
-  | 'audit_unavailable';
+  | 'audit_unavailable'
+  // run again / retry (the dashboard)
+  | 'rerun_unsupported'
+  | 'rerun_env_gone';
 
 /** The cloud provider's error codes (providers/errors.ts checks its own list against this one). */
 export type ProviderCode =

@@ -3,7 +3,8 @@ import { DeckhandError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkHostAndOrigin } from '../web/http-guards.js';
 import { fromSameOrigin, readForm, redirect, sendHtml, sendText } from './respond.js';
-import { ROUTES, type RouteContext } from './routes.js';
+import type { RouteContext } from './route.js';
+import { ROUTES } from './routes.js';
 import { DashboardSessions, csrfMatches, type Session } from './sessions.js';
 import type { DashboardSources } from './sources.js';
 import { StaticAssets, assetsDir } from './static.js';
@@ -25,13 +26,26 @@ export interface DashboardOptions {
   readonly assetsDir?: string;
   /** Mark the cookie Secure (set when a TLS proxy fronts deckhand). */
   readonly secureCookies?: boolean;
+  /** The token's name as approvals and the audit log give it (default: "dashboard"). */
+  readonly tokenName?: string;
+  /** Ended with the dashboard (the reachability prober). */
+  readonly owned?: readonly { close(): Promise<void> }[];
 }
 
 export interface Dashboard {
   /** Answers one request for any path but /mcp. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** Ends open log streams. */
-  close(): void;
+  /** Ends open log streams and what the dashboard owns (the reachability prober). */
+  close(): Promise<void>;
+}
+
+/** "dashboard:alice@127.0.0.1": the person as typed at login (letters, digits, . _ @ + -), and where from. */
+export function personOf(name: string | null | undefined, remote: string | undefined): string {
+  const clean = (name ?? '')
+    .trim()
+    .replace(/[^\w.@+-]+/g, '_')
+    .slice(0, 64);
+  return `dashboard:${clean || 'anonymous'}@${(remote ?? 'unknown').replace(/^::ffff:/, '')}`;
 }
 
 /** A path on this site to return to after logging in; anything else (another site, "//host") goes to the overview. */
@@ -49,7 +63,13 @@ export function createDashboard(o: DashboardOptions): Dashboard {
   const assets = new StaticAssets(o.assetsDir ?? assetsDir());
   const closing = new AbortController();
   const readonly = o.mode === 'readonly';
-  const chromeFor = (s: Session | undefined): Chrome => ({ csrf: s?.csrf, readonly, version: o.version });
+  const chromeFor = (s: Session | undefined): Chrome => ({
+    csrf: s?.csrf,
+    readonly,
+    version: o.version,
+    person: s?.person,
+  });
+  const tokenName = o.tokenName ?? 'dashboard';
   const tokenFile = o.token.source.kind === 'file' ? o.token.source.file : undefined;
   const secure = o.secureCookies ?? false;
 
@@ -68,7 +88,16 @@ export function createDashboard(o: DashboardOptions): Dashboard {
     const form = await readForm(req, 8 * 1024);
     if (typeof form === 'string') return sendText(res, 400, 'Send the login form (application/x-www-form-urlencoded).');
     const next = safeNext(form.get('next'));
-    const result = sessions.login(form.get('token') ?? '');
+    const person = personOf(form.get('name'), req.socket.remoteAddress);
+    const result = sessions.login(form.get('token') ?? '', person);
+    // Every login and every wrong token is in the audit log; a throttled burst is not (it is refused unread).
+    if (result !== 'throttled')
+      await o.sources.audit?.login({
+        person,
+        token: tokenName,
+        ok: result !== 'wrong',
+        ...(result === 'wrong' ? { detail: 'wrong token' } : {}),
+      });
     if (result === 'wrong' || result === 'throttled') {
       const problem =
         result === 'wrong'
@@ -104,12 +133,14 @@ export function createDashboard(o: DashboardOptions): Dashboard {
     }
     const chrome = chromeFor(session);
     if (!known) return sendHtml(res, 404, messagePage(chrome, 'Not found', '', [`There is no page at ${path}.`]));
+    let form: URLSearchParams | undefined;
     if (req.method === 'POST') {
       if (!fromSameOrigin(req))
         return sendText(res, 403, 'Refused: this action must be sent from a page of this site.');
-      const form = await readForm(req);
-      if (typeof form === 'string' || !csrfMatches(session, form.get('csrf')))
+      const read = await readForm(req);
+      if (typeof read === 'string' || !csrfMatches(session, read.get('csrf')))
         return sendText(res, 403, 'Refused: the form is stale or forged (CSRF check). Reload the page and try again.');
+      form = read;
       if (path === '/logout') {
         sessions.logout(session.id);
         return redirect(res, '/login', { 'set-cookie': DashboardSessions.clearCookie(secure) });
@@ -127,7 +158,17 @@ export function createDashboard(o: DashboardOptions): Dashboard {
       );
     }
     const params = (route.path.exec(path) ?? []).slice(1);
-    const ctx: RouteContext = { req, res, url, params, sources: o.sources, chrome, closing: closing.signal };
+    const ctx: RouteContext = {
+      req,
+      res,
+      url,
+      params,
+      sources: o.sources,
+      chrome,
+      actor: { person: session.person, token: tokenName },
+      form,
+      closing: closing.signal,
+    };
     try {
       await route.run(ctx);
     } catch (err) {
@@ -150,8 +191,9 @@ export function createDashboard(o: DashboardOptions): Dashboard {
       const url = new URL(req.url ?? '/', 'http://localhost');
       await dispatch(req, res, url);
     },
-    close() {
+    async close() {
       closing.abort();
+      for (const x of o.owned ?? []) await x.close();
     },
   };
 }

@@ -1,45 +1,21 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isJobId, isTerminal, type Job } from '../jobs/index.js';
+import { isTerminal } from '../jobs/index.js';
 import { removalText } from '../jobs/index.js';
 import { errorHint } from './hints.js';
 import { parseJobQuery, searchJobs } from './job-search.js';
 import { followJobLog } from './log-events.js';
-import { redirect, sendHtml } from './respond.js';
-import type { DashboardSources } from './sources.js';
-import type { Html } from './views/html.js';
+import { redirect } from './respond.js';
+import { JOB, page, whileOpen, type Route, type RouteContext } from './route.js';
+import { BATCH_ROUTES } from './routes-batches.js';
+import { SAFETY_ROUTES, rerun } from './routes-safety.js';
 import { cancelConfirmPage, jobPage, type LogView } from './views/job.js';
 import { jobsPage } from './views/jobs.js';
-import type { Chrome } from './views/layout.js';
 import { messagePage } from './views/login.js';
 import { overviewPage } from './views/overview.js';
-import { batchesPage, batchPage, notYetPage, templatePage, templatesPage } from './views/seams.js';
+import { notYetPage, templatePage, templatesPage } from './views/seams.js';
 import { serversPage, type ServerRow } from './views/servers.js';
-
-/** What a route handler gets: the request, the sources, and the page frame of this session. */
-export interface RouteContext {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly url: URL;
-  readonly params: readonly string[];
-  readonly sources: DashboardSources;
-  readonly chrome: Chrome;
-  /** Aborted when the dashboard closes (open log streams end). */
-  readonly closing: AbortSignal;
-}
-
-export interface Route {
-  readonly method: 'GET' | 'POST';
-  readonly path: RegExp;
-  /** A state-changing action: refused in read-only mode (POSTs always need the session's CSRF token). */
-  readonly action?: boolean;
-  run(ctx: RouteContext): Promise<void>;
-}
 
 const JOBS_PAGE = 50;
 const LOG_PAGE = 200;
-const JOB = '(job_[0-9A-HJKMNP-TV-Z]{26})';
-
-const page = (ctx: RouteContext, body: Html, status = 200) => sendHtml(ctx.res, status, body);
 
 /** The pages and actions, each over the sources only. */
 export const ROUTES: readonly Route[] = [
@@ -52,8 +28,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: new RegExp(`^/jobs/${JOB}/run-again$`), action: true, run: (c) => rerun(c, 'runAgain') },
   { method: 'POST', path: new RegExp(`^/jobs/${JOB}/retry$`), action: true, run: (c) => rerun(c, 'retry') },
   { method: 'GET', path: /^\/servers$/, run: servers },
-  { method: 'GET', path: /^\/batches$/, run: batches },
-  { method: 'GET', path: new RegExp(`^/batches/${JOB}$`), run: batch },
+  ...BATCH_ROUTES,
+  ...SAFETY_ROUTES,
   { method: 'GET', path: /^\/templates$/, run: (c) => templates(c, '/templates') },
   { method: 'GET', path: /^\/schedules$/, run: (c) => templates(c, '/schedules') },
   { method: 'GET', path: /^\/templates\/([\w.-]{1,128})$/, run: template },
@@ -121,7 +97,13 @@ function logView(url: URL, notices: string[]): LogView {
 
 const DONE: Readonly<Record<string, string>> = {
   cancel: 'Cancel requested: the deckhand executing the job stops the command (TERM, then KILL) and records it.',
+  again: 'Started from the dashboard: policy admitted it and the audit log names you.',
 };
+
+/** Run again and retry repeat remote-bash commands and batches (other types are the assistant's to repeat). */
+function repeatable(j: { type: string; params: Readonly<Record<string, unknown>> }): boolean {
+  return j.type === 'remote-bash' || (j.type === 'batch' && j.params['kind'] === 'remote-bash');
+}
 
 async function jobDetail(ctx: RouteContext): Promise<void> {
   const id = ctx.params[0] as string;
@@ -156,7 +138,11 @@ async function jobDetail(ctx: RouteContext): Promise<void> {
       removed: log.removed ? removalText(log.removed) : undefined,
       view,
       eventsUrl: live ? `/jobs/${id}/events?${follow.toString()}` : undefined,
-      actions: { cancel: can, runAgain: can && !!s.actions.runAgain, retry: can && !!s.actions.retry },
+      actions: {
+        cancel: can,
+        runAgain: can && !!s.actions.runAgain && repeatable(job),
+        retry: can && !!s.actions.retry && repeatable(job),
+      },
       hint: errorHint(job.error),
       notices,
     }),
@@ -171,22 +157,9 @@ async function jobEvents(ctx: RouteContext): Promise<void> {
   const resume = ctx.req.headers['last-event-id'] ?? ctx.url.searchParams.get('cursor') ?? '';
   const cursor = /^\d{1,15}$/.test(String(resume)) ? Number(resume) : 0;
   await ctx.sources.jobs.get(id);
-  const stop = new AbortController();
-  const onClose = () => stop.abort();
-  ctx.res.once('close', onClose);
-  ctx.closing.addEventListener('abort', onClose, { once: true });
-  try {
-    await followJobLog(ctx.sources.jobs, ctx.res, {
-      jobId: id,
-      cursor,
-      stream: view.stream,
-      grep: view.grep,
-      signal: stop.signal,
-    });
-  } finally {
-    ctx.res.off('close', onClose);
-    ctx.closing.removeEventListener('abort', onClose);
-  }
+  await whileOpen(ctx, (signal) =>
+    followJobLog(ctx.sources.jobs, ctx.res, { jobId: id, cursor, stream: view.stream, grep: view.grep, signal }),
+  );
 }
 
 async function cancelConfirm(ctx: RouteContext): Promise<void> {
@@ -198,20 +171,6 @@ async function cancelConfirm(ctx: RouteContext): Promise<void> {
 async function cancel(ctx: RouteContext): Promise<void> {
   const job = await ctx.sources.actions.cancel(ctx.params[0] as string);
   redirect(ctx.res, `/jobs/${job.id}?done=cancel`);
-}
-
-async function rerun(ctx: RouteContext, which: 'runAgain' | 'retry'): Promise<void> {
-  const act = ctx.sources.actions[which];
-  if (!act) {
-    const what = which === 'runAgain' ? 'Run again' : 'Retry';
-    return page(
-      ctx,
-      messagePage(ctx.chrome, `${what} is not available`, '/jobs', [`${what} is not available in this version.`]),
-      404,
-    );
-  }
-  const job: Job = await act(ctx.params[0] as string);
-  redirect(ctx.res, `/jobs/${job.id}`);
 }
 
 async function servers(ctx: RouteContext): Promise<void> {
@@ -236,22 +195,6 @@ async function servers(ctx: RouteContext): Promise<void> {
     })),
   );
   page(ctx, serversPage(ctx.chrome, rows, s.reachability !== undefined));
-}
-
-async function batches(ctx: RouteContext): Promise<void> {
-  const src = ctx.sources.batches;
-  if (!src) return page(ctx, notYetPage(ctx.chrome, 'Batches', '/batches', 'Batches (one command on many servers)'));
-  const cursor = ctx.url.searchParams.get('cursor') ?? undefined;
-  const list = await src.list(JOBS_PAGE, cursor && isJobId(cursor) ? cursor : undefined);
-  page(ctx, batchesPage(ctx.chrome, list.batches, list.next_cursor));
-}
-
-async function batch(ctx: RouteContext): Promise<void> {
-  const src = ctx.sources.batches;
-  if (!src) return page(ctx, notYetPage(ctx.chrome, 'Batches', '/batches', 'Batches (one command on many servers)'));
-  const b = await src.get(ctx.params[0] as string);
-  if (!b) return page(ctx, messagePage(ctx.chrome, 'No such batch', '/batches', [`No batch ${ctx.params[0]}.`]), 404);
-  page(ctx, batchPage(ctx.chrome, b));
 }
 
 async function templates(ctx: RouteContext, active: '/templates' | '/schedules'): Promise<void> {

@@ -32,7 +32,7 @@ export async function serveDashboard(
     url: `http://${shown}:${port}/`,
     port,
     async close() {
-      dashboard.close();
+      await dashboard.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

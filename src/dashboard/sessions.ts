@@ -7,6 +7,8 @@ export interface Session {
   /** Sent back in every form; an action without it is refused (CSRF). */
   readonly csrf: string;
   readonly expiresAt: number;
+  /** Who logged in, as approvals and the audit log name them ("dashboard:alice@127.0.0.1"). */
+  readonly person: string;
 }
 
 export interface SessionOptions {
@@ -44,7 +46,7 @@ export class DashboardSessions {
   }
 
   /** A new session when the token is right; 'throttled' after too many wrong ones in the last minute. */
-  login(candidate: string): Session | 'wrong' | 'throttled' {
+  login(candidate: string, person = 'dashboard'): Session | 'wrong' | 'throttled' {
     const now = this.now();
     this.failures = this.failures.filter((t) => now - t < 60_000);
     if (this.failures.length >= (this.o.maxFailuresPerMinute ?? 20)) return 'throttled';
@@ -56,6 +58,7 @@ export class DashboardSessions {
       id: randomBytes(32).toString('base64url'),
       csrf: randomBytes(32).toString('base64url'),
       expiresAt: now + this.ttlMs,
+      person,
     };
     const max = this.o.maxSessions ?? 1000;
     // The oldest session makes room: Maps iterate in insertion order.

@@ -1,8 +1,8 @@
-import type { Config } from '../config.js';
 import type { JobService } from '../jobs/index.js';
 import type { Job, JobStatus } from '../jobs/index.js';
+import type { AuditEntry, LoginEvent } from '../audit/index.js';
+import type { ApprovalView } from '../safety/index.js';
 import type { ServerService } from '../servers/index.js';
-import { countByStatus } from './stats.js';
 
 /**
  * Everything the dashboard reads and does, as services (never a store). Calls are always awaited, so a service
@@ -18,14 +18,16 @@ export interface DashboardSources {
   readonly limits: { readonly maxJobs: number; readonly maxPerServer: number };
   /** TODO(lead, pool): instances sharing the job system and their slots. */
   readonly pool?: PoolSource | undefined;
-  /** TODO(lead, batches): fan-out jobs with their per-server children. */
+  /** Fan-out jobs with their per-server children (remote-bash's batch view). */
   readonly batches?: BatchSource | undefined;
   /** TODO(lead, templates): templates and their schedules (the schedules page is drawn from the same source). */
   readonly templates?: TemplateSource | undefined;
-  /** TODO(lead, policy): actions waiting for a person's approval. */
+  /** Actions waiting for a person's approval (safety), decided from the approvals page. */
   readonly approvals?: ApprovalSource | undefined;
-  /** TODO(lead): whether each server answers now (a cached probe; a page load must never open SSH connections). */
-  readonly reachability?: ((server: string) => Promise<'reachable' | 'unreachable' | 'unknown'>) | undefined;
+  /** The audit log: the newest entries, the chain's verification, dashboard logins. */
+  readonly audit?: AuditSource | undefined;
+  /** Whether each server answers now, from a cached background probe: a page load never opens SSH connections. */
+  readonly reachability?: ((server: string) => Promise<Reachability>) | undefined;
 }
 
 /** The job service methods the pages use. */
@@ -39,10 +41,21 @@ export interface JobStats {
 export interface JobActions {
   /** Asks for a cancel and answers at once (the executing process stops the job; the page follows it live). */
   cancel(id: string): Promise<Job>;
-  /** TODO(lead): a new job with the same type, server and parameters (secrets re-read from where they live). */
-  runAgain?: ((id: string) => Promise<Job>) | undefined;
-  /** TODO(lead): a new attempt of a failed job. */
-  retry?: ((id: string) => Promise<Job>) | undefined;
+  /**
+   * A new job with the same type, server and parameters (secrets re-read from where they live), through the safety
+   * gate as `by`. `confirmed`: the person confirmed on the page what policy wants approved.
+   */
+  runAgain?: ((id: string, by: DashboardActor, confirmed: boolean) => Promise<GatedOutcome>) | undefined;
+  /** A failed job again, linked to it (a batch: its failed servers only). */
+  retry?: ((id: string, by: DashboardActor, confirmed: boolean) => Promise<GatedOutcome>) | undefined;
+}
+
+/** A server's last probe: when it was made and what it found. */
+export interface Reachability {
+  readonly state: 'reachable' | 'unreachable' | 'unknown';
+  readonly checked_at?: string | undefined;
+  /** Why it did not answer. */
+  readonly error?: string | undefined;
 }
 
 /** One deckhand instance of the pool. */
@@ -67,6 +80,7 @@ export interface BatchChildView {
   readonly status: JobStatus;
   readonly exit_code: number | null;
   readonly duration_ms: number | null;
+  readonly error?: { readonly code: string; readonly message: string } | undefined;
 }
 
 export interface BatchSummary {
@@ -79,15 +93,40 @@ export interface BatchSummary {
   readonly total: number;
 }
 
+/** Servers whose command ended the same way with the same output: listed once, their names folded. */
+export interface BatchGroupView {
+  /** Folded names ("web-1..web-12, db"). */
+  readonly servers: string;
+  readonly count: number;
+  readonly status: JobStatus;
+  readonly exit_code: number | null;
+  readonly error_code?: string | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
 export interface BatchDetail extends BatchSummary {
+  /** A page of servers, failures first. */
   readonly children: readonly BatchChildView[];
-  /** Identical outputs grouped: one output, the servers that printed it. */
-  readonly groups: readonly { readonly output: string; readonly servers: readonly string[] }[];
+  /** Identical outputs of this page's servers grouped. */
+  readonly groups: readonly BatchGroupView[];
+  /** Where this page of servers starts, and where the next one does (undefined on the last). */
+  readonly cursor?: number | undefined;
+  readonly next_cursor?: number | undefined;
+  /** The batch this one repeats (run again / retry), when it does. */
+  readonly rerun_of?: string | undefined;
 }
 
 export interface BatchSource {
   list(limit: number, cursor?: string): Promise<{ batches: BatchSummary[]; next_cursor: string | null }>;
-  get(id: string): Promise<BatchDetail | undefined>;
+  /**
+   * A batch with a page of its servers from `cursor`; with `wait_s`, once a child changed state or the batch ended
+   * (the live page follows it so). Undefined when the job is not a batch.
+   */
+  get(
+    id: string,
+    opts?: { readonly cursor?: number; readonly wait_s?: number; readonly signal?: AbortSignal },
+  ): Promise<BatchDetail | undefined>;
 }
 
 export interface ScheduleView {
@@ -133,28 +172,59 @@ export interface TemplateSource {
   setPaused?: ((id: string, paused: boolean) => Promise<void>) | undefined;
 }
 
-export interface ApprovalView {
-  readonly id: string;
-  readonly what: string;
-  readonly requested_at: string;
-  readonly job_id?: string | undefined;
-}
+/** An approval request as the pages show it (safety's view of it). */
+export type { ApprovalView } from '../safety/index.js';
 
 export interface ApprovalSource {
+  /** Requests a person can still decide, newest first. */
   pending(): Promise<ApprovalView[]>;
+  /** Recently decided or expired requests, for the page's history. */
+  recent?(): Promise<ApprovalView[]>;
+  /** `by` is the person logged in to the dashboard; `minutes` also grants the same steps for that long. */
+  approve(id: string, o: { readonly by: string; readonly minutes?: number | undefined }): Promise<ApprovalView>;
+  deny(id: string, by: string): Promise<ApprovalView>;
 }
 
-/** The sources this version can fill from its services; the seams stay empty until the lead wires them. */
-export function defaultSources(o: {
-  readonly jobs: JobService;
-  readonly servers: ServerService;
-  readonly config: Pick<Config, 'jobs'>;
-}): DashboardSources {
-  return {
-    jobs: o.jobs,
-    servers: o.servers,
-    stats: { countByStatus: () => countByStatus(o.jobs) },
-    actions: { cancel: (id) => o.jobs.requestCancel(id) },
-    limits: { maxJobs: o.config.jobs.maxJobs, maxPerServer: o.config.jobs.maxPerServer },
-  };
+/** The person using the dashboard, as approvals and the audit log name them. */
+export interface DashboardActor {
+  /** "dashboard:alice@127.0.0.1". */
+  readonly person: string;
+  /** The name of the token they logged in with. */
+  readonly token: string;
+}
+
+/** How an action that goes through the safety gate ended: a new job, or a refusal that says why. */
+export type GatedOutcome =
+  | { readonly kind: 'started'; readonly job: Job }
+  | {
+      readonly kind: 'refused';
+      readonly code: string;
+      readonly message: string;
+      readonly hint: string;
+      /** Set when a person may approve it (policy "ask"): the form confirms and runs it. */
+      readonly approval?: ApprovalView | undefined;
+    };
+
+export interface AuditVerification {
+  readonly ok: boolean;
+  /** Entries walked. */
+  readonly count: number;
+  readonly head_seq: number;
+  /** What is wrong, naming the entry: only when !ok. */
+  readonly problem?: string | undefined;
+  readonly checked_at: string;
+  readonly took_ms: number;
+}
+
+export interface AuditSource {
+  /** The newest entries before `before` (a seq; absent: the newest of all), newest first. */
+  recent(o: { readonly before?: number | undefined; readonly limit: number }): Promise<{
+    entries: AuditEntry[];
+    /** Pass as `before` for the next, older page; null when none is older. */
+    older: number | null;
+  }>;
+  /** The whole chain verified (kept a minute, so page loads do not each walk it; `fresh` walks it now). */
+  verify(o: { readonly fresh: boolean }): Promise<AuditVerification>;
+  /** Records a login to the dashboard, or a refused one. */
+  login(e: LoginEvent): Promise<unknown>;
 }

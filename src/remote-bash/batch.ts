@@ -29,6 +29,8 @@ export interface BatchSpec extends BatchOptions {
   readonly sudo?: boolean | undefined;
   /** How the servers were named (kept on the parent, for people). */
   readonly selector?: string | undefined;
+  /** The batch this one repeats (run again, retry), kept on the parent. */
+  readonly links?: { readonly rerun_of?: string; readonly retry_of?: string } | undefined;
 }
 
 export const DEFAULT_MAX_PARALLEL = 20;
@@ -93,6 +95,7 @@ export async function startBatch(
       ...(spec.serial !== undefined ? { serial: spec.serial } : {}),
       ...(spec.max_failures !== undefined ? { max_failures: spec.max_failures } : {}),
       ...(spec.fail_fast ? { fail_fast: true } : {}),
+      ...spec.links,
     },
   };
   const children: SubmitSpec[] = servers.map((s, i) => ({

@@ -7,6 +7,7 @@ import { isTerminal, type Job } from '../jobs/types.js';
 import type { Inventory, ServerRecord } from '../servers/index.js';
 import type { SshPool } from '../ssh/pool.js';
 import { BATCH_TYPE } from '../jobs/batch.js';
+import { againInput, type AgainInput, type AgainKind } from './again.js';
 import { startBatch, type BatchOptions } from './batch.js';
 import { batchView, type BatchView } from './batch-view.js';
 import type { RemoteBashParams } from './handler.js';
@@ -26,6 +27,8 @@ export interface RemoteBashInput extends TargetSpec, BatchOptions {
   signal?: AbortSignal | undefined;
   /** The job's id, when the caller made it beforehand (the audit log names the job before it exists). */
   id?: string | undefined;
+  /** The job this one repeats (run again, retry from the dashboard), kept in its parameters. */
+  links?: { readonly rerun_of?: string; readonly retry_of?: string } | undefined;
 }
 
 export interface SettleInput {
@@ -105,6 +108,7 @@ export class RemoteBashService {
         serial: input.serial,
         max_failures: input.max_failures,
         fail_fast: input.fail_fast,
+        links: input.links,
       });
       return parent;
     }
@@ -132,9 +136,17 @@ export class RemoteBashService {
       id,
       type: 'remote-bash',
       server: server.name,
-      params: { ...params, mode: input.mode },
+      params: { ...params, mode: input.mode, ...input.links },
       timeout_s,
     });
+  }
+
+  /**
+   * The call that runs `job` again (or retries it): same command, servers and options, env values read back while
+   * they are kept. Refuses a job of another type, or one whose env values are gone.
+   */
+  again(job: Job, kind: AgainKind): Promise<AgainInput> {
+    return againInput({ jobs: this.o.jobs, files: this.o.files }, job, kind);
   }
 
   /** Waits as the mode says: the result once the job ended, or the job and its last lines when it keeps running. */

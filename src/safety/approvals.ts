@@ -24,6 +24,7 @@ export function isApprovalId(s: string): boolean {
 
 /** "claude-code 2.1.0 (token ops, http)": the caller as a person reads it. */
 export function describeCaller(c: Caller): string {
+  if (c.person) return `${c.person} (${c.token ? `token ${c.token.name}, ` : ''}${c.via})`;
   const client = c.client ? `${c.client.name} ${c.client.version}` : 'an MCP client';
   return `${client} (${c.token ? `token ${c.token.name}, ` : ''}${c.via})`;
 }

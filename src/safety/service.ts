@@ -130,7 +130,8 @@ export class SafetyService {
 
   private async askPerson(req: AdmitRequest, verdict: CallVerdict, approval: ApprovalRecord): Promise<Admission> {
     const view = this.approvals.view(approval);
-    const person = `the person using ${describeCaller(req.caller)}`;
+    // A person acting for themselves (the dashboard) approves as themselves; an assistant's client asks its user.
+    const person = req.caller.person ?? `the person using ${describeCaller(req.caller)}`;
     let answer;
     try {
       answer = readAnswer(
@@ -230,7 +231,7 @@ export class SafetyService {
     const servers = [...new Set(req.targets.map((t) => t.server).filter((s): s is string => s !== null))];
     return {
       event: 'tool-call',
-      who: { client: req.caller.client, token: req.caller.token?.name },
+      who: { client: req.caller.client, token: req.caller.token?.name, person: req.caller.person },
       tool: req.tool,
       args: req.args,
       secrets: req.secrets,

@@ -10,6 +10,7 @@ import { importSshConfig, type ImportInput, type ImportResult } from './import.j
 import type { AddServerOutcome } from './outcome.js';
 import type { Inventory } from './inventory.js';
 import { registerJumpChain } from './jump-chain.js';
+import { checkAnswers } from './reachability.js';
 import { probeAndAdd, type Registered } from './register.js';
 import type { ServerAuth, ServerRecord } from './types.js';
 
@@ -137,6 +138,11 @@ export class ServerService {
   }
 
   /** The config file a call reads: the one given, else DECKHAND_SSH_CONFIG, else ~/.ssh/config and the system file. */
+  /** Resolves when the server answers now (a live pooled connection, or a probe closed at once); rejects why not. */
+  async checkAnswers(name: string, signal?: AbortSignal): Promise<void> {
+    await checkAnswers(this.pool, await this.inventory.get(name), signal);
+  }
+
   sshConfigOptions(file?: string) {
     const f = file ?? this.o.sshConfigFile;
     return { ...(f ? { file: f } : {}), env: this.o.env };

@@ -1,5 +1,5 @@
-// The dashboard's pages in-process over a real app (no browser): the seams for data this version does not have
-// (pool, batches, templates and schedules, approvals, run again) render what the lead will wire in, and every page
+// The dashboard's pages in-process over a real app (no browser): the view models of every source (the pool and
+// templates still seams; batches, approvals and run again wired, see safe-hands.e2e.test.ts) render, and every page
 // keeps to the CSP (no inline script or style, no event-handler attributes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type Deckhand } from '../../src/app.js';
@@ -55,7 +55,10 @@ describe('dashboard pages and seams', () => {
       ...base,
       actions: {
         ...base.actions,
-        runAgain: async () => createJob({ type: 'remote-bash', server: 'box', params: {}, timeout_s: 1 }, new Date()),
+        runAgain: async () => ({
+          kind: 'started',
+          job: createJob({ type: 'remote-bash', server: 'box', params: {}, timeout_s: 1 }, new Date()),
+        }),
       },
       pool: {
         instances: async () => [
@@ -102,7 +105,16 @@ describe('dashboard pages and seams', () => {
                   exit_code: i === 11 ? null : 0,
                   duration_ms: 800 + i,
                 })),
-                groups: [{ output: 'up 3 days', servers: ['web-1', 'web-2'] }],
+                groups: [
+                  {
+                    servers: 'web-1..web-11',
+                    count: 11,
+                    status: 'completed',
+                    exit_code: 0,
+                    stdout: 'up 3 days',
+                    stderr: '',
+                  },
+                ],
               },
       },
       templates: {
@@ -111,7 +123,29 @@ describe('dashboard pages and seams', () => {
         templateOf: () => undefined,
       },
       approvals: {
-        pending: async () => [{ id: 'a1', what: 'deploy-app n8n on web-1', requested_at: '2026-05-01T10:00:00.000Z' }],
+        pending: async () => [
+          {
+            id: 'apr_01JD3Q8X5K2M7N4P6R8S0T2V4W',
+            status: 'pending',
+            tool: 'deploy-app',
+            servers: ['web-1'],
+            what: 'deploy-app n8n on web-1',
+            items: [],
+            reasons: [],
+            requested_by: 'claude-code 2.1.0 (stdio)',
+            requested_at: '2026-05-01T10:00:00.000Z',
+            expires_at: '2026-05-01T10:15:00.000Z',
+            decided_by: null,
+            decided_at: null,
+            approve_with: 'deckhand approve apr_01JD3Q8X5K2M7N4P6R8S0T2V4W',
+          },
+        ],
+        approve: async () => {
+          throw new Error('not in this test');
+        },
+        deny: async () => {
+          throw new Error('not in this test');
+        },
       },
     };
     const dashboard = createDashboard({
@@ -144,7 +178,8 @@ describe('dashboard pages and seams', () => {
     const batches = await get('/batches');
     expect(batches.body).toContain('uptime on 12 servers');
     const batch = await get(`/batches/${PARENT}`);
-    expect(batch.body.match(/<tr>\s*<td>web-\d+<\/td>/g)).toHaveLength(12);
+    expect(batch.body.match(/<tr data-job="[^"]+">\s*<td>web-\d+<\/td>/g)).toHaveLength(12);
+    expect(batch.body).toContain('web-1..web-11');
     expect(batch.body).toContain('up 3 days');
     expect((await get('/batches/job_01JD3Q8X5K2M7N4P6R8S0T2V4X')).status).toBe(404);
     const templates = await get('/templates');
@@ -173,7 +208,7 @@ describe('dashboard pages and seams', () => {
       body: `csrf=${encodeURIComponent(csrfOf(page.body))}`,
     });
     expect(r.status).toBe(303);
-    expect(r.headers.location).toMatch(/^\/jobs\/job_[0-9A-Z]{26}$/);
+    expect(r.headers.location).toMatch(/^\/jobs\/job_[0-9A-Z]{26}\?done=again$/);
     const retry = await rawRequest(server.port, {
       method: 'POST',
       path: `/jobs/${PARENT}/retry`,
@@ -198,6 +233,8 @@ describe('dashboard pages and seams', () => {
       `/batches/${PARENT}`,
       '/templates',
       '/schedules',
+      '/approvals',
+      '/audit',
       '/login',
     ]) {
       const r = await get(path);

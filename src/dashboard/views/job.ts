@@ -82,7 +82,7 @@ function actions(chrome: Chrome, m: JobModel): Html {
         : ''
     }
     ${
-      a.retry && j.status === 'failed'
+      a.retry && (j.status === 'failed' || j.status === 'lost')
         ? html`<form method="post" action="/jobs/${j.id}/retry" class="inline">
             ${csrfField(chrome)}<button type="submit">Retry</button>
           </form>`
@@ -116,7 +116,25 @@ function facts(m: JobModel): Html {
     ${j.cancel_requested_at ? row('Cancel requested', when(j.cancel_requested_at)) : ''}
     ${j.owner ? row('Run by', `${j.owner.host} (pid ${j.owner.pid})`) : ''}
     ${j.parent_id ? row('Batch', html`<a href="/batches/${j.parent_id}">${j.parent_id}</a>`) : ''}
+    ${j.type === 'batch' ? row('Servers', html`<a href="/batches/${j.id}">per-server view</a>`) : ''} ${repeats(j)}
   </table>`;
+}
+
+/** "Retry of job_…" / "Run again of job_…": the job a dashboard action repeated. */
+function repeats(j: Job): Html | string {
+  const p = j.params;
+  const [label, of] =
+    typeof p['retry_of'] === 'string'
+      ? ['Retry of', p['retry_of']]
+      : typeof p['rerun_of'] === 'string'
+        ? ['Run again of', p['rerun_of']]
+        : ['', ''];
+  return of
+    ? html`<tr>
+        <th scope="row">${label}</th>
+        <td><a href="/jobs/${of}" id="repeats">${of}</a></td>
+      </tr>`
+    : '';
 }
 
 function logSection(m: JobModel): Html {

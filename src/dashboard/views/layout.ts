@@ -6,6 +6,8 @@ export interface Chrome {
   readonly csrf?: string | undefined;
   readonly readonly: boolean;
   readonly version: string;
+  /** The person logged in, shown beside "Log out". */
+  readonly person?: string | undefined;
 }
 
 const NAV = [
@@ -15,6 +17,8 @@ const NAV = [
   ['/batches', 'Batches'],
   ['/templates', 'Templates'],
   ['/schedules', 'Schedules'],
+  ['/approvals', 'Approvals'],
+  ['/audit', 'Audit'],
 ] as const;
 
 /** The frame of every page: the bundled stylesheet and script (no inline code: the CSP forbids it). */
@@ -28,6 +32,7 @@ export function layout(chrome: Chrome, title: string, active: string, body: Frag
         </nav>
         <div class="who">
           ${chrome.readonly ? html`<span class="readonly-badge" title="DECKHAND_DASHBOARD=readonly">read-only</span>` : ''}
+          ${chrome.person ? html`<span class="person muted">${chrome.person}</span>` : ''}
           <form method="post" action="/logout" class="inline">
             <input type="hidden" name="csrf" value="${chrome.csrf}" />
             <button type="submit" class="link">Log out</button>

@@ -26,6 +26,10 @@ export function loginPage(chrome: Chrome, m: LoginModel): Html {
         <input type="hidden" name="next" value="${m.next}" />
         <label for="token">Token</label>
         <input id="token" name="token" type="password" autocomplete="current-password" required autofocus />
+        <label for="name"
+          >Your name <span class="muted">(optional: the audit log names your decisions with it)</span></label
+        >
+        <input id="name" name="name" autocomplete="username" maxlength="64" />
         <button type="submit">Log in</button>
       </form>
     </section>`,

@@ -3,7 +3,7 @@ import type { ApprovalView, InstanceView, TemplateSummary } from '../sources.js'
 import { duration, jobWhat, shortId, statusBadge, when } from './format.js';
 import { html, type Html } from './html.js';
 import { layout, type Chrome } from './layout.js';
-import { approvalsList } from './seams.js';
+import { approvalsList } from './approvals.js';
 
 export interface OverviewModel {
   readonly counts: Record<JobStatus, number>;

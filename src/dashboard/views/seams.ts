@@ -1,9 +1,9 @@
-import type { ApprovalView, BatchDetail, BatchSummary, TemplateDetail, TemplateSummary } from '../sources.js';
+import type { TemplateDetail, TemplateSummary } from '../sources.js';
 import { duration, statusBadge, when } from './format.js';
 import { html, type Html } from './html.js';
 import { layout, type Chrome } from './layout.js';
 
-// Pages for data this version does not have yet (batches, templates, schedules, approvals). Each renders its
+// Pages for data this version does not have yet (templates, schedules). Each renders its
 // view model when the lead wires a source (sources.ts), and says plainly that the feature is missing otherwise.
 
 export function notYetPage(chrome: Chrome, title: string, active: string, what: string): Html {
@@ -17,82 +17,6 @@ export function notYetPage(chrome: Chrome, title: string, active: string, what: 
 }
 
 const pct = (r: number | null) => (r === null ? '—' : `${Math.round(r * 100)} %`);
-
-export function batchesPage(chrome: Chrome, batches: readonly BatchSummary[], next: string | null): Html {
-  return layout(
-    chrome,
-    'Batches',
-    '/batches',
-    html`<h1>Batches</h1>
-      <table>
-        <thead>
-          <tr>
-            <th>Batch</th>
-            <th>State</th>
-            <th>Servers</th>
-            <th>Done</th>
-            <th>Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${batches.map(
-            (b) =>
-              html`<tr>
-                <td><a href="/batches/${b.id}">${b.title}</a></td>
-                <td>${statusBadge(b.status)}</td>
-                <td>${b.total}</td>
-                <td>
-                  ${(b.counts.completed ?? 0) + (b.counts.failed ?? 0) + (b.counts.cancelled ?? 0) + (b.counts.lost ?? 0)}
-                </td>
-                <td>${when(b.created_at)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-      ${next ? html`<a href="/batches?cursor=${next}" rel="next">Older</a>` : ''}`,
-  );
-}
-
-export function batchPage(chrome: Chrome, b: BatchDetail): Html {
-  return layout(
-    chrome,
-    `Batch ${b.title}`,
-    '/batches',
-    html`<h1>Batch ${b.title} ${statusBadge(b.status)}</h1>
-      <p><a href="/jobs/${b.id}">Parent job ${b.id}</a></p>
-      <table>
-        <thead>
-          <tr>
-            <th>Server</th>
-            <th>Job</th>
-            <th>State</th>
-            <th>Exit</th>
-            <th>Ran</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${b.children.map(
-            (c) =>
-              html`<tr>
-                <td>${c.server}</td>
-                <td><a href="/jobs/${c.job_id}">${c.job_id}</a></td>
-                <td>${statusBadge(c.status)}</td>
-                <td>${c.exit_code ?? '—'}</td>
-                <td>${duration(c.duration_ms)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-      <h2>Outputs</h2>
-      ${b.groups.map(
-        (g) =>
-          html`<section class="group">
-            <p>${g.servers.length} servers: ${g.servers.join(', ')}</p>
-            <pre>${g.output}</pre>
-          </section>`,
-      )}`,
-  );
-}
 
 export function templatesPage(
   chrome: Chrome,
@@ -180,10 +104,4 @@ export function templatePage(chrome: Chrome, t: TemplateDetail): Html {
         </tbody>
       </table>`,
   );
-}
-
-export function approvalsList(items: readonly ApprovalView[]): Html {
-  return html`<ul>
-    ${items.map((a) => html`<li>${a.what} <span class="muted">${when(a.requested_at)}</span>${a.job_id ? html` <a href="/jobs/${a.job_id}">job</a>` : ''}</li>`)}
-  </ul>`;
 }

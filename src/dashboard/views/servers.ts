@@ -1,5 +1,6 @@
 import type { Job } from '../../jobs/index.js';
-import { jobWhat, shortId } from './format.js';
+import type { Reachability } from '../sources.js';
+import { jobWhat, shortId, when } from './format.js';
 import { html, type Html } from './html.js';
 import { layout, type Chrome } from './layout.js';
 
@@ -13,8 +14,8 @@ export interface ServerRow {
   readonly provider?: string | undefined;
   readonly running: readonly Job[];
   readonly queued: number;
-  /** undefined: this version does not check reachability. */
-  readonly reachability?: 'reachable' | 'unreachable' | 'unknown' | undefined;
+  /** The background probe's last answer; undefined: this dashboard does not check reachability. */
+  readonly reachability?: Reachability | undefined;
 }
 
 export function serversPage(chrome: Chrome, rows: readonly ServerRow[], checksReachability: boolean): Html {
@@ -42,7 +43,14 @@ export function serversPage(chrome: Chrome, rows: readonly ServerRow[], checksRe
             </table>`
           : html`<p class="muted">No servers registered. An assistant adds them with the add-server tool.</p>`
       }
-      ${checksReachability ? '' : html`<p class="muted">Reachability is not checked from this page in this version.</p>`}`,
+      ${
+        checksReachability
+          ? html`<p class="muted">
+              Reachability comes from a background probe (a live connection, or one SSH login closed at once) every
+              minute while this page is looked at: loading it never connects.
+            </p>`
+          : html`<p class="muted">Reachability is not checked from this page in this version.</p>`
+      }`,
   );
 }
 
@@ -58,7 +66,7 @@ function row(r: ServerRow, checksReachability: boolean): Html {
       <code class="fingerprint">${r.fingerprint || 'not pinned'}</code
       >${r.keyType ? html` <span class="muted">${r.keyType}</span>` : ''}
     </td>
-    ${checksReachability ? html`<td>${r.reachability ?? 'unknown'}</td>` : ''}
+    ${checksReachability ? reachabilityCell(r.reachability) : ''}
     <td>
       ${
         r.running.length
@@ -70,4 +78,12 @@ function row(r: ServerRow, checksReachability: boolean): Html {
       ${r.queued ? html`<span class="muted">${r.queued} queued</span>` : ''}
     </td>
   </tr>`;
+}
+
+function reachabilityCell(r: Reachability | undefined): Html {
+  const state = r?.state ?? 'unknown';
+  return html`<td class="reach reach-${state}" ${r?.error ? html` title="${r.error}"` : ''}>
+    ${state === 'unknown' ? 'checking…' : state}${r?.checked_at ? html` <span class="muted">${when(r.checked_at)}</span>` : ''}
+    ${r?.error ? html`<div class="muted">${r.error.length > 160 ? `${r.error.slice(0, 157)}…` : r.error}</div>` : ''}
+  </td>`;
 }

@@ -1,5 +1,6 @@
 // The dashboard's only script (bundled to /assets/dashboard.js; the CSP allows no other). Pages work without it;
-// it adds the live log tail on a job's page: Server-Sent Events from /jobs/ID/events, appended as they come.
+// it adds the live log tail on a job's page (Server-Sent Events from /jobs/ID/events, appended as they come) and
+// the live per-server table on a batch's page (/batches/ID/events).
 
 interface Line {
   seq: number;
@@ -84,10 +85,65 @@ function follow(log: HTMLElement, url: string): void {
   });
 }
 
+interface BatchState {
+  status: string;
+  progress: string;
+  children: { job_id: string; status: string; exit: string; ran: string; error: string }[];
+}
+
+function cell(row: Element, cls: string, value: string): void {
+  const el = row.querySelector(`.${cls}`);
+  if (el) el.textContent = value;
+}
+
+function showBatch(table: HTMLElement, s: BatchState): void {
+  const badge = document.getElementById('batch-status');
+  if (badge) {
+    badge.textContent = s.status;
+    badge.className = `status status-${s.status}`;
+  }
+  text('batch-counts', s.progress);
+  for (const c of s.children) {
+    const row = table.querySelector(`tr[data-job="${c.job_id}"]`);
+    if (!row) continue;
+    const status = row.querySelector('.child-status .status');
+    if (status) {
+      status.textContent = c.status;
+      status.className = `status status-${c.status}`;
+    }
+    cell(row, 'child-exit', c.exit);
+    cell(row, 'child-ran', c.ran);
+    cell(row, 'child-error', c.error);
+  }
+}
+
+function followBatch(table: HTMLElement, url: string): void {
+  const source = new EventSource(url);
+  source.addEventListener('batch', (e) => showBatch(table, JSON.parse((e as MessageEvent<string>).data) as BatchState));
+  source.addEventListener('end', (e) => {
+    const { status } = JSON.parse((e as MessageEvent<string>).data) as { status: string };
+    source.close();
+    text('live', `The batch has ended (${status}); loading its grouped outputs…`);
+    // The ended page has the grouped outputs and no stream: one reload, no loop.
+    window.location.reload();
+  });
+  source.addEventListener('failure', (e) => {
+    const { message } = JSON.parse((e as MessageEvent<string>).data) as { message: string };
+    source.close();
+    text('live', `The batch could not be followed: ${message}`);
+  });
+  source.onerror = () => {
+    if (source.readyState !== EventSource.CLOSED) text('live', 'Connection lost; reconnecting…');
+  };
+}
+
 function main(): void {
   const log = document.getElementById('log');
   const url = log?.dataset.events;
   if (log && url) follow(log, url);
+  const table = document.getElementById('batch-children');
+  const batchUrl = table?.dataset.events;
+  if (table && batchUrl) followBatch(table, batchUrl);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);

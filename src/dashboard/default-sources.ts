@@ -1,0 +1,48 @@
+import type { AuditLog } from '../audit/index.js';
+import type { Config } from '../config.js';
+import type { JobService } from '../jobs/index.js';
+import type { RemoteBashService } from '../remote-bash/index.js';
+import type { SafetyService } from '../safety/index.js';
+import type { ServerService } from '../servers/index.js';
+import { auditSource } from './audit-source.js';
+import { batchSource } from './batch-source.js';
+import { rerunActions } from './rerun.js';
+import type { ApprovalSource, DashboardSources, Reachability } from './sources.js';
+import { countByStatus } from './stats.js';
+
+/** The sources this version can fill from its services; pool and templates stay empty until they exist. */
+export function defaultSources(o: {
+  readonly jobs: JobService;
+  readonly servers: ServerService;
+  readonly config: Pick<Config, 'jobs'>;
+  /** With these, batches, approvals, the audit page, run again and retry are offered. */
+  readonly remoteBash?: RemoteBashService | undefined;
+  readonly safety?: SafetyService | undefined;
+  readonly audit?: AuditLog | undefined;
+  readonly reachability?: ((server: string) => Promise<Reachability>) | undefined;
+}): DashboardSources {
+  const { remoteBash, safety } = o;
+  return {
+    jobs: o.jobs,
+    servers: o.servers,
+    stats: { countByStatus: () => countByStatus(o.jobs) },
+    actions: {
+      cancel: (id) => o.jobs.requestCancel(id),
+      ...(remoteBash && safety ? rerunActions({ jobs: o.jobs, remoteBash, safety }) : {}),
+    },
+    limits: { maxJobs: o.config.jobs.maxJobs, maxPerServer: o.config.jobs.maxPerServer },
+    batches: remoteBash ? batchSource({ jobs: o.jobs, remoteBash }) : undefined,
+    approvals: safety ? approvalSource(safety) : undefined,
+    audit: o.audit ? auditSource(o.audit) : undefined,
+    reachability: o.reachability,
+  };
+}
+
+function approvalSource(safety: SafetyService): ApprovalSource {
+  return {
+    pending: () => safety.pending(),
+    recent: async () => (await safety.approvals.list({ all: true, limit: 20 })).filter((a) => a.status !== 'pending'),
+    approve: async (id, a) => (await safety.approve(id, { by: a.by, minutes: a.minutes })).approval,
+    deny: (id, by) => safety.deny(id, by),
+  };
+}
