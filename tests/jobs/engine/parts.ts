@@ -1,7 +1,8 @@
 import { openSqliteStores } from '../../../src/jobs/store/sqlite/index.js';
 import type { ClaimRequest, InstanceRef, NewJobSpec, Stores } from '../../../src/jobs/store/contract.js';
 import { newJobId } from '../../../src/jobs/types.js';
-import { tempHome } from '../../helpers/home.js';
+import fs from 'node:fs';
+import type { MigratedHomes } from '../../helpers/sqlite-home.js';
 
 /**
  * The engine's parts (scheduler, runs, recovery) are tested one at a time over a real SQLite store in a temp home,
@@ -23,14 +24,15 @@ export function instanceRef(pid = process.pid, host = 'test-host'): InstanceRef 
   return { id: `inst_${newJobId().slice('job_'.length)}`, host, pid };
 }
 
-export async function openFixture(): Promise<StoreFixture> {
-  const tmp = tempHome();
+/** One template per test file (`migratedHomes()` at its top, cleaned up after all), a fresh home per test. */
+export async function openFixture(homes: MigratedHomes): Promise<StoreFixture> {
+  const home = await homes.fresh();
   const instance = instanceRef();
-  const stores = await openSqliteStores({ home: tmp.dir, instance });
+  const stores = await openSqliteStores({ home, instance });
   await stores.instances.register({ ...instance, version: 'test', started_at: Date.now(), max_jobs: 4 }, Date.now());
   const errors: { err: unknown; context: string }[] = [];
   return {
-    home: tmp.dir,
+    home,
     stores,
     instance,
     errors,
@@ -39,7 +41,7 @@ export async function openFixture(): Promise<StoreFixture> {
     spec: (o = {}) => ({ id: newJobId(), type: 'fake', server: 'box', params: {}, timeout_s: 60, ...o }),
     async close() {
       await stores.close();
-      tmp.cleanup();
+      fs.rmSync(home, { recursive: true, force: true });
     },
   };
 }

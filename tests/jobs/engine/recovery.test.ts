@@ -1,13 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Recovery } from '../../../src/jobs/recovery.js';
 import type { InstanceRef } from '../../../src/jobs/store/contract.js';
 import type { Job } from '../../../src/jobs/types.js';
 import { waitFor } from '../../helpers/wait.js';
+import { migratedHomes } from '../../helpers/sqlite-home.js';
 import { instanceRef, openFixture, type StoreFixture } from './parts.js';
 
 const OWNER_TIMEOUT_MS = 3000;
 
 describe('Recovery (real SQLite store)', () => {
+  const homes = migratedHomes();
+  afterAll(() => homes.cleanup());
   let f: StoreFixture;
   let adopted: Job[];
   let lost: number;
@@ -15,7 +18,7 @@ describe('Recovery (real SQLite store)', () => {
   let recoveries: Recovery[];
 
   beforeEach(async () => {
-    f = await openFixture();
+    f = await openFixture(homes);
     adopted = [];
     lost = 0;
     alive = new Set([process.pid]);

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeckhandError } from '../../../src/errors.js';
 import type { EngineEvents } from '../../../src/jobs/events.js';
 import { JobFiles } from '../../../src/jobs/files.js';
@@ -7,6 +7,7 @@ import type { HandlerOutcome, JobContext, JobHandler } from '../../../src/jobs/h
 import { Runs } from '../../../src/jobs/run.js';
 import type { Job } from '../../../src/jobs/types.js';
 import { waitFor } from '../../helpers/wait.js';
+import { migratedHomes } from '../../helpers/sqlite-home.js';
 import { openFixture, type StoreFixture } from './parts.js';
 
 /** A handler the test drives: it records its context and ends when the test (or its signal) says. */
@@ -37,6 +38,8 @@ const untilStopped = (ctx: JobContext): Promise<HandlerOutcome> =>
   });
 
 describe('Runs (real SQLite store, fake handlers)', () => {
+  const homes = migratedHomes();
+  afterAll(() => homes.cleanup());
   let f: StoreFixture;
   let events: EventEmitter<EngineEvents>;
   let handlers: Map<string, JobHandler>;
@@ -47,7 +50,7 @@ describe('Runs (real SQLite store, fake handlers)', () => {
   let maxForInstance: number;
 
   beforeEach(async () => {
-    f = await openFixture();
+    f = await openFixture(homes);
     events = new EventEmitter<EngineEvents>();
     handlers = new Map();
     claimed = [];

@@ -1,15 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../../src/jobs/scheduler.js';
 import type { ClaimRequest } from '../../../src/jobs/store/contract.js';
 import type { Job } from '../../../src/jobs/types.js';
 import { waitFor } from '../../helpers/wait.js';
+import { migratedHomes } from '../../helpers/sqlite-home.js';
 import { openFixture, type StoreFixture } from './parts.js';
 
 describe('Scheduler (real SQLite store)', () => {
+  const homes = migratedHomes();
+  afterAll(() => homes.cleanup());
   let f: StoreFixture;
   let launched: Job[];
   beforeEach(async () => {
-    f = await openFixture();
+    f = await openFixture(homes);
     launched = [];
   });
   afterEach(async () => {
