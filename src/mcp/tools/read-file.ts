@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { DirectoryPage, FilePage } from '../../ssh/file-read.js';
+import type { DirectoryPage, FilePage } from '../../files/index.js';
 import type { ToolDeps } from './shared/deps.js';
 import { guarded, ok } from './shared/results.js';
 import { remotePath, serverName } from './shared/schemas.js';

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { formatBytes } from '../../format.js';
-import type { Job } from '../../jobs/types.js';
+import type { Job } from '../../jobs/index.js';
 import { waitWithProgress } from '../progress.js';
 import { admit, type AdmitInput } from './shared/admit.js';
 import type { ToolDeps } from './shared/deps.js';

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { WriteFileResult } from '../../ssh/file-write.js';
+import type { WriteFileResult } from '../../files/index.js';
 import { byteLimitedString } from './shared/byte-limit.js';
 import { admit } from './shared/admit.js';
 import type { ToolDeps } from './shared/deps.js';
