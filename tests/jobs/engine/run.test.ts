@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeckhandError } from '../../../src/errors.js';
 import type { EngineEvents } from '../../../src/jobs/events.js';
 import { JobFiles } from '../../../src/jobs/files.js';
@@ -140,6 +140,21 @@ describe('Runs (real SQLite store, fake handlers)', () => {
     await waitFor(() => runs.has(live.id), 'the run to start');
     runs.stop(live.id, 'cancel');
     expect((await ended(live.id)).status).toBe('cancelled');
+  });
+
+  it('keeps a time limit past 24.8 days (setTimeout fires at once beyond 2^31-1 ms): re-armed in steps', async () => {
+    handlers.set('fake', driven(untilStopped));
+    const job = await start({ timeout_s: 40 * 24 * 3600 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: Date.parse(job.started_at!) });
+    try {
+      runs.launch(job, false);
+      await vi.advanceTimersByTimeAsync(30 * 24 * 3600 * 1000);
+      expect(runs.has(job.id)).toBe(true);
+      await vi.advanceTimersByTimeAsync(10 * 24 * 3600 * 1000 + 1000);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await ended(job.id)).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
   });
 
   it('abandons at shutdown: the job stays running in the store for the next owner, and stopAll waits', async () => {
