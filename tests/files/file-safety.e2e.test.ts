@@ -149,6 +149,22 @@ describe('file tools through the safety gate (in-process MCP, real sshd)', () =>
     ]);
   });
 
+  it('refuses the write when the file changed while the person was asked: what was approved is what is written', async () => {
+    const file = path.join(dir, 'moving.conf');
+    fs.writeFileSync(file, 'old\n');
+    answer = () => {
+      // The file goes away while the approval is asked: the write would now create it, which is not what was judged.
+      fs.rmSync(file);
+      return { action: 'accept', content: { approve: true } };
+    };
+    const r = await d.call('write-file', { server: 'asky', path: file, content: 'new\n' });
+    expect(textOf(r)).toMatch(/write_conflict|changed while the write was being approved/);
+    expect(textOf(r)).toContain('policy judged an existing file');
+    expect(fs.existsSync(file)).toBe(false);
+    const outcome = (await audit()).filter((e) => e.tool === 'write-file' && e.event === 'outcome').at(-1);
+    expect(outcome?.outcome).toMatch(/^failed: write_conflict/);
+  });
+
   it('a deny pattern catches a write through a symlinked directory, by where it lands', async () => {
     fs.mkdirSync(path.join(dir, 'protected'));
     fs.symlinkSync(path.join(dir, 'protected'), path.join(dir, 'innocent'));
