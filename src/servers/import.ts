@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.js';
 import { listSshConfigHosts } from '../ssh/ssh-config.js';
 import { matchPatternList } from '../ssh/ssh-config-match.js';
 import { serverNameFor } from './from-ssh-config.js';
-import type { AddServerOutcome } from './service.js';
+import type { AddServerOutcome } from './outcome.js';
 import type { ServerRecord } from './types.js';
 
 export interface ImportInput {

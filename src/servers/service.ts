@@ -7,9 +7,10 @@ import type { SshPool } from '../ssh/pool.js';
 import { serverPolicySchema, type ServerPolicy } from '../policy/index.js';
 import { planFromSshConfig } from './from-ssh-config.js';
 import { importSshConfig, type ImportInput, type ImportResult } from './import.js';
+import type { AddServerOutcome } from './outcome.js';
 import type { Inventory } from './inventory.js';
-import { registerJumpChain, type HopOutcome } from './jump-chain.js';
-import { probeAndAdd, type Registered, type Trust } from './register.js';
+import { registerJumpChain } from './jump-chain.js';
+import { probeAndAdd, type Registered } from './register.js';
 import type { ServerAuth, ServerRecord } from './types.js';
 
 export interface AddServerInput {
@@ -33,16 +34,7 @@ export interface AddServerInput {
   ssh_config_host?: string | undefined;
 }
 
-export interface AddServerOutcome {
-  readonly server: ServerRecord;
-  readonly trust: Trust;
-  readonly known_hosts?: { readonly at: string; readonly hashed: boolean };
-  /** With ssh_config_host: where host, port, user and key came from ("HostName, ~/.ssh/config line 4", "given" ...). */
-  readonly sources?: Readonly<Record<string, string>>;
-  /** With a ProxyJump chain: the jump hosts in front of it, registered now or reused. */
-  readonly hops?: readonly HopOutcome[];
-  readonly notes?: readonly string[];
-}
+export type { AddServerOutcome };
 
 export interface ServerServiceOptions {
   /** DECKHAND_SSH_CONFIG: read alone instead of ~/.ssh/config (and /etc/ssh/ssh_config). */
