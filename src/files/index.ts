@@ -9,6 +9,8 @@ import { TRANSFER_JOB, TransferHandler } from './transfer-handler.js';
 
 export { FileService, type ReadInput, type TransferInput, type WriteInput } from './service.js';
 export { TRANSFER_JOB, type TransferParams } from './transfer-handler.js';
+export type { RemoteWriteSite } from './where.js';
+// What read-file and write-file answer, for the tools that format it.
 export type { DirectoryPage, FilePage } from '../ssh/file-read.js';
 export type { WriteFileResult } from '../ssh/file-write.js';
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Config } from '../config.js';
 import { DeckhandError, ValidationError } from '../errors.js';
@@ -12,6 +13,7 @@ import type { SftpSession } from '../ssh/sftp.js';
 import type { Lease, SshPool } from '../ssh/pool.js';
 import { resolveOwner } from './owner.js';
 import { TRANSFER_JOB, type TransferParams } from './transfer-handler.js';
+import { localExists, remoteWriteSite, type RemoteWriteSite } from './where.js';
 
 export interface ReadInput {
   readonly server: string;
@@ -37,6 +39,8 @@ export interface WriteInput {
   readonly backup?: boolean | undefined;
   readonly create_dirs?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Where policy judged the write would land (whereWrite): the write is refused if that changed since. */
+  readonly admitted?: RemoteWriteSite | undefined;
 }
 
 export interface TransferInput {
@@ -82,27 +86,57 @@ export class FileService {
     );
   }
 
+  /** Where a write-file of `path` would land and whether it replaces a file, for policy to judge first. */
+  whereWrite(input: Pick<WriteInput, 'server' | 'path' | 'signal'>): Promise<RemoteWriteSite> {
+    absolute(input.path);
+    return this.withSftp(input.server, input.signal, true, (sftp) => remoteWriteSite(sftp, input.path, true));
+  }
+
+  /** The same for an upload (which replaces a symlink at the path rather than writing through it). */
+  whereUpload(input: Pick<TransferInput, 'server' | 'remote_path'>, signal?: AbortSignal): Promise<RemoteWriteSite> {
+    absolute(input.remote_path);
+    return this.withSftp(input.server, signal, true, (sftp) => remoteWriteSite(sftp, input.remote_path, false));
+  }
+
+  /** The confined local path a download would write, and whether a file is there already. */
+  async whereDownload(input: Pick<TransferInput, 'local_path'>): Promise<{ local: string; exists: boolean }> {
+    const local = await confineLocalPath(this.o.config.files.root, input.local_path);
+    return { local, exists: await localExists(local) };
+  }
+
+  /** Parses what the caller gave (content, mode) without touching the server: bad arguments fail before the gate. */
+  checkWrite(input: WriteInput): { bytes: number; sha256: string; mode: number | undefined } {
+    absolute(input.path);
+    const content = contentOf(input);
+    return {
+      bytes: content.length,
+      sha256: createHash('sha256').update(content).digest('hex'),
+      mode: input.mode === undefined ? undefined : parseMode(input.mode),
+    };
+  }
+
   async write(input: WriteInput): Promise<WriteFileResult> {
     absolute(input.path);
     const content = contentOf(input);
     const mode = input.mode === undefined ? undefined : parseMode(input.mode);
-    return this.withSftp(input.server, input.signal, false, async (sftp, server, lease) =>
-      writeFile(sftp, input.path, content, {
+    return this.withSftp(input.server, input.signal, false, async (sftp, server, lease) => {
+      if (input.admitted) await stillWhereAdmitted(sftp, input.admitted);
+      return writeFile(sftp, input.path, content, {
         mode,
         owner: input.owner === undefined ? undefined : await resolveOwner(lease.client, input.owner),
         ifSha256: input.if_sha256,
         backup: input.backup,
         createDirs: input.create_dirs,
         loginUser: server.user,
-      }),
-    );
+      });
+    });
   }
 
   /**
    * Queues a transfer, or joins the one already copying the same file the same way. The local path is confined
    * now, so a path outside DECKHAND_FILES_ROOT is refused before any job exists.
    */
-  async submitTransfer(input: TransferInput): Promise<{ job: Job; joined: boolean }> {
+  async submitTransfer(input: TransferInput, id?: string): Promise<{ job: Job; joined: boolean }> {
     absolute(input.remote_path);
     const local = await confineLocalPath(this.o.config.files.root, input.local_path);
     const server = await this.o.inventory.get(input.server);
@@ -125,6 +159,7 @@ export class FileService {
       );
     }
     const job = await this.o.engine.submit({
+      ...(id ? { id } : {}),
       type: TRANSFER_JOB,
       server: server.name,
       params: { ...params },
@@ -167,6 +202,23 @@ function absolute(p: string): void {
       'Start it with "/" (e.g. /etc/nginx/nginx.conf).',
     );
   }
+}
+
+/**
+ * Policy judged the write by where it lands and whether it replaces a file: a file that appeared (or went) or a
+ * symlink changed since then makes it another write, refused rather than done unjudged. (Between this look and the
+ * rename a moment remains; SFTP has no way to close it.)
+ */
+async function stillWhereAdmitted(sftp: SftpSession, admitted: RemoteWriteSite): Promise<void> {
+  const now = await remoteWriteSite(sftp, admitted.path, true);
+  if (now.target === admitted.target && now.exists === admitted.exists) return;
+  const was = `${admitted.exists ? 'an existing file' : 'no file'} at ${admitted.target}`;
+  const is = `${now.exists ? 'an existing file' : 'no file'} at ${now.target}`;
+  throw new DeckhandError(
+    'write_conflict',
+    `${admitted.path} changed while the write was being approved: policy judged ${was}, now there is ${is}. Nothing was written.`,
+    { hint: 'Call write-file again: it is judged anew for what is there now.' },
+  );
 }
 
 function contentOf(input: WriteInput): Buffer {

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { worstClass, type ActionClass, type Verdict } from './classes.js';
 import type { ClassifiedPart, CommandClassifier } from './classify/classify.js';
 import { systemDirOf } from './classify/paths.js';
@@ -8,7 +9,23 @@ import { systemDirOf } from './classify/paths.js';
  */
 export type PolicyAction =
   | { readonly kind: 'command'; readonly command: string }
-  | { readonly kind: 'write-file'; readonly path: string; readonly exists: boolean }
+  /**
+   * A file written on the server, by write-file or a transfer-file upload. `target` is where the bytes land when that
+   * is not `path` (a symlink written through, a symlinked directory on the way), as the server resolved it.
+   */
+  | {
+      readonly kind: 'write-file';
+      readonly path: string;
+      readonly exists: boolean;
+      readonly target?: string | undefined;
+      readonly by?: 'write-file' | 'upload' | undefined;
+      /** The permission bits asked for, if any: setuid and setgid make the write privileged. */
+      readonly mode?: number | undefined;
+      /** write-file keeps the replaced file as a backup unless told not to (named in the reason). */
+      readonly backup?: boolean | undefined;
+    }
+  /** A transfer-file download: reads the server, writes `local` inside DECKHAND_FILES_ROOT on deckhand's machine. */
+  | { readonly kind: 'download'; readonly remote: string; readonly local: string; readonly exists: boolean }
   | { readonly kind: 'delete-server' }
   | { readonly kind: 'undeploy-app'; readonly app: string; readonly removeData: boolean }
   | { readonly kind: 'deploy-app'; readonly app: string }
@@ -43,12 +60,12 @@ export function classifyAction(
     const c = classifier.classify(action.command);
     return { class: c.class, parts: c.parts, reasons: c.reasons };
   }
-  const { words, text, verdict } = describeTool(action, labels);
+  const { words, text, verdict, views } = describeTool(action, labels);
   const part: ClassifiedPart = {
     id: 0,
     text,
     words,
-    views: [words],
+    views: views ?? [words],
     class: verdict.class,
     reasons: [verdict],
     within: null,
@@ -61,16 +78,15 @@ export function classifyAction(
 function describeTool(
   action: Exclude<PolicyAction, { kind: 'command' }>,
   labels: Readonly<Record<string, string>>,
-): { words: string[]; text: string; verdict: Verdict } {
+): { words: string[]; text: string; verdict: Verdict; views?: string[][] } {
   switch (action.kind) {
-    case 'write-file': {
-      const words = ['write-file', action.path];
-      const dir = systemDirOf(action.path);
-      const verdict: Verdict = dir
-        ? { class: 'privileged', why: `writes ${action.path}, under ${dir}` }
-        : action.exists
-          ? { class: 'destructive', why: `overwrites the existing file ${action.path}` }
-          : { class: 'change', why: `creates the file ${action.path}` };
+    case 'write-file':
+      return describeFileWrite(action);
+    case 'download': {
+      const words = ['transfer-file', 'download', action.remote, action.local];
+      const verdict: Verdict = action.exists
+        ? { class: 'destructive', why: `replaces ${action.local} on deckhand's machine` }
+        : { class: 'change', why: `creates ${action.local} on deckhand's machine` };
       return { words, text: words.join(' '), verdict };
     }
     case 'delete-server':
@@ -98,4 +114,52 @@ function describeTool(
       return { words, text: words.join(' '), verdict: { class: action.class, why: action.why } };
     }
   }
+}
+
+/**
+ * A file write is classed by every path it touches (as given and as resolved): privileged under a system directory,
+ * in an .ssh directory (authorized_keys decides who logs in), in the cron spool, or with setuid/setgid bits;
+ * otherwise destructive when it replaces a file and a change when it creates one. A replacement stays destructive
+ * with a backup: the new content takes effect at once (a service reloads its config), and the shell's own ways of
+ * writing a file (`cp`, `>`) are destructive, so the tool is no way around an approval. Patterns see every write as
+ * `write-file <path>` (an upload too): the path resolved is the one allow patterns and grants must match; deny
+ * patterns are checked against both.
+ */
+function describeFileWrite(action: Extract<PolicyAction, { kind: 'write-file' }>): {
+  words: string[];
+  text: string;
+  verdict: Verdict;
+  views: string[][];
+} {
+  const given = posix.normalize(action.path);
+  const lands = posix.normalize(action.target ?? action.path);
+  const words = ['write-file', lands];
+  const views = lands === given ? [words] : [words, ['write-file', given]];
+  const shown = lands === given ? lands : `${given} (→ ${lands})`;
+  const verb = action.by === 'upload' ? 'uploads to' : 'writes';
+  const special = [...new Set([lands, given])].map(sensitivePath).find((s) => s !== null);
+  const setid = action.mode !== undefined && (action.mode & 0o6000) !== 0;
+  const verdict: Verdict = special
+    ? { class: 'privileged', why: `${verb} ${shown}, ${special}` }
+    : setid
+      ? {
+          class: 'privileged',
+          why: `${verb} ${shown} with the setuid or setgid bit (mode ${action.mode!.toString(8)})`,
+        }
+      : action.exists
+        ? {
+            class: 'destructive',
+            why: `replaces the existing file ${shown}${action.by === 'upload' ? '' : action.backup === false ? ' without a backup' : ' (a backup is kept)'}`,
+          }
+        : { class: 'change', why: `creates the file ${shown}` };
+  return { words, text: `write-file ${shown}`, verdict, views };
+}
+
+/** Why writing this file is privileged, or null. */
+function sensitivePath(p: string): string | null {
+  const dir = systemDirOf(p);
+  if (dir) return `under ${dir}`;
+  if (p.split('/').includes('.ssh')) return 'in an .ssh directory (it decides who may log in)';
+  if (p.startsWith('/var/spool/cron/')) return 'in the cron spool (it runs commands on a schedule)';
+  return null;
 }

@@ -3,12 +3,16 @@ import { z } from 'zod';
 import { formatBytes } from '../../format.js';
 import type { Job } from '../../jobs/index.js';
 import { waitWithProgress } from '../progress.js';
+import { admit, type AdmitInput } from './shared/admit.js';
 import type { ToolDeps } from './shared/deps.js';
 import { jobAnswer, jobAnswerShape, jobText, syncWaitArg } from './shared/job-answer.js';
 import { guarded, ok } from './shared/results.js';
 import { remotePath, serverName } from './shared/schemas.js';
 
-export function registerTransferFileTool(server: McpServer, deps: Pick<ToolDeps, 'files' | 'changes' | 'jobs'>): void {
+export function registerTransferFileTool(
+  server: McpServer,
+  deps: Pick<ToolDeps, 'files' | 'changes' | 'jobs' | 'safety' | 'session'>,
+): void {
   server.registerTool(
     'transfer-file',
     {
@@ -37,13 +41,66 @@ export function registerTransferFileTool(server: McpServer, deps: Pick<ToolDeps,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
     },
     guarded(async (args, extra) => {
-      const { job: queued, joined } = await deps.files.submitTransfer(args);
+      const gate = await admit(
+        server,
+        deps,
+        { ...(await transferTarget(deps, args, extra.signal)), args, startsJob: true },
+        extra,
+      );
+      if (!gate.ok) return gate.result;
+      const { job: queued, joined } = await gate.run(() => deps.files.submitTransfer(args, gate.jobId));
+      if (joined) await gate.finish(`joined job ${queued.id} already under way`);
       const job = await waitWithProgress(deps, extra, queued, (j) =>
         deps.files.wait(j, args.sync_wait_s * 1000, extra.signal),
       );
       return ok({ ...jobAnswer(job, joined) }, answerText(job));
     }),
   );
+}
+
+/**
+ * An upload writes a file on the server: policy judges it as a write-file of the remote path (a server's patterns
+ * say `write-file /srv/**` for both; a job that runs long is not judged again when it renames its copy into place).
+ * A download reads the server, as read-file may without asking, and writes only inside DECKHAND_FILES_ROOT: a
+ * server's policy refuses it only by a deny pattern naming it, a caller token's policy judges the local write
+ * (class change, or destructive when it replaces a file), and it is in the audit log.
+ */
+async function transferTarget(
+  deps: Pick<ToolDeps, 'files'>,
+  args: { server: string; direction: 'upload' | 'download'; local_path: string; remote_path: string },
+  signal: AbortSignal,
+): Promise<Pick<AdmitInput, 'tool' | 'targets'>> {
+  if (args.direction === 'upload') {
+    const site = await deps.files.whereUpload(args, signal);
+    return {
+      tool: 'transfer-file',
+      targets: [
+        {
+          server: args.server,
+          action: { kind: 'write-file', path: site.path, target: site.target, exists: site.exists, by: 'upload' },
+        },
+      ],
+    };
+  }
+  const { local, exists } = await deps.files.whereDownload(args);
+  return {
+    tool: 'transfer-file',
+    targets: [
+      // On the server only a read, which every policy allows unless a deny pattern names it; it names the server
+      // in the audit log.
+      {
+        server: args.server,
+        action: {
+          kind: 'tool',
+          tool: 'transfer-file',
+          class: 'read-only',
+          why: `reads ${args.remote_path}`,
+          words: ['download', args.remote_path],
+        },
+      },
+      { server: null, action: { kind: 'download', remote: args.remote_path, local, exists } },
+    ],
+  };
 }
 
 function answerText(job: Job): string {

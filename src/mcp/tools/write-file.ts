@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { WriteFileResult } from '../../files/index.js';
 import { byteLimitedString } from './shared/byte-limit.js';
+import { admit } from './shared/admit.js';
 import type { ToolDeps } from './shared/deps.js';
 import { guarded, ok } from './shared/results.js';
 import { remotePath, serverName } from './shared/schemas.js';
@@ -9,7 +10,7 @@ import { remotePath, serverName } from './shared/schemas.js';
 /** Larger files go through transfer-file: a tool call's arguments travel whole in one JSON-RPC message. */
 const MAX_CONTENT = 1024 * 1024;
 
-export function registerWriteFileTool(server: McpServer, deps: Pick<ToolDeps, 'files'>): void {
+export function registerWriteFileTool(server: McpServer, deps: Pick<ToolDeps, 'files' | 'safety' | 'session'>): void {
   server.registerTool(
     'write-file',
     {
@@ -59,7 +60,46 @@ export function registerWriteFileTool(server: McpServer, deps: Pick<ToolDeps, 'f
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
     guarded(async (args, extra) => {
-      const r = await deps.files.write({ ...args, signal: extra.signal });
+      // Bad content or mode is answered before the server is touched; then policy judges the write by where it
+      // lands (symlinks resolved) and whether it replaces a file, and the write is refused if either changed since.
+      const content = deps.files.checkWrite(args);
+      const site = await deps.files.whereWrite({ server: args.server, path: args.path, signal: extra.signal });
+      const gate = await admit(
+        server,
+        deps,
+        {
+          tool: 'write-file',
+          targets: [
+            {
+              server: args.server,
+              action: {
+                kind: 'write-file',
+                path: site.path,
+                target: site.target,
+                exists: site.exists,
+                by: 'write-file',
+                mode: content.mode,
+                backup: args.backup,
+              },
+            },
+          ],
+          // The content is not recorded (it may hold secrets, and up to 1 MiB): its size and sha256 are.
+          args: {
+            server: args.server,
+            path: args.path,
+            bytes: content.bytes,
+            sha256: content.sha256,
+            ...(args.mode !== undefined ? { mode: args.mode } : {}),
+            ...(args.owner !== undefined ? { owner: args.owner } : {}),
+            ...(args.if_sha256 !== undefined ? { if_sha256: args.if_sha256 } : {}),
+            backup: args.backup,
+            create_dirs: args.create_dirs,
+          },
+        },
+        extra,
+      );
+      if (!gate.ok) return gate.result;
+      const r = await gate.run(() => deps.files.write({ ...args, signal: extra.signal, admitted: site }));
       return ok(structured(r), answerText(r));
     }),
   );

@@ -40,7 +40,17 @@ export function scanOptions(args: readonly ShellWord[], spec: OptionSpec): Scann
     const w = args[i]!;
     const v = w.value;
     if (v === null) return fail(i, `${w.raw} is decided at run time`);
-    if (v === '--') return { options, assignments, operandAt: i + 1 };
+    if (v === '--') {
+      // sudo and env still take NAME=value words after `--` (`sudo -- FOO=1 rm x` runs rm): the command is the
+      // first word that is not one.
+      let j = i + 1;
+      for (; spec.assignments && j < args.length; j++) {
+        const a = args[j]!.value;
+        if (a === null || !/^[A-Za-z_][A-Za-z0-9_]*=/.test(a)) break;
+        assignments.push(a.slice(0, a.indexOf('=')));
+      }
+      return { options, assignments, operandAt: j };
+    }
     if (spec.assignments && /^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) {
       assignments.push(v.slice(0, v.indexOf('=')));
       i++;

@@ -29,10 +29,19 @@ function checkShape(d: unknown): string | undefined {
  * The registered servers in DECKHAND_HOME/inventory.json: a lowdb document, small, readable and hand-editable.
  * Each change holds a proper-lockfile lock (with retries) around read, change and atomic write, so deckhand
  * processes sharing the home never lose each other's changes; reads need no lock (the file is replaced whole).
+ *
+ * Within one process the changes queue up before they take the file lock. The lock is a directory that waiters
+ * poll (backing off to every 250 ms, 40 times): left to it, a burst of changes from one process (40 add-servers at
+ * once, an ssh-config import) has all but one of them polling, and whichever poll lands first after a release wins,
+ * so an unlucky change could poll out its retries while the others went through and fail as "held by another
+ * process" though no other process existed. Queued, each change of this process meets the lock free unless
+ * another process holds it, and the retries only ever wait for other processes.
  */
 export class FileInventoryStore<R extends { readonly name: string }> implements InventoryStore<R> {
   private readonly file: string;
   private readonly adapter: AtomicJsonFile<InventoryDoc<R>>;
+  /** The end of this instance's queue of changes: each waits for the one before (never rejects). */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(home: string) {
     this.file = path.join(home, 'inventory.json');
@@ -47,7 +56,16 @@ export class FileInventoryStore<R extends { readonly name: string }> implements 
   }
 
   /** `fn` answers its result and whether it changed the document (nothing is written otherwise). */
-  private async change<T>(fn: (d: InventoryDoc<R>) => [T, boolean]): Promise<T> {
+  private change<T>(fn: (d: InventoryDoc<R>) => [T, boolean]): Promise<T> {
+    const run = this.queue.then(() => this.changeLocked(fn));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async changeLocked<T>(fn: (d: InventoryDoc<R>) => [T, boolean]): Promise<T> {
     let release: () => Promise<void>;
     // The lock lives beside the file: its directory must exist before the first change.
     await fs.promises.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
@@ -55,7 +73,11 @@ export class FileInventoryStore<R extends { readonly name: string }> implements 
       release = await lockfile.lock(this.file, {
         realpath: false,
         stale: 10_000,
-        retries: { retries: 40, factor: 1.3, minTimeout: 5, maxTimeout: 250 },
+        // Polls every 25 ms at first, then every 100-200 ms (randomised, so waiters do not poll in step), for about
+        // a minute. A process making many changes in a row takes the lock again within a millisecond of releasing
+        // it, so another process's poll rarely lands in the gap and waits until that burst ends: the budget must
+        // outlast a burst (100 adds took 7.7 s under load), not a single change as the old 40 polls (7 s) did.
+        retries: { retries: 400, factor: 1.2, minTimeout: 25, maxTimeout: 100, randomize: true },
       });
     } catch (err) {
       const held = (err as NodeJS.ErrnoException).code === 'ELOCKED';
