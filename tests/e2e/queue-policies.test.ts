@@ -121,6 +121,44 @@ describe('queue policies on remote-bash, over a real sshd through the stdio bina
     expect(structured<{ jobs: unknown[] }>(await mcp.call('list-jobs', { status: 'scheduled' })).jobs).toEqual([]);
   });
 
+  it('a batch gives each child the policy: an unreachable server is tried again, then fails with its code', async () => {
+    const other = await startSshd();
+    // The key outlives that sshd (its stop removes its files): the server is then unreachable, not misconfigured.
+    const key = path.join(home.dir, 'gone-key');
+    fs.copyFileSync(other.clientKey, key);
+    fs.chmodSync(key, 0o600);
+    const added = await mcp.call('add-server', {
+      name: 'gone',
+      host: other.host,
+      port: other.port,
+      user: other.user,
+      private_key_path: key,
+    });
+    expect(added.isError, textOf(added)).toBeFalsy();
+    await other.stop();
+    const res = await mcp.call('remote-bash', {
+      servers: ['box', 'gone'],
+      command: 'echo hi',
+      attempts: 2,
+      retry_on: ['unreachable'],
+      backoff: 'fixed',
+      backoff_s: 0,
+      mode: 'sync',
+    });
+    const b = structured<{ batch: { servers: { server: string; job_id: string; status: string }[] } }>(res).batch;
+    const rows = new Map(b.servers.map((r) => [r.server, r]));
+    expect(rows.get('box')?.status).toBe('completed');
+    const gone = structured<Status>(await mcp.call('get-job-status', { job_id: rows.get('gone')!.job_id }));
+    expect(gone.job.status).toBe('failed');
+    expect(gone.job.attempts?.map((a) => [a.n, a.error?.code])).toEqual([
+      [1, 'connection_refused'],
+      [2, 'connection_refused'],
+    ]);
+    const box = structured<Status>(await mcp.call('get-job-status', { job_id: rows.get('box')!.job_id }));
+    expect(box.job.max_attempts).toBe(2);
+    expect(box.job.attempts).toHaveLength(1);
+  });
+
   it('refuses retry arguments that cannot work, saying what to give', async () => {
     const noRule = await mcp.call('remote-bash', { server: 'box', command: 'true', attempts: 3 });
     expect(noRule.isError).toBe(true);
