@@ -56,8 +56,8 @@ export class Housekeeper {
     try {
       for (;;) {
         const ids = await stores.jobs.deleteExpired((this.o.now ?? Date.now)(), 500);
-        if (stores.kind === 'sqlite')
-          for (const id of ids) await fs.promises.rm(jobDir(this.o.home, id), { recursive: true, force: true });
+        // The job's local directory: its logs in embedded mode, its secret inputs and launch marks in either.
+        for (const id of ids) await fs.promises.rm(jobDir(this.o.home, id), { recursive: true, force: true });
         if (ids.length < 500) break;
       }
     } catch (err) {

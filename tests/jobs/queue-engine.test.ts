@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import type { SubmitSpec } from '../../src/jobs/engine.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../../src/jobs/handler.js';
 import { Housekeeper } from '../../src/jobs/housekeeping.js';
 import { createJobKernel, type JobKernel } from '../../src/jobs/kernel.js';
@@ -60,7 +61,7 @@ const policy = (over: Partial<T.RetryPolicy> = {}): T.RetryPolicy => ({
   ...over,
 });
 
-const submit = (k: JobKernel, script: Step[], over: Partial<T.NewJob> = {}) =>
+const submit = (k: JobKernel, script: Step[], over: Partial<SubmitSpec> = {}) =>
   k.engine.submit({ type: 'scripted', server: null, params: { script }, timeout_s: 60, retry: policy(), ...over });
 
 const ended = (k: JobKernel, id: string) =>
