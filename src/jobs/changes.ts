@@ -117,7 +117,9 @@ export class JobChanges {
     if (prev?.key === key) return;
     // A retry puts a running job back in the queue: its ended attempts count, so that is news, not a stale snapshot.
     const rank =
-      (job.attempt + job.attempts.length) * 2 + (job.status === 'running' ? 1 : 0) + (isTerminal(job.status) ? 1000 : 0);
+      (job.attempt + job.attempts.length) * 2 +
+      (job.status === 'running' ? 1 : 0) +
+      (isTerminal(job.status) ? 1000 : 0);
     if (fromStore && prev && rank < prev.rank) return;
     if (isTerminal(job.status)) {
       this.seen.delete(job.id);
