@@ -42,6 +42,8 @@ export const jobShape = z.object({
 });
 
 const PRIORITY = ['high', 'normal', 'low'] as const;
+/** Ended attempts a job shows (the newest). */
+const SHOWN_ATTEMPTS = 5;
 
 export const logLineShape = z.object({
   seq: z.number(),
@@ -77,8 +79,9 @@ export function publicJob(j: Job): z.infer<typeof jobShape> {
     ...(j.not_before ? { not_before: j.not_before } : {}),
     ...(scheduledFor(j) ? { scheduled_for: scheduledFor(j) } : {}),
     ...(j.retry ? { max_attempts: j.retry.attempts } : {}),
+    // The newest attempts only: a record of 100 attempts must not fill a page of list-jobs (each keeps its `n`).
     ...(j.attempts.length > 0 && (j.retry || j.attempts.length > 1)
-      ? { attempts: j.attempts.map((a) => ({ ...a })) }
+      ? { attempts: j.attempts.slice(-SHOWN_ATTEMPTS).map((a) => ({ ...a })) }
       : {}),
   };
 }
@@ -100,7 +103,7 @@ export function jobSummary(j: Job): string {
   const at = scheduledFor(j);
   const bits = [`${j.id} ${j.type}${j.server ? ` on ${j.server}` : ''}: ${at ? `scheduled for ${at}` : j.status}`];
   if (j.retry) bits.push(`attempt ${currentAttempt(j)} of ${j.retry.attempts}`);
-  for (const a of j.attempts.length > 1 || j.retry ? j.attempts : [])
+  for (const a of j.attempts.length > 1 || j.retry ? j.attempts.slice(-SHOWN_ATTEMPTS) : [])
     bits.push(`attempt ${a.n} ${a.status} (${endWords(a)})`);
   if (j.exit_code !== null) bits.push(`exit ${j.exit_code}`);
   if (j.error && j.error.code !== 'exit_code') bits.push(`${j.error.code}: ${j.error.message}`);
