@@ -153,6 +153,6 @@ export function decideAttemptEnd(before: Job, ended: Job, e: AttemptEnd): Attemp
 }
 
 export function endWords(a: Pick<AttemptRecord, 'status' | 'exit_code' | 'error'>): string {
-  if (a.error?.code === 'exit_code' && a.exit_code !== null) return `exit ${a.exit_code}`;
+  if (a.exit_code !== null && (a.error === null || a.error.code === 'exit_code')) return `exit ${a.exit_code}`;
   return a.error ? a.error.code : a.status;
 }
