@@ -75,6 +75,7 @@ export type ErrorCode =
   | 'secret_key_mismatch'
   | 'duplicate_job'
   | 'batch_failed'
+  | 'deadline_exceeded'
   // provisioning (the provider's codes, see providers/errors.ts) and setup
   | ProviderCode
   | 'server_not_running'

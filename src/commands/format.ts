@@ -52,6 +52,8 @@ export function statusLabel(job: Job): string {
   if (!isTerminal(job.status) && job.cancel_requested_at) {
     return `${job.status} (cancelling)`;
   }
+  if (job.status === 'queued' && job.not_before !== null && Date.parse(job.not_before) > Date.now())
+    return `scheduled (${formatTime(job.not_before)})`;
   return job.status;
 }
 

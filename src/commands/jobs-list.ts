@@ -12,9 +12,14 @@ export async function jobsList(args: string[], { jobs, io }: CliContext): Promis
     LIST_USAGE,
     0,
   );
-  const status = oneOf(values, 'status', JOB_STATUSES, LIST_USAGE);
+  const status = oneOf(values, 'status', [...JOB_STATUSES, 'scheduled'] as const, LIST_USAGE);
   const limit = intOption(values, 'limit', 1, 10_000, LIST_USAGE) ?? 20;
-  const filter = { status, server: stringOption(values, 'server'), type: stringOption(values, 'type') };
+  // scheduled: queued jobs waiting for a later time (a delay, or a retry's backoff).
+  const filter = {
+    ...(status === 'scheduled' ? { not_before_after: Date.now() } : { status }),
+    server: stringOption(values, 'server'),
+    type: stringOption(values, 'type'),
+  };
   const page = await jobs.list(filter, limit);
   if (page.jobs.length === 0) {
     const filtered = Object.values(filter).some((v) => v !== undefined);

@@ -8,7 +8,8 @@ import type { CliContext } from './table.js';
 import { BATCH_TYPE } from '../jobs/index.js';
 import { batchLogs } from './batch.js';
 
-export const LOGS_USAGE = 'deckhand jobs logs ID [--tail N] [-f|--follow] [--stream stdout|stderr] [--grep RE]';
+export const LOGS_USAGE =
+  'deckhand jobs logs ID [--tail N] [-f|--follow] [--stream stdout|stderr] [--grep RE] [--attempt N]';
 
 const PAGE_LINES = 1000;
 
@@ -30,6 +31,7 @@ export async function jobsLogs(args: string[], ctx: CliContext, opts: LogsOption
       follow: { type: 'boolean', short: 'f' },
       stream: { type: 'string' },
       grep: { type: 'string' },
+      attempt: { type: 'string' },
     },
     LOGS_USAGE,
     1,
@@ -38,6 +40,8 @@ export async function jobsLogs(args: string[], ctx: CliContext, opts: LogsOption
   const tail = intOption(values, 'tail', 0, 1_000_000, LOGS_USAGE);
   const stream = oneOf(values, 'stream', ['stdout', 'stderr'] as const, LOGS_USAGE);
   const grep = compileGrep(stringOption(values, 'grep'));
+  // One attempt's lines (a retried job); without it, every attempt's in order.
+  const attempt = intOption(values, 'attempt', 1, 1000, LOGS_USAGE);
   let job = await jobs.get(id);
   if (job.type === BATCH_TYPE) {
     job = await batchLogs(jobs, io, job, { follow: values.follow === true, stream, grep, pollMs: opts.pollMs });
@@ -45,7 +49,8 @@ export async function jobsLogs(args: string[], ctx: CliContext, opts: LogsOption
     return values.follow ? outcomeExitCode(job) : 0;
   }
   const printer = new LinePrinter(io, stream === undefined && grep === undefined);
-  const read = (o: { cursor?: number; limit: number }) => jobs.read(id, { ...o, stream: stream ?? 'all', grep });
+  const read = (o: { cursor?: number; limit: number }) =>
+    jobs.read(id, { ...o, stream: stream ?? 'all', grep, attempt });
   /** Prints every line after `cursor`, page by page; returns the cursor after the last line read. */
   const drain = async (cursor: number): Promise<number> => {
     for (;;) {

@@ -1,4 +1,4 @@
-import { removalText, type LogRemoval } from '../jobs/index.js';
+import { currentAttempt, endWords, removalText, type LogRemoval } from '../jobs/index.js';
 import type { Job } from '../jobs/index.js';
 import { formatBytes } from '../format.js';
 import { jobIdArgument, parseCommand } from './args.js';
@@ -48,7 +48,20 @@ export function describeJob(
   if (job.finished_at) rows.push(['finished', formatTime(job.finished_at)]);
   if (job.started_at) rows.push([job.finished_at ? 'ran for' : 'running for', jobDuration(job, now)]);
   rows.push(['timeout', `${job.timeout_s}s`]);
-  if (job.attempt > 1) rows.push(['attempt', String(job.attempt)]);
+  if (job.retry) rows.push(['attempts', `${currentAttempt(job)} of ${job.retry.attempts}`]);
+  else if (job.attempt > 1) rows.push(['attempt', String(job.attempt)]);
+  if (job.not_before) rows.push(['not before', formatTime(job.not_before)]);
+  if (job.active_deadline_s !== null) rows.push(['deadline', `${job.active_deadline_s}s over all attempts`]);
+  if (job.ttl_after_finished_s !== null) rows.push(['removed', `${job.ttl_after_finished_s}s after it ends`]);
+  // Each ended attempt: when, how it ended, and how to read its own log.
+  for (const a of job.attempts.length > 1 || job.retry ? job.attempts : [])
+    rows.push([
+      `attempt ${a.n}`,
+      oneLine(
+        `${a.started_at ? formatTime(a.started_at) : '-'} → ${formatTime(a.finished_at)}  ${a.status} (${endWords(a)})` +
+          `, ${a.log_lines} lines (deckhand jobs logs ${job.id} --attempt ${a.n})`,
+      ),
+    ]);
   if (job.cancel_requested_at) rows.push(['cancel asked', formatTime(job.cancel_requested_at)]);
   const p = job.progress;
   const progress = [

@@ -115,7 +115,11 @@ export class JobChanges {
     const key = JSON.stringify(job);
     const prev = this.seen.get(job.id);
     if (prev?.key === key) return;
-    const rank = job.attempt * 2 + (job.status === 'running' ? 1 : 0) + (isTerminal(job.status) ? 1000 : 0);
+    // A retry puts a running job back in the queue: its ended attempts count, so that is news, not a stale snapshot.
+    const rank =
+      (job.attempt + job.attempts.length) * 2 +
+      (job.status === 'running' ? 1 : 0) +
+      (isTerminal(job.status) ? 1000 : 0);
     if (fromStore && prev && rank < prev.rank) return;
     if (isTerminal(job.status)) {
       this.seen.delete(job.id);

@@ -7,6 +7,7 @@ import type { EngineEvents } from './events.js';
 import type { JobFiles } from './files.js';
 import type { JobHandler } from './handler.js';
 import { Recovery } from './recovery.js';
+import { checkQueuePolicies } from './retry.js';
 import { Runs } from './run.js';
 import { Scheduler } from './scheduler.js';
 import type { ClaimRequest, InstanceRef, NewJobSpec, Stores } from './store/contract.js';
@@ -127,6 +128,7 @@ export class JobEngine {
   /** Queues a job and, when a slot is free here and no job waits ahead of it, starts it in the same write. */
   async submit(spec: SubmitSpec): Promise<Job> {
     if (this.stopped) throw new DeckhandError('shutting_down', 'deckhand is shutting down.');
+    checkQueuePolicies(spec);
     const full: NewJobSpec = { ...spec, id: spec.id ?? this.newId() };
     const claim = this.claimRequest();
     const job = claim
@@ -141,6 +143,7 @@ export class JobEngine {
   /** Several jobs in one write (a batch parent and its children), then admission. */
   async submitMany(specs: readonly SubmitSpec[]): Promise<Job[]> {
     if (this.stopped) throw new DeckhandError('shutting_down', 'deckhand is shutting down.');
+    specs.forEach(checkQueuePolicies);
     const jobs = await this.o.stores.jobs.create(
       specs.map((s) => ({ ...s, id: s.id ?? this.newId() })),
       Date.now(),

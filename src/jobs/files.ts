@@ -46,9 +46,14 @@ export class JobFiles {
     await fs.promises.rename(tmp, file);
   }
 
-  forJob(id: string): JobFilesView {
+  /**
+   * The files as one attempt's handler sees them: secrets are the job's (every attempt reads them), launch marks the
+   * attempt's own (attempt n ≥ 2 writes "launched.n"), so a retry starts its work afresh.
+   */
+  forJob(id: string, attempt = 1): JobFilesView {
     const dir = this.dir(id);
     const secretFile = (name: JobSecretName) => path.join(dir, `${name}.json`);
+    const markFile = (name: JobMark) => path.join(dir, attempt <= 1 ? name : `${name}.${attempt}`);
     return {
       jobId: id,
       readSecret: async <T>(name: JobSecretName) => {
@@ -62,9 +67,9 @@ export class JobFiles {
       dropSecret: (name) => fs.promises.rm(secretFile(name), { force: true }),
       mark: (name, text) => {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+        fs.writeFileSync(markFile(name), text, { mode: 0o600 });
       },
-      marked: (name) => fs.existsSync(path.join(dir, name)),
+      marked: (name) => fs.existsSync(markFile(name)),
     };
   }
 }

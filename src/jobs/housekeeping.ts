@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import type { JobsConfig } from '../config.js';
+import { jobDir } from './log/file-store.js';
 import { sweepJobLogs } from './log/retention.js';
 import type { Stores } from './store/contract.js';
 import { isTerminal } from './types.js';
@@ -10,6 +12,10 @@ export interface HousekeeperOptions {
   readonly onError: (err: unknown, context: string) => void;
   /** How often retention runs (default 10 minutes). */
   readonly everyMs?: number;
+  /** How often jobs past their ttl_after_finished_s are removed (default 30 s: a TTL of a minute means about one). */
+  readonly ttlEveryMs?: number;
+  /** The clock (tests move it). */
+  readonly now?: () => number;
 }
 
 const DAY = 86_400_000;
@@ -21,14 +27,42 @@ const DAY = 86_400_000;
  */
 export class Housekeeper {
   private timer: NodeJS.Timeout | undefined;
+  private ttlTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private expiring: Promise<void> | undefined;
 
   constructor(private readonly o: HousekeeperOptions) {}
 
   start(): void {
     this.timer = setInterval(() => this.poke(), this.o.everyMs ?? 600_000);
     this.timer.unref();
+    this.ttlTimer = setInterval(() => void this.expire(), this.o.ttlEveryMs ?? 30_000);
+    this.ttlTimer.unref();
     this.poke();
+    void this.expire();
+  }
+
+  /**
+   * Removes the jobs whose ttl_after_finished_s ran out: the record (PostgreSQL: with its log rows) and, in embedded
+   * mode, the job's directory with every attempt's log. Idempotent, so instances doing it at once do no harm.
+   */
+  expire(): Promise<void> {
+    this.expiring ??= this.removeExpired().finally(() => (this.expiring = undefined));
+    return this.expiring;
+  }
+
+  private async removeExpired(): Promise<void> {
+    const { stores } = this.o;
+    try {
+      for (;;) {
+        const ids = await stores.jobs.deleteExpired((this.o.now ?? Date.now)(), 500);
+        // The job's local directory: its logs in embedded mode, its secret inputs and launch marks in either.
+        for (const id of ids) await fs.promises.rm(jobDir(this.o.home, id), { recursive: true, force: true });
+        if (ids.length < 500) break;
+      }
+    } catch (err) {
+      this.o.onError(err, 'ttl_after_finished_s');
+    }
   }
 
   poke(): void {
@@ -37,7 +71,9 @@ export class Housekeeper {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.ttlTimer);
     await this.running;
+    await this.expiring;
   }
 
   private async run(): Promise<void> {

@@ -8,3 +8,6 @@ export { removalText, type LogRemoval } from './log/removal.js';
 export { JobService, type ReadInput, type StatusInput } from './service.js';
 export type { JobFilter, JobPage, ReadResult, StatusCounts, StreamSummary } from './store/contract.js';
 export * from './types.js';
+export { DEFAULT_BACKOFF, MAX_ATTEMPTS, backoffDelayMs, endWords } from './retry.js';
+export { attemptLogKey } from './log/keys.js';
+export type { AttemptReadResult } from './attempt-logs.js';

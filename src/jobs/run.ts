@@ -5,6 +5,8 @@ import type { EngineEvents } from './events.js';
 import type { JobFiles } from './files.js';
 import type { HandlerOutcome, JobContext, JobHandler, StopReason } from './handler.js';
 import { applyOutcome, outcomeLine } from './outcome.js';
+import { attemptLogKey } from './log/keys.js';
+import { decideAttemptEnd, endWords, type AttemptDecision } from './retry.js';
 import { RunLog } from './run-log.js';
 import type { ClaimRequest, Stores } from './store/contract.js';
 import * as T from './types.js';
@@ -24,6 +26,8 @@ export interface RunsOptions {
   /** A child of a batch ended: the batch's policy and state follow (see batch.ts). */
   readonly onChildEnded: (parentId: string) => Promise<void>;
   readonly onError: (err: unknown, context: string) => void;
+  /** The jitter's draws for retry backoffs (tests pass their own). */
+  readonly random?: () => number;
 }
 
 interface Running {
@@ -75,7 +79,10 @@ export class Runs {
       done: Promise.resolve(),
     };
     this.running.set(job.id, entry);
-    armTimeout(entry, Date.parse(job.started_at ?? new Date().toISOString()) + job.timeout_s * 1000);
+    // The attempt's own time limit, or the job's active deadline over all attempts when that comes first: either
+    // stops the work as a timeout (the end is then judged against the deadline, retry.ts).
+    const limit = Date.parse(job.started_at ?? new Date().toISOString()) + job.timeout_s * 1000;
+    armTimeout(entry, Math.min(limit, T.deadlineOf(job) ?? limit));
     if (job.cancel_requested_at) stopRun(entry, 'cancel');
     entry.done = this.execute(job, recovering, entry).then((claimed) => {
       clearTimeout(entry.timer);
@@ -91,8 +98,12 @@ export class Runs {
     let log: RunLog | undefined;
     let notes: Promise<void> = Promise.resolve();
     let outcome: HandlerOutcome;
+    const attempt = T.currentAttempt(job);
     try {
-      const writer = await this.o.stores.logs.open(job.id, { maxBytes: this.o.config.logMaxBytes });
+      // Each attempt writes its own log (log/keys.ts); the job's id names the first.
+      const writer = await this.o.stores.logs.open(attemptLogKey(job.id, attempt), {
+        maxBytes: this.o.config.logMaxBytes,
+      });
       log = new RunLog(writer, {
         onLines: (seq) => {
           this.o.events.emit('lines', job.id, seq);
@@ -100,13 +111,19 @@ export class Runs {
         },
       });
       const l = log;
+      const prev = job.attempts.at(-1);
+      if (prev && l.seq === 0)
+        l.add(
+          'system',
+          `attempt ${attempt} of ${job.retry?.attempts ?? attempt}: attempt ${prev.n} ended (${endWords(prev)})`,
+        );
       const ctx: JobContext = {
         job,
         recovering,
         signal: entry.controller.signal,
         stopReason: () => entry.reason,
         log: l,
-        files: this.o.files.forJob(job.id),
+        files: this.o.files.forJob(job.id, attempt),
         note: (text) => {
           l.add('system', text);
           notes = notes.then(() => l.flush()).catch((err: unknown) => this.o.onError(err, `log of ${job.id}`));
@@ -161,7 +178,15 @@ export class Runs {
       log.add('system', outcomeLine(o));
       await log.flush().catch((err: unknown) => this.o.onError(err, `log of ${id}`));
     }
-    const change = (j: Job) => applyOutcome(j, o, now);
+    const random = (this.o.random ?? Math.random)();
+    const logLines = log?.seq ?? 0;
+    let decision: AttemptDecision | undefined;
+    const change = (j: Job) => {
+      const ended = applyOutcome(j, o, now);
+      // The policy decides in the same write: the job ends, or goes back to the queue for its next attempt.
+      decision = ended && decideAttemptEnd(j, ended, { now, random, logLines });
+      return decision?.job;
+    };
     // A batch child passes its slot on only after its batch's policy had its say (a failure may stop the batch).
     const claim = this.o.claimRequest();
     const { job, claimed } =
@@ -170,6 +195,19 @@ export class Runs {
         : { job: await this.o.stores.jobs.update(id, change), claimed: [] };
     if (job) this.o.events.emit('job', job);
     for (const c of claimed) this.o.events.emit('job', c);
+    // A retried attempt's log is closed at its recorded length (later attempts' cursors count from it): the word on
+    // what comes next opens the next attempt's log instead.
+    const note = (decision as AttemptDecision | undefined)?.note;
+    if (log && note && job && T.isTerminal(job.status)) {
+      log.add('system', note);
+      await log.flush().catch((err: unknown) => this.o.onError(err, `log of ${id}`));
+    }
+    // A command's secret inputs are kept while another attempt may need them; the end of the job drops them.
+    if (job?.retry && T.isTerminal(job.status))
+      await this.o.files
+        .forJob(id)
+        .dropSecret('env')
+        .catch((err: unknown) => this.o.onError(err, `secrets of ${id}`));
     if (job?.parent_id && T.isTerminal(job.status)) await this.o.onChildEnded(job.parent_id);
     return claimed;
   }

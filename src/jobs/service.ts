@@ -1,7 +1,9 @@
 import { NotFoundError, ValidationError } from '../errors.js';
+import { readAttempts, type AttemptReadResult } from './attempt-logs.js';
 import type { JobEngine } from './engine.js';
-import type { JobFilter, JobPage, ReadResult, StatusCounts, Stores, StreamSummary } from './store/contract.js';
-import { isJobId, isTerminal, type Job } from './types.js';
+import { attemptLogKey } from './log/keys.js';
+import type { JobFilter, JobPage, StatusCounts, Stores, StreamSummary } from './store/contract.js';
+import { currentAttempt, isJobId, isTerminal, type Job } from './types.js';
 
 export interface StatusInput {
   job_id: string;
@@ -10,6 +12,8 @@ export interface StatusInput {
   wait_s: number;
   stream: 'all' | 'stdout' | 'stderr';
   grep?: string | undefined;
+  /** An earlier attempt's lines (1 the first); default the current attempt, a cursor reading on across attempts. */
+  attempt?: number | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -18,6 +22,7 @@ export interface ReadInput {
   limit: number;
   stream?: 'all' | 'stdout' | 'stderr';
   grep?: RegExp | undefined;
+  attempt?: number | undefined;
 }
 
 /**
@@ -45,7 +50,7 @@ export class JobService {
   }
 
   /** The job and a page of its log; with wait_s, waits for new lines (after the cursor) or the job's end. */
-  async status(input: StatusInput): Promise<{ job: Job; log: ReadResult }> {
+  async status(input: StatusInput): Promise<{ job: Job; log: AttemptReadResult }> {
     let grep: RegExp | undefined;
     if (input.grep !== undefined) {
       try {
@@ -58,7 +63,14 @@ export class JobService {
       }
     }
     let job = await this.get(input.job_id);
-    const read = () => this.read(job.id, { cursor: input.cursor, limit: input.tail_logs, stream: input.stream, grep });
+    const read = () =>
+      readAttempts(this.o.stores.logs, job, {
+        cursor: input.cursor,
+        limit: input.tail_logs,
+        stream: input.stream,
+        grep,
+        attempt: input.attempt,
+      });
     let log = await read();
     if (input.wait_s > 0 && !isTerminal(job.status) && (input.cursor === undefined || log.lines.length === 0)) {
       const deadline = Date.now() + input.wait_s * 1000;
@@ -77,17 +89,23 @@ export class JobService {
     return { job, log };
   }
 
-  read(id: string, opts: ReadInput): Promise<ReadResult> {
-    return this.o.stores.logs.read(id, opts);
+  /** A page of the job's log, numbered on across its attempts (attempt-logs.ts). */
+  async read(id: string, opts: ReadInput): Promise<AttemptReadResult> {
+    const job = await this.o.stores.jobs.get(id);
+    if (!job) return { ...(await this.o.stores.logs.read(id, opts)), attempt: 1, attempts: 1 };
+    return readAttempts(this.o.stores.logs, job, opts);
   }
 
-  /** A stream of a job's output as a finished command's answer shows it: head and tail within the caps. */
+  /**
+   * A stream of a job's output as a finished command's answer shows it: head and tail within the caps, of its
+   * current (or last) attempt.
+   */
   summarize(
-    id: string,
+    job: Pick<Job, 'id' | 'status' | 'attempts'>,
     stream: 'stdout' | 'stderr',
     caps: { headLines: number; tailLines: number; maxBytes: number },
   ): Promise<StreamSummary> {
-    return this.o.stores.logs.summarize(id, stream, caps);
+    return this.o.stores.logs.summarize(attemptLogKey(job.id, currentAttempt(job)), stream, caps);
   }
 
   /** A batch's children by status. */

@@ -64,6 +64,57 @@ export interface Job {
   readonly not_before: string | null;
   /** At most one job ever has a given key (a schedule slot). */
   readonly unique_key: string | null;
+  /** Retries of failed attempts; null: one attempt. */
+  readonly retry: RetryPolicy | null;
+  /** All attempts together must end within this many seconds of the first one's start. */
+  readonly active_deadline_s: number | null;
+  /** The record and its logs are removed this long after the job ended. */
+  readonly ttl_after_finished_s: number | null;
+  /** Attempts that ended, oldest first (the last one is the job's own end once it is terminal). */
+  readonly attempts: readonly AttemptRecord[];
+}
+
+/** Retries of failed attempts (queue policies). */
+export interface RetryPolicy {
+  /** Attempts in all, 1 = no retry. */
+  readonly attempts: number;
+  readonly backoff: {
+    readonly kind: 'fixed' | 'exponential';
+    readonly initial_s: number;
+    readonly max_s: number;
+    readonly jitter: boolean;
+  };
+  /** "exit_code:N", "unreachable", "timeout". */
+  readonly retry_on: readonly string[];
+  /** A lost attempt may be retried (the command is safe to run twice). */
+  readonly idempotent?: boolean;
+}
+
+/** One ended attempt of a job, as its record keeps it. */
+export interface AttemptRecord {
+  /** 1 for the first attempt. */
+  readonly n: number;
+  readonly started_at: string | null;
+  readonly finished_at: string;
+  /** How it ended: the status the job would have had, had it been the last attempt. */
+  readonly status: Exclude<JobStatus, 'queued' | 'running'>;
+  readonly exit_code: number | null;
+  readonly error: JobError | null;
+  /** Lines of this attempt's log (its own seq space); later attempts' cursors continue after them. */
+  readonly log_lines: number;
+}
+
+/** The attempt a job is on (queued or running), or ended with (terminal). */
+export function currentAttempt(job: Pick<Job, 'status' | 'attempts'>): number {
+  const ended = job.attempts.length;
+  return isTerminal(job.status) ? Math.max(1, ended) : ended + 1;
+}
+
+/** When the job's active deadline passes (epoch ms), counted from its first attempt's start; undefined: none yet. */
+export function deadlineOf(job: Pick<Job, 'active_deadline_s' | 'attempts' | 'started_at'>): number | undefined {
+  if (job.active_deadline_s === null) return undefined;
+  const first = job.attempts[0]?.started_at ?? job.started_at;
+  return first === null ? undefined : Date.parse(first) + job.active_deadline_s * 1000;
 }
 
 const ID_RE = /^job_[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -96,6 +147,9 @@ export interface NewJob {
   readonly priority?: number;
   readonly not_before?: string | null;
   readonly unique_key?: string | null;
+  readonly retry?: RetryPolicy | null;
+  readonly active_deadline_s?: number | null;
+  readonly ttl_after_finished_s?: number | null;
 }
 
 export function createJob(spec: NewJob, now: Date, id: string = newJobId(now.getTime())): Job {
@@ -123,6 +177,10 @@ export function createJob(spec: NewJob, now: Date, id: string = newJobId(now.get
     priority: spec.priority ?? 1,
     not_before: spec.not_before ?? null,
     unique_key: spec.unique_key ?? null,
+    retry: spec.retry ?? null,
+    active_deadline_s: spec.active_deadline_s ?? null,
+    ttl_after_finished_s: spec.ttl_after_finished_s ?? null,
+    attempts: [],
   };
 }
 

@@ -29,6 +29,7 @@ import type { SafetyService } from '../safety/index.js';
 import type { SessionInfo } from './session.js';
 import { jobSummary, publicJob } from './tools/shared/job-shapes.js';
 import { admitRemoteBash, formatOutcome, remoteBashInput, toStructured } from './tools/remote-bash.js';
+import { queuePolicies } from './tools/shared/queue-args.js';
 import { ok } from './tools/shared/results.js';
 import { withJobLink } from './links.js';
 import { describeArgumentErrors } from './argument-errors.js';
@@ -175,6 +176,12 @@ async function createRemoteBashTask(
     throw new McpError(ErrorCode.InvalidParams, `invalid_argument: ${e.message}${e.hint}`);
   }
   const args = parsed.data;
+  const queue = queuePolicies(args, Date.now());
+  if (!queue.ok)
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      `invalid_argument: ${queue.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   try {
     const gate = await admitRemoteBash(server, deps, args, extra);
     // A task request cannot be answered with a tool result: a refusal travels as a protocol error with its words.
@@ -185,7 +192,13 @@ async function createRemoteBashTask(
       );
     // The task outlives this request: the job runs in the background whatever mode was asked for.
     const job = await gate.run(() =>
-      deps.remoteBash.start({ ...args, mode: 'background', signal: extra.signal, id: gate.jobId }),
+      deps.remoteBash.start({
+        ...args,
+        queue: queue.policies,
+        mode: 'background',
+        signal: extra.signal,
+        id: gate.jobId,
+      }),
     );
     return { task: taskOf(job) };
   } catch (err) {

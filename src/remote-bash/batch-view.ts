@@ -79,8 +79,8 @@ export async function batchView(jobs: JobService, parent: Job, cursor = 0): Prom
   for (const j of page) {
     if (!isTerminal(j.status)) continue;
     const [out, err] = await Promise.all([
-      jobs.summarize(j.id, 'stdout', GROUP_CAPS),
-      jobs.summarize(j.id, 'stderr', GROUP_CAPS),
+      jobs.summarize(j, 'stdout', GROUP_CAPS),
+      jobs.summarize(j, 'stderr', GROUP_CAPS),
     ]);
     const code = j.error && j.error.code !== 'exit_code' ? j.error.code : undefined;
     const key = JSON.stringify([j.status, j.exit_code, code, out.text, err.text]);

@@ -5,6 +5,7 @@ import type { JobFiles } from '../jobs/files.js';
 import type { Job } from '../jobs/types.js';
 import type { ServerRecord } from '../servers/index.js';
 import type { RemoteBashParams } from './handler.js';
+import { queueFields, type QueuePolicies } from './queue.js';
 
 export interface BatchOptions {
   /** Most children running at once (default 20). */
@@ -31,6 +32,8 @@ export interface BatchSpec extends BatchOptions {
   readonly selector?: string | undefined;
   /** The batch this one repeats (run again, retry), kept on the parent. */
   readonly links?: { readonly rerun_of?: string; readonly retry_of?: string } | undefined;
+  /** Each child's queue policies (priority, start time, retries). */
+  readonly queue?: QueuePolicies | undefined;
 }
 
 export const DEFAULT_MAX_PARALLEL = 20;
@@ -109,6 +112,7 @@ export async function startBatch(
     // A child whose server cannot be reached before its command started fails at once, with the connect error:
     // partial reachability is a normal batch result, never a retry loop.
     params: { ...work, ...(spec.sudo && s.user !== 'root' ? { sudo: true } : {}), mode: spec.mode, batch: true },
+    ...queueFields(spec.queue),
   }));
   const [p, ...c] = await o.engine.submitMany([parent, ...children]);
   return { parent: p as Job, children: c };

@@ -72,17 +72,18 @@ export class RemoteBashHandler implements JobHandler {
   async run(ctx: JobContext): Promise<HandlerOutcome> {
     try {
       const outcome = await this.attempt(ctx);
-      // A requeued job needs its env values for the next start, and an abandoned one may be requeued by the next owner.
-      if (outcome.kind !== 'requeue' && outcome.kind !== 'abandon') await ctx.files.dropSecret('env');
+      // A requeued job needs its env values for the next start, and an abandoned one may be requeued by the next owner;
+      // a job with attempts left may be retried (the kernel drops them when the job ends).
+      if (outcome.kind !== 'requeue' && outcome.kind !== 'abandon' && !mayRetry(ctx)) await ctx.files.dropSecret('env');
       return outcome;
     } finally {
-      this.started.delete(ctx.job.id);
+      this.started.delete(remoteJobId(ctx.job));
     }
   }
 
   private async attempt(ctx: JobContext): Promise<HandlerOutcome> {
     const params = ctx.job.params as unknown as RemoteBashParams;
-    const id = ctx.job.id;
+    const id = remoteJobId(ctx.job);
     const state = () => (this.started.has(id) ? 'proven' : launchState(ctx));
     // Reconnects back off from 0.5 s to 30 s; a command that ran to its end resets them.
     let retries = 0;
@@ -155,7 +156,8 @@ export class RemoteBashHandler implements JobHandler {
           const neverRan =
             f.reason === 'not-started' ||
             (f.reason === 'no-dir' && !this.started.has(id) && launchState(ctx) !== 'proven');
-          if (neverRan && ctx.job.attempt < MAX_STARTS)
+          // The start counter counts every attempt's starts: each earlier attempt started at least once.
+          if (neverRan && ctx.job.attempt < MAX_STARTS + ctx.job.attempts.length)
             return { kind: 'requeue', message: 'the command never started on the server; it is queued again' };
           if (neverRan)
             return {
@@ -230,7 +232,7 @@ export class RemoteBashHandler implements JobHandler {
         if (sweep) this.lastSweep.set(name, Date.now());
         await run(
           lease.client,
-          cleanupCommand(removeOwn ? ctx.job.id : undefined, sweep ? this.o.keepFailedMinutes : undefined),
+          cleanupCommand(removeOwn ? remoteJobId(ctx.job) : undefined, sweep ? this.o.keepFailedMinutes : undefined),
           { timeoutMs: 60_000 },
         );
       } finally {
@@ -305,12 +307,13 @@ export class RemoteBashHandler implements JobHandler {
         } else if (e.type === 'lost') {
           settleAfterFlush({ kind: 'lost', reason: e.reason });
         } else if (e.type === 'pid') {
-          this.started.add(ctx.job.id);
+          this.started.add(remoteJobId(ctx.job));
           ctx.files.mark('launched', `${e.pid}\n`);
-          // The env values are now in the runner's hands on the server: drop our copy.
-          ctx.files
-            .dropSecret('env')
-            .catch((err: unknown) => ctx.note(`could not remove the env file: ${String(err)}`));
+          // The env values are now in the runner's hands on the server: drop our copy (unless a retry needs it).
+          if (!mayRetry(ctx))
+            ctx.files
+              .dropSecret('env')
+              .catch((err: unknown) => ctx.note(`could not remove the env file: ${String(err)}`));
         }
       };
       const parser = new FrameParser(onFrame);
@@ -338,6 +341,21 @@ async function openFollow(client: import('ssh2').Client, id: string, ctx: JobCon
   const ch = await openExec(client, followCommand(id, ctx.log.durableOffsets.out, ctx.log.durableOffsets.err));
   ch.end();
   return ch;
+}
+
+/**
+ * The job's directory on the server, per attempt: a retry must not find the last attempt's exit record (a start
+ * launches only where no start did), so attempt n ≥ 2 works in "<job id>.<n>".
+ */
+export function remoteJobId(job: JobContext['job']): string {
+  const n = job.attempts.length + 1;
+  return n <= 1 ? job.id : `${job.id}.${n}`;
+}
+
+/** Whether the kernel may run this job again after this attempt (its retry policy has attempts left). */
+function mayRetry(ctx: JobContext): boolean {
+  const r = ctx.job.retry;
+  return r !== null && ctx.job.attempts.length + 1 < r.attempts;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { JobFiles } from '../jobs/files.js';
 import type { ReadResult } from '../jobs/store/contract.js';
 import type { JobService } from '../jobs/service.js';
 import { isTerminal, type Job } from '../jobs/types.js';
+import { queueFields, type QueuePolicies } from './queue.js';
 import type { Inventory, ServerRecord } from '../servers/index.js';
 import type { SshPool } from '../ssh/pool.js';
 import { BATCH_TYPE } from '../jobs/batch.js';
@@ -29,6 +30,8 @@ export interface RemoteBashInput extends TargetSpec, BatchOptions {
   id?: string | undefined;
   /** The job this one repeats (run again, retry from the dashboard), kept in its parameters. */
   links?: { readonly rerun_of?: string; readonly retry_of?: string } | undefined;
+  /** Queue policies: every job of the call (each child of a batch) gets them. */
+  queue?: QueuePolicies | undefined;
 }
 
 export interface SettleInput {
@@ -109,6 +112,7 @@ export class RemoteBashService {
         max_failures: input.max_failures,
         fail_fast: input.fail_fast,
         links: input.links,
+        queue: input.queue,
       });
       return parent;
     }
@@ -138,6 +142,7 @@ export class RemoteBashService {
       server: server.name,
       params: { ...params, mode: input.mode, ...input.links },
       timeout_s,
+      ...queueFields(input.queue),
     });
   }
 
@@ -152,7 +157,9 @@ export class RemoteBashService {
   /** Waits as the mode says: the result once the job ended, or the job and its last lines when it keeps running. */
   async settle(job: Job, input: SettleInput): Promise<RemoteBashOutcome> {
     if (job.type === BATCH_TYPE) return this.settleBatch(job, input);
-    if (input.mode === 'background')
+    // A job waiting for its start time answers with its id at once: nobody waits past its not_before.
+    const waiting = job.status === 'queued' && job.not_before !== null && Date.parse(job.not_before) > Date.now();
+    if (input.mode === 'background' || waiting)
       return { kind: 'running', job, tail: await this.o.jobs.read(job.id, { limit: 0 }) };
     const waitMs = input.mode === 'sync' ? job.timeout_s * 1000 + 30_000 : input.sync_wait_s * 1000;
     const deadline = Date.now() + waitMs;
@@ -212,8 +219,8 @@ export class RemoteBashService {
   /** The full result of a finished remote-bash job: each stream as head + tail within the caps. */
   async result(job: Job): Promise<CommandResult> {
     const [out, err] = await Promise.all([
-      this.o.jobs.summarize(job.id, 'stdout', this.o.config.output),
-      this.o.jobs.summarize(job.id, 'stderr', this.o.config.output),
+      this.o.jobs.summarize(job, 'stdout', this.o.config.output),
+      this.o.jobs.summarize(job, 'stderr', this.o.config.output),
     ]);
     const sig = job.exit_code !== null && job.exit_code > 128 ? (SIGNALS[job.exit_code - 128] ?? null) : null;
     const started = Date.parse(job.started_at ?? job.created_at);

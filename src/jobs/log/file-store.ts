@@ -3,6 +3,7 @@ import { DeckhandError } from '../../errors.js';
 import type { LogRemoval, LogStore, LogWriter, ReadOptions, ReadResult, StreamSummary } from '../store/contract.js';
 import { isJobId } from '../types.js';
 import type { LogStream, Offsets } from './format.js';
+import { parseLogKey } from './keys.js';
 import { readLog } from './reader.js';
 import { dropLog } from './removal.js';
 import { listSegments, segmentBytes } from './segments.js';
@@ -13,6 +14,17 @@ import { FileLogWriter } from './writer.js';
 export function jobDir(home: string, id: string): string {
   if (!isJobId(id)) throw new Error(`invalid job id ${JSON.stringify(id)}`);
   return path.join(home, 'jobs', id);
+}
+
+/**
+ * Where a log lives, by its key (log/keys.ts): attempt 1 in the job's directory, attempt n in its attempt-n
+ * subdirectory, so removing the job's directory removes every attempt's log.
+ */
+export function logDir(home: string, key: string): string {
+  const k = parseLogKey(key);
+  if (!k) throw new Error(`invalid log key ${JSON.stringify(key)}`);
+  const dir = jobDir(home, k.jobId);
+  return k.attempt <= 1 ? dir : path.join(dir, `attempt-${k.attempt}`);
 }
 
 /** A disk that refuses a write (full, read-only, gone) is the store being unavailable: the caller resumes later. */
@@ -71,8 +83,8 @@ class FileLogHandle implements LogWriter {
 export class FileLogStore implements LogStore {
   constructor(private readonly home: string) {}
 
-  dir(jobId: string): string {
-    return jobDir(this.home, jobId);
+  dir(key: string): string {
+    return logDir(this.home, key);
   }
 
   open(jobId: string, limits: { maxBytes: number }): Promise<LogWriter> {

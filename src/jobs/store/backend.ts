@@ -31,8 +31,8 @@ export interface Backend {
   nextRev(trx: Transaction<Database>): Promise<number>;
   /** Tells other processes these jobs changed, on commit (PostgreSQL: NOTIFY; SQLite: the revision is the signal). */
   notify(trx: Transaction<Database>, ids: readonly string[]): Promise<void>;
-  /** Removes what belongs to deleted jobs in the same transaction (PostgreSQL: their log rows). */
-  afterDelete(trx: Transaction<Database>, ids: readonly string[]): Promise<void>;
+  /** Removes what belongs to deleted jobs in the same transaction (PostgreSQL: the log rows of these log keys). */
+  afterDelete(trx: Transaction<Database>, logKeys: readonly string[]): Promise<void>;
   /** Whether an error is a unique-constraint violation (a duplicate key inserted by a racing writer). */
   isUniqueViolation(err: unknown): boolean;
   close(): Promise<void>;

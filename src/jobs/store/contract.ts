@@ -16,7 +16,7 @@
  */
 import type { AuditSink, OutcomeSink } from '../../audit/sink.js';
 import type { LogLine, Offsets } from '../log/format.js';
-import type { Job, JobStatus } from '../types.js';
+import type { Job, JobStatus, RetryPolicy } from '../types.js';
 
 /** The deckhand process (an instance) that owns running jobs. */
 export interface InstanceRef {
@@ -56,6 +56,12 @@ export interface NewJobSpec {
    * fails with `duplicate_job` naming the existing job, whichever instance tries.
    */
   readonly unique_key?: string | null;
+  /** Retries of failed attempts (a failed attempt goes back to the queue with a not_before; see jobs/retry.ts). */
+  readonly retry?: RetryPolicy | null;
+  /** All attempts end within this many seconds of the first one's start. */
+  readonly active_deadline_s?: number | null;
+  /** The record (and its log) go this many seconds after the job ended (`deleteExpired`). */
+  readonly ttl_after_finished_s?: number | null;
   /** A job created already in this state (a batch parent is 'running' while its children run; it has no owner). */
   readonly status?: Extract<JobStatus, 'queued' | 'running'>;
 }
@@ -67,6 +73,8 @@ export interface JobFilter {
   readonly parent_id?: string | undefined;
   /** Only jobs that are not children of a batch (list-jobs shows a batch once, by its parent). */
   readonly top_level?: boolean | undefined;
+  /** Only queued jobs waiting for a time after this one (epoch ms): "scheduled". */
+  readonly not_before_after?: number | undefined;
 }
 
 export interface JobPage {
@@ -132,6 +140,11 @@ export interface JobStore {
   takeOver(to: InstanceRef, staleBefore: number, now: number): Promise<Job[]>;
   /** Deletes finished jobs that ended before `before`, at most `batch` at a time; answers the ids deleted. */
   deleteFinished(before: number, batch: number): Promise<string[]>;
+  /**
+   * Deletes finished jobs whose ttl_after_finished_s has run out at `now` (finished_at + ttl ≤ now), at most `batch`
+   * at a time, with their logs where the store keeps them (PostgreSQL's chunk rows, every attempt's); answers the ids.
+   */
+  deleteExpired(now: number, batch: number): Promise<string[]>;
 }
 
 /** The instances sharing this job system, for ownership and the pool view. */

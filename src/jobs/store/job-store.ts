@@ -3,6 +3,7 @@ import { cancelJob, isTerminal, JOB_STATUSES, requestCancel, type Job, type JobS
 import type { Backend } from './backend.js';
 import { Claimer } from './claims.js';
 import type { ClaimRequest, InstanceRef, JobFilter, JobPage, JobStore, NewJobSpec, StatusCounts } from './contract.js';
+import { logKeysOf } from '../log/keys.js';
 import { duplicateJob } from './errors.js';
 import { jobColumns, jobFromSpec, rowToJob } from './rows.js';
 import type { Database } from './schema.js';
@@ -116,6 +117,8 @@ export class SqlJobStore implements JobStore {
       if (filter.type !== undefined) q = q.where('type', '=', filter.type);
       if (filter.parent_id !== undefined) q = q.where('parent_id', '=', filter.parent_id);
       if (filter.top_level) q = q.where('parent_id', 'is', null);
+      if (filter.not_before_after !== undefined)
+        q = q.where('status', '=', 'queued').where('not_before', '>', filter.not_before_after);
       if (cursor !== undefined) q = q.where('id', '<', cursor);
       // One more than the page says whether another page follows.
       return q
@@ -183,20 +186,29 @@ export class SqlJobStore implements JobStore {
   }
 
   deleteFinished(before: number, batch: number): Promise<string[]> {
+    return this.deleteWhere((q) =>
+      q.where('finished_at', '<', before).where('status', 'in', FINISHED).orderBy('finished_at').limit(batch),
+    );
+  }
+
+  deleteExpired(now: number, batch: number): Promise<string[]> {
+    return this.deleteWhere((q) =>
+      q.where('expires_at', '<=', now).where('status', 'in', FINISHED).orderBy('expires_at').limit(batch),
+    );
+  }
+
+  /** Deletes the jobs a query picks, and in the same write what the backend keeps for their logs (every attempt's). */
+  private deleteWhere(
+    pick: (q: ReturnType<typeof selectForDelete>) => ReturnType<typeof selectForDelete>,
+  ): Promise<string[]> {
     return this.b.write(async (trx) => {
-      const ids = (
-        await trx
-          .selectFrom('jobs')
-          .select('id')
-          .where('finished_at', '<', before)
-          .where('status', 'in', FINISHED)
-          .orderBy('finished_at')
-          .limit(batch)
-          .execute()
-      ).map((r) => r.id);
-      if (ids.length === 0) return [];
+      const rows = await pick(selectForDelete(trx)).execute();
+      if (rows.length === 0) return [];
+      const ids = rows.map((r) => r.id);
       await trx.deleteFrom('jobs').where('id', 'in', ids).execute();
-      await this.b.afterDelete(trx, ids);
+      const keys = rows.flatMap((r) => logKeysOf(r.id, r.attempt));
+      // Bound parameters per statement stay far below the databases' limits, however many attempts each job had.
+      for (let i = 0; i < keys.length; i += 1000) await this.b.afterDelete(trx, keys.slice(i, i + 1000));
       return ids;
     });
   }
@@ -260,4 +272,8 @@ export class SqlJobStore implements JobStore {
       throw duplicateJob(taken?.unique_key ?? keys[0]!, taken?.id);
     }
   }
+}
+
+function selectForDelete(trx: Trx) {
+  return trx.selectFrom('jobs').select(['id', 'attempt']);
 }

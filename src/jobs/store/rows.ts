@@ -1,6 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { NewJobSpec } from './contract.js';
-import type { Job, JobError, JobProgress } from '../types.js';
+import type { AttemptRecord, Job, JobError, JobProgress, RetryPolicy } from '../types.js';
 import type { JobsTable } from './schema.js';
 
 /** How one backend writes and reads JSON columns (SQLite: text; PostgreSQL: jsonb, which pg parses itself). */
@@ -41,6 +41,14 @@ export function jobColumns(job: Job, json: JsonCodec): Omit<Insertable<JobsTable
     priority: job.priority,
     not_before: ms(job.not_before),
     unique_key: job.unique_key,
+    retry: job.retry === null ? null : json.write(job.retry),
+    attempts: job.attempts.length === 0 ? null : json.write(job.attempts),
+    active_deadline_s: job.active_deadline_s,
+    ttl_after_finished_s: job.ttl_after_finished_s,
+    expires_at:
+      job.finished_at === null || job.ttl_after_finished_s === null
+        ? null
+        : Date.parse(job.finished_at) + job.ttl_after_finished_s * 1000,
   };
 }
 
@@ -72,6 +80,10 @@ export function rowToJob(r: JobRow, json: JsonCodec): Job {
     priority: r.priority,
     not_before: iso(r.not_before),
     unique_key: r.unique_key,
+    retry: r.retry === null || r.retry === undefined ? null : (json.read(r.retry) as RetryPolicy),
+    active_deadline_s: r.active_deadline_s ?? null,
+    ttl_after_finished_s: r.ttl_after_finished_s ?? null,
+    attempts: r.attempts === null || r.attempts === undefined ? [] : (json.read(r.attempts) as AttemptRecord[]),
   };
 }
 
@@ -102,5 +114,9 @@ export function jobFromSpec(spec: NewJobSpec, now: number): Job {
     not_before:
       spec.not_before === undefined || spec.not_before === null ? null : new Date(spec.not_before).toISOString(),
     unique_key: spec.unique_key ?? null,
+    retry: spec.retry ?? null,
+    active_deadline_s: spec.active_deadline_s ?? null,
+    ttl_after_finished_s: spec.ttl_after_finished_s ?? null,
+    attempts: [],
   };
 }

@@ -31,6 +31,14 @@ export interface JobsTable {
   priority: number;
   not_before: number | null;
   unique_key: string | null;
+  /** Queue policies (0004): JSON, null for none. */
+  retry: unknown;
+  /** Ended attempts, JSON (null read as none). */
+  attempts: unknown;
+  active_deadline_s: number | null;
+  ttl_after_finished_s: number | null;
+  /** finished_at + ttl_after_finished_s: when the housekeeper removes the job. */
+  expires_at: number | null;
   /** Grows with every write of the row: SQLite's change feed reads rows past the revision it saw (sqlite/changes.ts). */
   rev: number;
   updated_at: number;

@@ -27,6 +27,7 @@ export function registerGetJobStatusTool(server: McpServer, deps: Pick<ToolDeps,
           wait_s: z.number().min(0).max(30).default(0).describe('Seconds to wait for new lines or the end.'),
           stream: z.enum(['all', 'stdout', 'stderr']).default('all'),
           grep: z.string().max(1000).optional().describe('Only lines matching this regex.'),
+          attempt: z.number().int().min(1).optional().describe("An earlier attempt's lines."),
         })
         .strict(),
       outputSchema: {
@@ -36,6 +37,7 @@ export function registerGetJobStatusTool(server: McpServer, deps: Pick<ToolDeps,
         has_more: z.boolean(),
         total_lines: z.number(),
         log_bytes: z.number(),
+        attempt: z.number().optional(),
         logs_removed: z
           .object({ removed_at: z.string(), reason: z.string(), total_lines: z.number(), log_bytes: z.number() })
           .optional()
@@ -77,14 +79,17 @@ export function registerGetJobStatusTool(server: McpServer, deps: Pick<ToolDeps,
         has_more: log.has_more,
         total_lines: log.total_lines,
         log_bytes: log.log_bytes,
+        ...(log.attempts > 1 ? { attempt: log.attempt } : {}),
         ...(log.removed ? { logs_removed: log.removed } : {}),
       };
       const more = log.has_more ? `\n(more lines after cursor ${log.next_cursor}: call again with that cursor)` : '';
       const removed = log.removed ? `\n${removalText(log.removed)}` : '';
+      const which =
+        log.attempts > 1 ? `\n(lines of attempt ${log.attempt} of ${log.attempts}; attempt: N reads another)` : '';
       return withJobLink(
         ok(
           structured,
-          `${jobSummary(job)}\n${formatLines(log.lines)}${more}${removed}\nnext_cursor: ${log.next_cursor}`,
+          `${jobSummary(job)}\n${formatLines(log.lines)}${more}${removed}${which}\nnext_cursor: ${log.next_cursor}`,
         ),
         job,
       );

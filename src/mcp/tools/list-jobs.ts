@@ -18,7 +18,10 @@ export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jo
         'per-server jobs show under a server filter). Pass next_cursor as cursor for more.',
       inputSchema: z
         .object({
-          status: z.enum(JOB_STATUSES).optional(),
+          status: z
+            .enum([...JOB_STATUSES, 'scheduled'])
+            .optional()
+            .describe('scheduled: queued, waiting for its time.'),
           server: serverName.optional(),
           type: z.string().max(64).optional().describe('e.g. "remote-bash".'),
           limit: z.number().int().min(1).max(200).default(20),
@@ -34,7 +37,12 @@ export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jo
     guarded(async (args) => {
       // A batch is listed once, by its parent; a server filter shows the jobs that ran there, batch children included.
       const page = await deps.jobs.list(
-        { status: args.status, server: args.server, type: args.type, top_level: args.server === undefined },
+        {
+          ...(args.status === 'scheduled' ? { not_before_after: Date.now() } : { status: args.status }),
+          server: args.server,
+          type: args.type,
+          top_level: args.server === undefined,
+        },
         args.limit,
         args.cursor,
       );

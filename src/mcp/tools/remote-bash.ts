@@ -8,12 +8,13 @@ import { isTerminal } from '../../jobs/index.js';
 import { batchText, type CommandResult, type RemoteBashOutcome } from '../../remote-bash/index.js';
 import { batchShape } from './shared/batch-shape.js';
 import type { ToolDeps } from './shared/deps.js';
-import { formatLines, logLineShape } from './shared/job-shapes.js';
+import { formatLines, logLineShape, scheduledFor } from './shared/job-shapes.js';
 import { guarded, ok } from './shared/results.js';
 import { envMap, matching, serverName } from './shared/schemas.js';
 import { byteLimitedString } from './shared/byte-limit.js';
 import { admit } from './shared/admit.js';
 import { refusedArguments } from '../argument-validation.js';
+import { queueArgs, queuePolicies } from './shared/queue-args.js';
 
 const outputShape = {
   status: z.enum(['completed', 'failed', 'cancelled', 'lost', 'queued', 'running']),
@@ -27,6 +28,7 @@ const outputShape = {
   truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }).optional(),
   tail: z.array(logLineShape).optional(),
   next_cursor: z.number().optional(),
+  scheduled_for: z.string().optional(),
   batch: batchShape.optional(),
 };
 
@@ -63,6 +65,7 @@ export const remoteBashInput = z
     mode: z.enum(['auto', 'sync', 'background']).default('auto').describe('See the description.'),
     sync_wait_s: z.number().min(0).max(300).default(20).describe('Seconds auto waits.'),
     sudo: z.boolean().default(false).describe("As root via sudo (passwordless, or the server's sudo_password_env)."),
+    ...queueArgs(),
   })
   .strict();
 
@@ -103,6 +106,8 @@ export function registerRemoteBashTool(
           Object.keys(remoteBashInput.shape),
         );
       }
+      const queue = queuePolicies(args, Date.now());
+      if (!queue.ok) return refusedArguments('remote-bash', args, queue.issues, Object.keys(remoteBashInput.shape));
       const gate = await admitRemoteBash(server, deps, args, extra);
       if (!gate.ok) return gate.result;
       const job = await gate.run(() =>
@@ -120,6 +125,7 @@ export function registerRemoteBashTool(
           env: args.env,
           mode: args.mode,
           sudo: args.sudo,
+          queue: queue.policies,
           signal: extra.signal,
           id: gate.jobId,
         }),
@@ -166,13 +172,26 @@ export async function admitRemoteBash(
 export function toStructured(o: RemoteBashOutcome): Record<string, unknown> {
   if (o.kind === 'finished') return { ...o.result };
   if (o.kind === 'batch') return { status: o.job.status, job_id: o.job.id, batch: o.view };
-  return { status: o.job.status, job_id: o.job.id, tail: o.tail.lines, next_cursor: o.tail.next_cursor };
+  const at = scheduledFor(o.job);
+  return {
+    status: o.job.status,
+    job_id: o.job.id,
+    ...(at ? { scheduled_for: at } : {}),
+    tail: o.tail.lines,
+    next_cursor: o.tail.next_cursor,
+  };
 }
 
 export function formatOutcome(o: RemoteBashOutcome): string {
   if (o.kind === 'finished') return formatCommandText(o.result);
   if (o.kind === 'batch') return batchText(o.view);
   const tail = o.tail.lines.length ? `\nLast lines:\n${formatLines(o.tail.lines)}` : '';
+  const at = scheduledFor(o.job);
+  if (at)
+    return (
+      `Job ${o.job.id} is scheduled for ${at} on ${o.job.server}. get-job-status {"job_id": "${o.job.id}"} shows it; ` +
+      'cancel-job stops it before it starts.'
+    );
   return (
     `Job ${o.job.id} is ${o.job.status} on ${o.job.server}. Follow it with get-job-status {"job_id": "${o.job.id}", "cursor": ${o.tail.next_cursor}, "wait_s": 20}; ` +
     `stop it with cancel-job.${tail}`

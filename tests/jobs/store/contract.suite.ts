@@ -4,6 +4,7 @@ import { changesContract } from './contract/changes.js';
 import { claimsContract } from './contract/claims.js';
 import { jobsContract } from './contract/jobs.js';
 import { logsContract } from './contract/logs.js';
+import { queueContract } from './contract/queue.js';
 import { safetyContract } from './contract/safety.js';
 import { smallStoresContract } from './contract/small.js';
 import type { StoreHarness, World } from './contract/world.js';
@@ -30,6 +31,7 @@ export function storeContract(h: StoreHarness): void {
     claimsContract(world);
     changesContract(world);
     logsContract(world);
+    queueContract(world);
     smallStoresContract(world);
     safetyContract(world);
   });

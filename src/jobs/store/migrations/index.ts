@@ -3,6 +3,7 @@ import type { StoreKind } from '../schema.js';
 import { jobsMigration } from './0001-jobs.js';
 import { sharedMigration } from './0002-shared.js';
 import { safetyMigration } from './0003-safety.js';
+import { queueMigration } from './0004-queue.js';
 
 /**
  * Numbered migrations, run at start-up by Kysely's Migrator in name order. They are modules compiled with the rest
@@ -14,5 +15,6 @@ export function migrations(kind: StoreKind): Record<string, Migration> {
     '0001-jobs': jobsMigration(kind),
     '0002-shared': sharedMigration(kind),
     '0003-safety': safetyMigration(kind),
+    '0004-queue': queueMigration(kind),
   };
 }

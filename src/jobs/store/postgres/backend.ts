@@ -90,9 +90,9 @@ export class PostgresBackend implements Backend {
       await sql`select pg_notify(${CHANNEL}, ${payload})`.execute(trx);
   }
 
-  async afterDelete(trx: Transaction<Database>, ids: readonly string[]): Promise<void> {
-    await trx.deleteFrom('log_chunks').where('job_id', 'in', ids).execute();
-    await trx.deleteFrom('log_heads').where('job_id', 'in', ids).execute();
+  async afterDelete(trx: Transaction<Database>, logKeys: readonly string[]): Promise<void> {
+    await trx.deleteFrom('log_chunks').where('job_id', 'in', logKeys).execute();
+    await trx.deleteFrom('log_heads').where('job_id', 'in', logKeys).execute();
   }
 
   isUniqueViolation(err: unknown): boolean {

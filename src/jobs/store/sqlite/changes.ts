@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import type { Kysely } from 'kysely';
 import { sql } from '../kysely.js';
-import { jobDir } from '../../log/file-store.js';
+import { logDir } from '../../log/file-store.js';
+import { attemptLogKey } from '../../log/keys.js';
 import { indexPath } from '../../log/records.js';
 import { lastSeq, listSegments } from '../../log/segments.js';
 import type { ChangeSource, StoreChange } from '../contract.js';
@@ -31,7 +32,7 @@ export class SqliteChangeSource implements ChangeSource {
   private version: number | undefined;
   private rev = 0;
   /** Running jobs of other processes: the size of their newest index file and the last seq told. */
-  private followed = new Map<string, { idx: string; size: number; seq: number }>();
+  private followed = new Map<string, { key: string; idx: string; size: number; seq: number }>();
 
   constructor(private readonly o: SqliteChangesOptions) {}
 
@@ -109,20 +110,24 @@ export class SqliteChangeSource implements ChangeSource {
   private async refreshFollowed(first: boolean): Promise<void> {
     const rows = await this.o.db
       .selectFrom('jobs')
-      .select(['id', 'owner_instance'])
+      .select(['id', 'owner_instance', 'attempts'])
       .where('status', '=', 'running')
       .execute();
-    const next = new Map<string, { idx: string; size: number; seq: number }>();
+    const next = new Map<string, { key: string; idx: string; size: number; seq: number }>();
     for (const r of rows) {
       if (r.owner_instance === null || r.owner_instance === this.o.instanceId) continue;
-      next.set(r.id, this.followed.get(r.id) ?? { idx: '', size: -1, seq: first ? -1 : 0 });
+      // The attempt running now writes its own log (log/keys.ts): that is the one to watch.
+      const ended = typeof r.attempts === 'string' ? (JSON.parse(r.attempts) as unknown[]).length : 0;
+      const key = attemptLogKey(r.id, ended + 1);
+      const prev = this.followed.get(r.id);
+      next.set(r.id, prev?.key === key ? prev : { key, idx: '', size: -1, seq: first ? -1 : 0 });
     }
     this.followed = next;
   }
 
   private lookAtLogs(): void {
     for (const [id, f] of this.followed) {
-      const seg = listSegments(jobDir(this.o.home, id)).at(-1);
+      const seg = listSegments(logDir(this.o.home, f.key)).at(-1);
       if (!seg) continue;
       const idx = indexPath(seg);
       let size: number;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Job } from '../../../jobs/index.js';
+import { currentAttempt, endWords, type Job } from '../../../jobs/index.js';
 import type { LogLine } from '../../../jobs/index.js';
 
 /** A job's progress: a step, or counted work (a transfer's bytes, with rate and seconds left). */
@@ -36,9 +36,14 @@ export const jobShape = z.object({
   parent_id: z.string().optional(),
   priority: z.enum(['high', 'normal', 'low']).optional(),
   not_before: z.string().optional(),
+  scheduled_for: z.string().optional(),
+  max_attempts: z.number().optional(),
+  attempts: z.array(z.unknown()).optional(),
 });
 
 const PRIORITY = ['high', 'normal', 'low'] as const;
+/** Ended attempts a job shows (the newest). */
+const SHOWN_ATTEMPTS = 5;
 
 export const logLineShape = z.object({
   seq: z.number(),
@@ -72,7 +77,18 @@ export function publicJob(j: Job): z.infer<typeof jobShape> {
     ...(j.parent_id ? { parent_id: j.parent_id } : {}),
     ...(j.priority !== 1 ? { priority: PRIORITY[j.priority] ?? 'normal' } : {}),
     ...(j.not_before ? { not_before: j.not_before } : {}),
+    ...(scheduledFor(j) ? { scheduled_for: scheduledFor(j) } : {}),
+    ...(j.retry ? { max_attempts: j.retry.attempts } : {}),
+    // The newest attempts only: a record of 100 attempts must not fill a page of list-jobs (each keeps its `n`).
+    ...(j.attempts.length > 0 && (j.retry || j.attempts.length > 1)
+      ? { attempts: j.attempts.slice(-SHOWN_ATTEMPTS).map((a) => ({ ...a })) }
+      : {}),
   };
+}
+
+/** A queued job waiting for its time: when it starts (a delayed job, or a retry's backoff). */
+export function scheduledFor(j: Job, now = Date.now()): string | undefined {
+  return j.status === 'queued' && j.not_before !== null && Date.parse(j.not_before) > now ? j.not_before : undefined;
 }
 
 export function formatLines(lines: readonly LogLine[]): string {
@@ -84,7 +100,11 @@ export function formatLines(lines: readonly LogLine[]): string {
 }
 
 export function jobSummary(j: Job): string {
-  const bits = [`${j.id} ${j.type}${j.server ? ` on ${j.server}` : ''}: ${j.status}`];
+  const at = scheduledFor(j);
+  const bits = [`${j.id} ${j.type}${j.server ? ` on ${j.server}` : ''}: ${at ? `scheduled for ${at}` : j.status}`];
+  if (j.retry) bits.push(`attempt ${currentAttempt(j)} of ${j.retry.attempts}`);
+  for (const a of j.attempts.length > 1 || j.retry ? j.attempts.slice(-SHOWN_ATTEMPTS) : [])
+    bits.push(`attempt ${a.n} ${a.status} (${endWords(a)})`);
   if (j.exit_code !== null) bits.push(`exit ${j.exit_code}`);
   if (j.error && j.error.code !== 'exit_code') bits.push(`${j.error.code}: ${j.error.message}`);
   if (j.progress.message || j.progress.step)

@@ -32,6 +32,10 @@ export function jobsContract(world: MakeWorld): void {
         priority: 2,
         not_before: null,
         unique_key: null,
+        retry: null,
+        active_deadline_s: null,
+        ttl_after_finished_s: null,
+        attempts: [],
       };
       expect(job).toEqual(expected);
       expect(await s.jobs.get(sp.id)).toEqual(expected);
