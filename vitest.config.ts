@@ -33,6 +33,7 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...E2E, ...HOST, ...LIVE],
+          globalSetup: ['tests/setup/unit.ts'],
         },
       },
       { extends: true, test: { name: 'e2e', include: E2E, globalSetup: ['tests/setup/e2e.ts'] } },

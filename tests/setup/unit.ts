@@ -1,0 +1,3 @@
+import { unit } from './build.js';
+
+export default unit;
