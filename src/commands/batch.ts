@@ -6,14 +6,9 @@ import type { CliOutput } from './io.js';
 
 /** A batch's children, failures first (as the tools list them), then by server. */
 async function childrenOf(jobs: JobService, parentId: string): Promise<Job[]> {
-  const out: Job[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await jobs.list({ parent_id: parentId }, 1000, cursor);
-    out.push(...page.jobs);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return out.sort((a, b) => (a.server ?? '').localeCompare(b.server ?? '', undefined, { numeric: true }));
+  return (await jobs.children(parentId)).sort((a, b) =>
+    (a.server ?? '').localeCompare(b.server ?? '', undefined, { numeric: true }),
+  );
 }
 
 /** `deckhand jobs show BATCH`: the batch, then one row per server. */

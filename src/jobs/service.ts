@@ -113,6 +113,18 @@ export class JobService {
     return this.o.stores.jobs.countChildren(parentId);
   }
 
+  /** Every child of a batch, in the store's order (a batch names at most a few thousand servers). */
+  async children(parentId: string): Promise<Job[]> {
+    const out: Job[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.o.stores.jobs.list({ parent_id: parentId }, 1000, cursor);
+      out.push(...page.jobs);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return out;
+  }
+
   async list(filter: JobFilter, limit: number, cursor?: string): Promise<JobPage> {
     if (cursor !== undefined && !isJobId(cursor))
       throw new ValidationError('cursor is not a job id.', 'Pass back next_cursor from the previous page.');

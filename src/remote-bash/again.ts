@@ -57,7 +57,7 @@ export async function againInput(
       hint: 'Use run again to repeat a job that did not fail.',
     });
   }
-  const kids = isBatch ? await children(o.jobs, job.id) : [];
+  const kids = isBatch ? await o.jobs.children(job.id) : [];
   const servers = isBatch
     ? kind === 'retry'
       ? kids.filter((k) => FAILED.has(k.status)).map((k) => k.server ?? '')
@@ -86,17 +86,6 @@ export async function againInput(
       : {}),
     links: kind === 'retry' ? { retry_of: job.id } : { rerun_of: job.id },
   };
-}
-
-async function children(jobs: JobService, parentId: string): Promise<Job[]> {
-  const out: Job[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await jobs.list({ parent_id: parentId }, 1000, cursor);
-    out.push(...page.jobs);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return out;
 }
 
 /** The env values of a job (or of any child of a batch: they all got the same), while one still keeps them. */

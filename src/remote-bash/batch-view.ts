@@ -44,14 +44,9 @@ const MAX_GROUPS = 6;
 const ORDER: Record<JobStatus, number> = { failed: 0, lost: 1, cancelled: 2, running: 3, queued: 4, completed: 5 };
 
 export async function children(jobs: JobService, parentId: string): Promise<Job[]> {
-  const out: Job[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await jobs.list({ parent_id: parentId }, 1000, cursor);
-    out.push(...page.jobs);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return out.sort((a, b) => ORDER[a.status] - ORDER[b.status] || (a.server ?? '').localeCompare(b.server ?? ''));
+  return (await jobs.children(parentId)).sort(
+    (a, b) => ORDER[a.status] - ORDER[b.status] || (a.server ?? '').localeCompare(b.server ?? ''),
+  );
 }
 
 function row(j: Job): ChildRow {
@@ -107,8 +102,8 @@ export async function batchView(jobs: JobService, parent: Job, cursor = 0): Prom
   };
 }
 
-function countsText(c: StatusCounts, total: number): string {
-  const done = c.completed + c.failed + c.cancelled + c.lost;
+function countsText(c: Partial<StatusCounts>, total: number): string {
+  const done = (c.completed ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0) + (c.lost ?? 0);
   const parts = [`${done}/${total} done`];
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.lost) parts.push(`${c.lost} lost`);
@@ -119,19 +114,21 @@ function countsText(c: StatusCounts, total: number): string {
 }
 
 /** Progress of a batch in one line: "37/50 done, 2 failed". */
-export function progressLine(c: StatusCounts, total: number): string {
+export function progressLine(c: Partial<StatusCounts>, total: number): string {
   return countsText(c, total);
+}
+
+/** How a group of servers ended, in a few words: "exit 0", "failed: exit 2", "failed (connection_refused)". */
+export function groupOutcome(g: Pick<OutputGroup, 'status' | 'error_code' | 'exit_code'>): string {
+  if (g.status === 'completed') return 'exit 0';
+  if (g.error_code) return `${g.status} (${g.error_code})`;
+  return `${g.status}${g.exit_code !== null ? `: exit ${g.exit_code}` : ''}`;
 }
 
 export function batchText(v: BatchView): string {
   const lines = [`Batch ${v.job_id} is ${v.status}: ${countsText(v.counts, v.total)}.`];
   for (const g of v.groups) {
-    const how =
-      g.status === 'completed'
-        ? 'exit 0'
-        : g.error_code
-          ? `${g.status} (${g.error_code})`
-          : `${g.status}${g.exit_code !== null ? `: exit ${g.exit_code}` : ''}`;
+    const how = groupOutcome(g);
     lines.push(`\n${g.servers} (${g.count} server${g.count > 1 ? 's' : ''}): ${how}`);
     if (g.stdout) lines.push(g.stdout);
     if (g.stderr) lines.push(`--- stderr ---\n${g.stderr}`);

@@ -8,7 +8,15 @@ import { RemoteBashService } from './service.js';
 
 export { RemoteBashService, type CommandResult, type RemoteBashOutcome, type RunMode } from './service.js';
 export type { QueuePolicies } from './queue.js';
-export { batchText, batchView, progressLine, type BatchView, type ChildRow, type OutputGroup } from './batch-view.js';
+export {
+  batchText,
+  batchView,
+  groupOutcome,
+  progressLine,
+  type BatchView,
+  type ChildRow,
+  type OutputGroup,
+} from './batch-view.js';
 export type { AgainInput, AgainKind } from './again.js';
 // The names a command's env may use: they become shell variables on the server.
 export { ENV_NAME_RE } from '../ssh/shell.js';

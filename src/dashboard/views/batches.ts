@@ -1,16 +1,13 @@
-import { isTerminal, JOB_STATUSES } from '../../jobs/index.js';
+import { isTerminal } from '../../jobs/index.js';
+import { groupOutcome, progressLine } from '../../remote-bash/index.js';
 import type { BatchChildView, BatchDetail, BatchGroupView, BatchSummary } from '../sources.js';
 import { duration, statusBadge, when } from './format.js';
 import { html, type Html } from './html.js';
 import { csrfField, layout, type Chrome } from './layout.js';
 
-const done = (c: BatchSummary['counts']) => (c.completed ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0) + (c.lost ?? 0);
-
 /** "11/12 done, 1 failed, 1 running": the progress line the MCP answer shows too. */
 export function countsText(c: BatchSummary['counts'], total: number): string {
-  const parts = [`${done(c)}/${total} done`];
-  for (const s of JOB_STATUSES) if (s !== 'completed' && c[s]) parts.push(`${c[s]} ${s}`);
-  return parts.join(', ');
+  return progressLine(c, total);
 }
 
 export function batchesPage(chrome: Chrome, batches: readonly BatchSummary[], next: string | null): Html {
@@ -144,12 +141,7 @@ function childRow(c: BatchChildView): Html {
 }
 
 function group(g: BatchGroupView): Html {
-  const how =
-    g.status === 'completed'
-      ? 'exit 0'
-      : g.error_code
-        ? `${g.status} (${g.error_code})`
-        : `${g.status}${g.exit_code !== null ? `: exit ${g.exit_code}` : ''}`;
+  const how = groupOutcome(g);
   return html`<section class="group group-${g.status}">
     <h3>
       <span class="servers">${g.servers}</span>
