@@ -12,6 +12,7 @@ import { jobsPage } from './views/jobs.js';
 import type { Chrome } from './views/layout.js';
 import { messagePage } from './views/login.js';
 import { overviewPage } from './views/overview.js';
+import { poolPage } from './views/pool.js';
 import { batchesPage, batchPage, notYetPage, templatePage, templatesPage } from './views/seams.js';
 import { serversPage, type ServerRow } from './views/servers.js';
 
@@ -52,6 +53,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: new RegExp(`^/jobs/${JOB}/run-again$`), action: true, run: (c) => rerun(c, 'runAgain') },
   { method: 'POST', path: new RegExp(`^/jobs/${JOB}/retry$`), action: true, run: (c) => rerun(c, 'retry') },
   { method: 'GET', path: /^\/servers$/, run: servers },
+  { method: 'GET', path: /^\/pool$/, run: pool },
   { method: 'GET', path: /^\/batches$/, run: batches },
   { method: 'GET', path: new RegExp(`^/batches/${JOB}$`), run: batch },
   { method: 'GET', path: /^\/templates$/, run: (c) => templates(c, '/templates') },
@@ -236,6 +238,13 @@ async function servers(ctx: RouteContext): Promise<void> {
     })),
   );
   page(ctx, serversPage(ctx.chrome, rows, s.reachability !== undefined));
+}
+
+async function pool(ctx: RouteContext): Promise<void> {
+  const src = ctx.sources.pool;
+  if (!src)
+    return page(ctx, notYetPage(ctx.chrome, 'Pool', '/pool', 'The pool view (instances sharing the job system)'));
+  page(ctx, poolPage(ctx.chrome, await src.status()));
 }
 
 async function batches(ctx: RouteContext): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { JobService } from '../jobs/index.js';
-import type { Job, JobStatus } from '../jobs/index.js';
+import type { Job, JobStatus, PoolStatus } from '../jobs/index.js';
 import type { ServerService } from '../servers/index.js';
 import { countByStatus } from './stats.js';
 
@@ -16,7 +16,7 @@ export interface DashboardSources {
   readonly actions: JobActions;
   /** This instance's limits, shown as its slots until the pool view exists. */
   readonly limits: { readonly maxJobs: number; readonly maxPerServer: number };
-  /** TODO(lead, pool): instances sharing the job system and their slots. */
+  /** Instances sharing the job system and their slots (the overview's table and the pool page). */
   readonly pool?: PoolSource | undefined;
   /** TODO(lead, batches): fan-out jobs with their per-server children. */
   readonly batches?: BatchSource | undefined;
@@ -59,6 +59,8 @@ export interface InstanceView {
 
 export interface PoolSource {
   instances(): Promise<InstanceView[]>;
+  /** The whole pool: instances, per-server counts, the queue, jobs waiting to be taken over. */
+  status(): Promise<PoolStatus>;
 }
 
 export interface BatchChildView {
@@ -144,7 +146,7 @@ export interface ApprovalSource {
   pending(): Promise<ApprovalView[]>;
 }
 
-/** The sources this version can fill from its services; the seams stay empty until the lead wires them. */
+/** The sources this version can fill from its services; the other seams stay empty until the lead wires them. */
 export function defaultSources(o: {
   readonly jobs: JobService;
   readonly servers: ServerService;
@@ -156,5 +158,19 @@ export function defaultSources(o: {
     stats: { countByStatus: () => countByStatus(o.jobs) },
     actions: { cancel: (id) => o.jobs.requestCancel(id) },
     limits: { maxJobs: o.config.jobs.maxJobs, maxPerServer: o.config.jobs.maxPerServer },
+    pool: {
+      status: () => o.jobs.pool(),
+      instances: async () =>
+        (await o.jobs.pool()).instances.map((i) => ({
+          id: i.id,
+          host: i.host,
+          pid: i.pid,
+          version: i.version,
+          alive: i.alive,
+          slots_used: i.slots_used,
+          slots_total: i.slots_max,
+          heartbeat_at: i.heartbeat_at,
+        })),
+    },
   };
 }
