@@ -4,6 +4,7 @@ import { changesContract } from './contract/changes.js';
 import { claimsContract } from './contract/claims.js';
 import { jobsContract } from './contract/jobs.js';
 import { logsContract } from './contract/logs.js';
+import { retentionContract } from './contract/retention.js';
 import { safetyContract } from './contract/safety.js';
 import { smallStoresContract } from './contract/small.js';
 import type { StoreHarness, World } from './contract/world.js';
@@ -30,6 +31,7 @@ export function storeContract(h: StoreHarness): void {
     claimsContract(world);
     changesContract(world);
     logsContract(world);
+    retentionContract(world);
     smallStoresContract(world);
     safetyContract(world);
   });
