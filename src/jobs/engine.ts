@@ -157,6 +157,9 @@ export class JobEngine {
   async cancel(id: string): Promise<Job | undefined> {
     const job = await this.o.stores.jobs.requestCancel(id, Date.now());
     if (job) this.events.emit('job', job);
+    // A job cancelled before it ever started leaves its secret inputs behind otherwise.
+    if (job?.status === 'cancelled' && !job.started_at)
+      await this.o.files.clear(id).catch((err: unknown) => this.o.onError?.(err, `clearing the files of ${id}`));
     this.runs.stop(id, 'cancel');
     if (job?.type === BATCH_TYPE) await this.settle(job.id);
     else if (job?.parent_id && T.isTerminal(job.status)) await this.settle(job.parent_id);

@@ -1,20 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { SecretStore } from './store/contract.js';
 import { isJobId } from './types.js';
 
 /**
  * What a job keeps beside its record, by name: secret inputs that job records must never hold (a command's env
- * values, a deploy's env and compose text, the host key a new server gets), each 0600 and dropped once the work
- * has it; and launch marks, how far a remote start got. One owner for the per-job directory instead of three
- * copies of "a 0600 file beside the job".
+ * values, a deploy's env and compose text, the host key a new server gets), each dropped once the work has it; and
+ * launch marks, how far a remote start got. One owner for "what a job keeps beside its record" instead of three
+ * copies of it. Embedded mode: 0600 files in the job's directory. PostgreSQL mode: the shared secret store (sealed
+ * with DECKHAND_SECRET_KEY), so whichever instance runs or takes over the job finds them.
  */
 export type JobSecretName = 'env' | 'deploy-input' | 'host-key';
 
-/**
- * Launch marks: `start-sent` before a remote start goes out, `launched` (the runner's pid) once the server
- * confirms it. Files, not store writes: they sit on every command's path.
- */
+/** Launch marks: `start-sent` before a remote start goes out, `launched` (the runner's pid) once the server confirms it. */
 export type JobMark = 'start-sent' | 'launched';
+
+const SECRETS: readonly JobSecretName[] = ['env', 'deploy-input', 'host-key'];
+const MARKS: readonly JobMark[] = ['start-sent', 'launched'];
 
 /** The files of one job, as its handler sees them (`ctx.files`). */
 export interface JobFilesView {
@@ -23,11 +25,27 @@ export interface JobFilesView {
   /** Kept only until the work has it: a re-run after a crash (before the drop) reads the same value. */
   putSecret(name: JobSecretName, value: unknown): Promise<void>;
   dropSecret(name: JobSecretName): Promise<void>;
-  mark(name: JobMark, text: string): void;
+  /** Durable once it resolves. Only the job's owner marks, so `marked` answers from what was read at the run's start. */
+  mark(name: JobMark, text: string): Promise<void>;
   marked(name: JobMark): boolean;
 }
 
-export class JobFiles {
+export interface JobFiles {
+  /** Written before the job is created, so no runner ever sees a job whose secrets are missing. */
+  putSecret(id: string, name: JobSecretName, value: unknown): Promise<void>;
+  /** The view a run gets, its marks read once (the run's owner is the only one to mark). */
+  forJob(id: string): Promise<JobFilesView>;
+  /** Forgets what an ended job kept (secrets left over, marks): nothing is needed once the job is terminal. */
+  clear(id: string): Promise<void>;
+}
+
+/** The job system's files for the backend: files under DECKHAND_HOME, or the shared secret store. */
+export function jobFilesFor(kind: 'sqlite' | 'postgres', home: string, secrets: SecretStore): JobFiles {
+  return kind === 'postgres' ? new SharedJobFiles(secrets) : new LocalJobFiles(home);
+}
+
+/** Embedded mode: files in DECKHAND_HOME/jobs/<id>/ (beside the job's log), each 0600. */
+export class LocalJobFiles implements JobFiles {
   constructor(private readonly home: string) {}
 
   /** Where a job's local files live; the id is validated before it ever becomes a path. */
@@ -36,7 +54,6 @@ export class JobFiles {
     return path.join(this.home, 'jobs', id);
   }
 
-  /** Written before the job is created, so no runner ever sees a job whose secrets are missing. */
   async putSecret(id: string, name: JobSecretName, value: unknown): Promise<void> {
     const dir = this.dir(id);
     await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -46,7 +63,7 @@ export class JobFiles {
     await fs.promises.rename(tmp, file);
   }
 
-  forJob(id: string): JobFilesView {
+  async forJob(id: string): Promise<JobFilesView> {
     const dir = this.dir(id);
     const secretFile = (name: JobSecretName) => path.join(dir, `${name}.json`);
     return {
@@ -60,11 +77,64 @@ export class JobFiles {
       },
       putSecret: (name, value) => this.putSecret(id, name, value),
       dropSecret: (name) => fs.promises.rm(secretFile(name), { force: true }),
-      mark: (name, text) => {
+      // Synchronous underneath: a mark sits on every command's path and costs a small file write.
+      mark: async (name, text) => {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
       },
       marked: (name) => fs.existsSync(path.join(dir, name)),
     };
+  }
+
+  async clear(id: string): Promise<void> {
+    const dir = this.dir(id);
+    // The log beside them stays (log retention removes it); only what the job kept goes.
+    for (const f of [...SECRETS.map((s) => `${s}.json`), ...MARKS])
+      await fs.promises.rm(path.join(dir, f), { force: true });
+  }
+}
+
+/**
+ * PostgreSQL mode: the secret store, under `jobs/<id>/secret/<name>` and `jobs/<id>/mark/<name>`. Marks are not
+ * secret, but they must reach the instance that takes the job over as surely as its secrets do.
+ */
+export class SharedJobFiles implements JobFiles {
+  constructor(private readonly secrets: SecretStore) {}
+
+  private key(id: string, kind: 'secret' | 'mark', name: string): string {
+    if (!isJobId(id)) throw new Error(`invalid job id ${JSON.stringify(id)}`);
+    return `jobs/${id}/${kind}/${name}`;
+  }
+
+  async putSecret(id: string, name: JobSecretName, value: unknown): Promise<void> {
+    await this.secrets.put(this.key(id, 'secret', name), JSON.stringify(value));
+  }
+
+  async forJob(id: string): Promise<JobFilesView> {
+    const marks = new Set<JobMark>();
+    // Two key lookups rather than a prefix listing: the table holds every job's keys.
+    const found = await Promise.all(MARKS.map((m) => this.secrets.get(this.key(id, 'mark', m))));
+    MARKS.forEach((m, i) => found[i] !== undefined && marks.add(m));
+    return {
+      jobId: id,
+      readSecret: async <T>(name: JobSecretName) => {
+        const text = await this.secrets.get(this.key(id, 'secret', name));
+        return text === undefined ? undefined : (JSON.parse(text) as T);
+      },
+      putSecret: (name, value) => this.putSecret(id, name, value),
+      dropSecret: (name) => this.secrets.delete(this.key(id, 'secret', name)),
+      mark: async (name, text) => {
+        await this.secrets.put(this.key(id, 'mark', name), text);
+        marks.add(name);
+      },
+      marked: (name) => marks.has(name),
+    };
+  }
+
+  async clear(id: string): Promise<void> {
+    await Promise.all([
+      ...SECRETS.map((s) => this.secrets.delete(this.key(id, 'secret', s))),
+      ...MARKS.map((m) => this.secrets.delete(this.key(id, 'mark', m))),
+    ]);
   }
 }

@@ -100,13 +100,14 @@ export class Runs {
         },
       });
       const l = log;
+      const files = await this.o.files.forJob(job.id);
       const ctx: JobContext = {
         job,
         recovering,
         signal: entry.controller.signal,
         stopReason: () => entry.reason,
         log: l,
-        files: this.o.files.forJob(job.id),
+        files,
         note: (text) => {
           l.add('system', text);
           notes = notes.then(() => l.flush()).catch((err: unknown) => this.o.onError(err, `log of ${job.id}`));
@@ -169,6 +170,9 @@ export class Runs {
         ? await this.o.stores.jobs.updateAndClaim(id, change, claim)
         : { job: await this.o.stores.jobs.update(id, change), claimed: [] };
     if (job) this.o.events.emit('job', job);
+    // What the job kept beside its record (secrets left over, launch marks) is needed no more once it has ended.
+    if (job && T.isTerminal(job.status))
+      this.track(this.o.files.clear(id).catch((err: unknown) => this.o.onError(err, `clearing the files of ${id}`)));
     for (const c of claimed) this.o.events.emit('job', c);
     if (job?.parent_id && T.isTerminal(job.status)) await this.o.onChildEnded(job.parent_id);
     return claimed;

@@ -217,6 +217,19 @@ export interface LogWriter {
   close(): Promise<void>;
 }
 
+/** How long finished jobs' logs are kept (DECKHAND_JOB_LOGS_RETAIN_DAYS, DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES). */
+export interface LogRetentionPolicy {
+  /** Logs of jobs that ended longer ago than this are removed. */
+  readonly keepDays: number;
+  /** Past this many bytes of logs in all, the logs of the longest-finished jobs go first. */
+  readonly maxTotalBytes: number;
+}
+
+export interface LogSweepResult {
+  readonly removed: number;
+  readonly bytes: number;
+}
+
 /** Job logs: files under DECKHAND_HOME (embedded mode) or chunk rows (PostgreSQL). Capped per job: head + rolling tail. */
 export interface LogStore {
   open(jobId: string, limits: { maxBytes: number }): Promise<LogWriter>;
@@ -231,12 +244,23 @@ export interface LogStore {
   size(jobId: string): Promise<number>;
   /** Removes the log, keeping a removal note that `read` reports. */
   remove(jobId: string, removal: LogRemoval): Promise<void>;
+  /**
+   * Retention: removes the logs of finished jobs that ended before `now - keepDays`, then, while all logs together
+   * exceed `maxTotalBytes`, those of the longest-finished jobs; each keeps a removal note saying why. Logs of queued
+   * and running jobs are never touched. Idempotent: several instances sweeping at once remove each log once.
+   */
+  sweep(policy: LogRetentionPolicy, now: number): Promise<LogSweepResult>;
 }
 
 /** Small secrets deckhand keeps: deploy secrets, its own SSH key, a job's env values until they reach the server. */
 export interface SecretStore {
   get(key: string): Promise<string | undefined>;
   put(key: string, value: string): Promise<void>;
+  /**
+   * Stores `value` unless the key already holds one, and answers what the key holds afterwards: of several
+   * instances creating the same secret at once (deckhand's own SSH key), all end up with the first one stored.
+   */
+  putIfAbsent(key: string, value: string): Promise<string>;
   delete(key: string): Promise<void>;
   /** Keys under a prefix (e.g. "deploy/web-1/"), never values. */
   keys(prefix: string): Promise<string[]>;
