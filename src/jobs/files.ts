@@ -35,7 +35,10 @@ export interface JobFiles {
   putSecret(id: string, name: JobSecretName, value: unknown): Promise<void>;
   /** The view a run gets, its marks read once (the run's owner is the only one to mark). */
   forJob(id: string): Promise<JobFilesView>;
-  /** Forgets what an ended job kept (secrets left over, marks): nothing is needed once the job is terminal. */
+  /**
+   * An ended job's secrets left over are removed (nothing needs them once the job is terminal). Marks may stay:
+   * files until log retention removes the job's directory; the shared store drops them too (its table would grow).
+   */
   clear(id: string): Promise<void>;
 }
 
@@ -88,9 +91,8 @@ export class LocalJobFiles implements JobFiles {
 
   async clear(id: string): Promise<void> {
     const dir = this.dir(id);
-    // The log beside them stays (log retention removes it); only what the job kept goes.
-    for (const f of [...SECRETS.map((s) => `${s}.json`), ...MARKS])
-      await fs.promises.rm(path.join(dir, f), { force: true });
+    // The log and the marks beside them stay, as before: log retention removes the directory whole.
+    for (const s of SECRETS) await fs.promises.rm(path.join(dir, `${s}.json`), { force: true });
   }
 }
 
