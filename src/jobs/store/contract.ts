@@ -101,7 +101,8 @@ export interface JobStore {
   create(specs: readonly NewJobSpec[], now: number): Promise<Job[]>;
   /**
    * Creates one job and, in the same transaction, starts it for `claim.instance` when admission allows it and no
-   * job it would overtake is waiting: a job that can run at once costs one write.
+   * job it would overtake is waiting: a job that can run at once costs one write. While another instance claims
+   * (PostgreSQL), the job is left queued for the next claim rather than waiting for that one to finish.
    */
   createAndClaim(spec: NewJobSpec, claim: ClaimRequest): Promise<Job>;
   get(id: string): Promise<Job | undefined>;
@@ -110,7 +111,10 @@ export interface JobStore {
    * and returns the new one, or undefined to leave it. Answers the record as it is after the call (undefined: no job).
    */
   update(id: string, change: (job: Job) => Job | undefined): Promise<Job | undefined>;
-  /** `update` followed, in the same transaction, by a claim (a job that ends passes its slot on with one write). */
+  /**
+   * `update` followed, in the same transaction, by a claim (a job that ends passes its slot on with one write). The
+   * update never waits for another instance's claim: then it claims nothing and the caller's scheduler claims later.
+   */
   updateAndClaim(
     id: string,
     change: (job: Job) => Job | undefined,
