@@ -10,6 +10,7 @@ import { assertStackName, preview, stackOf } from '../../../src/apps/deploy/prev
 import { maskEnvFile, Redactor } from '../../../src/apps/deploy/redact.js';
 import { catalogueRelease, composeRelease, serviceOverrides } from '../../../src/apps/deploy/release.js';
 import { StackStateStore } from '../../../src/apps/deploy/state.js';
+import { FileSecretStore } from '../../../src/jobs/store/sqlite/secrets.js';
 
 const catalogue = loadCatalogue();
 let home: string;
@@ -91,23 +92,19 @@ describe('StackStateStore', () => {
   });
 
   it('in PostgreSQL mode keeps the state in the shared secret store, nothing on disk', async () => {
-    const kept = new Map<string, string>();
-    const shared = {
-      get: async (k: string) => kept.get(k),
-      put: async (k: string, v: string) => void kept.set(k, v),
-      delete: async (k: string) => void kept.delete(k),
-      keys: async (p: string) => [...kept.keys()].filter((k) => k.startsWith(p)),
-      putIfAbsent: async (k: string, v: string) => kept.get(k) ?? (kept.set(k, v), v),
-    };
+    // A real SecretStore (the file one, elsewhere): the table one passes the same contract suite.
+    const sharedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deckhand-shared-'));
+    const shared = new FileSecretStore(sharedDir);
     const s = new StackStateStore(home, shared);
     await s.saveSecrets('web', 'pg', 'postgres', { POSTGRES_PASSWORD: 'p' });
-    expect([...kept.keys()]).toEqual(['deploy/web/pg']);
+    expect(await shared.keys('')).toEqual(['deploy/web/pg']);
     expect(await new StackStateStore('/nonexistent', shared).read('web', 'pg')).toMatchObject({
       secrets: { POSTGRES_PASSWORD: 'p' },
     });
     expect(fs.existsSync(path.join(home, 'secrets'))).toBe(false);
     await s.remove('web', 'pg');
-    expect(kept.size).toBe(0);
+    expect(await shared.keys('')).toEqual([]);
+    fs.rmSync(sharedDir, { recursive: true, force: true });
     await expect(s.read('../x', 'pg')).rejects.toThrow(/unsafe/);
   });
 });
