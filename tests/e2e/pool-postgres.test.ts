@@ -100,11 +100,11 @@ describe('several deckhand instances on one PostgreSQL (3 processes, 3 sshds)', 
   });
 
   /** The built binary over stdio, as host `deckhand-<name>`: its own UTS namespace, the same pid (exec all along). */
-  async function startInstance(i: number, name: string): Promise<Instance> {
+  async function startInstance(i: number, name: string, extra: Record<string, string> = {}): Promise<Instance> {
     const transport = new StdioClientTransport({
       command: 'unshare',
       args: ['--uts', 'sh', '-c', `hostname deckhand-${name} && exec "${process.execPath}" "${CLI}"`],
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env(i) },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env(i), ...extra },
       stderr: 'pipe',
     });
     let err = '';
@@ -124,8 +124,13 @@ describe('several deckhand instances on one PostgreSQL (3 processes, 3 sshds)', 
     return inst;
   }
 
-  async function background(via: Instance, server: string, command: string): Promise<string> {
-    const r = await via.call('remote-bash', { server, command, mode: 'background' });
+  async function background(
+    via: Instance,
+    server: string,
+    command: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<string> {
+    const r = await via.call('remote-bash', { server, command, mode: 'background', ...extra });
     const id = structured<{ job_id: string }>(r).job_id;
     jobIds.add(id);
     return id;
@@ -383,6 +388,34 @@ describe('several deckhand instances on one PostgreSQL (3 processes, 3 sshds)', 
         .map((i) => `deckhand-${i.name}`)
         .sort(),
     );
+  }, 60_000);
+
+  it('an API-only instance (DECKHAND_MAX_JOBS=0) takes calls whose jobs the others run, env values included', async () => {
+    homes.push(tempHome());
+    const api = await startInstance(3, 'api', { DECKHAND_MAX_JOBS: '0' });
+    // The env value is a secret: it reaches the executing instance through the store, sealed, never through a file.
+    const id = await background(api, 's3', 'echo "token=$DEPLOY_TOKEN"', { env: { DEPLOY_TOKEN: 'tok-4242' } });
+    const runner = await runnerOf(id);
+    expect(runner).not.toBe(api);
+    await waitFor(
+      async () => TERMINAL.has((await status(api, id, { wait_s: 5, tail_logs: 0 })).job.status),
+      'the job to end',
+      30_000,
+    );
+    const s = await status(api, id);
+    expect(s.job.status).toBe('completed');
+    expect(s.logs.filter((l) => l.stream === 'stdout').map((l) => l.text)).toEqual(['token=tok-4242']);
+    // Nothing of it on any instance's disk, and the secret row is gone once the job ended.
+    for (const h of homes) expect(fs.existsSync(path.join(h.dir, 'jobs', id))).toBe(false);
+    const left = await sql.query('select key from secrets where key like $1', [`jobs/${id}/%`]);
+    expect(left.rows.filter((r: { key: string }) => r.key.includes('/secret/'))).toEqual([]);
+    const pool = JSON.parse(runCli(env(1), ['pool', '--json']).stdout) as {
+      instances: { host: string; slots_max: number }[];
+    };
+    expect(pool.instances.find((i) => i.host === 'deckhand-api')?.slots_max).toBe(0);
+    expect(runCli(env(1), ['pool']).stdout).toMatch(/deckhand-api .* serves only/);
+    killed.add(api);
+    await api.close();
   }, 60_000);
 
   it('PostgreSQL restarted mid-run: calls answer store_unavailable meanwhile, then every job finishes once', async () => {
