@@ -215,7 +215,7 @@ describe('dashboard pages and seams', () => {
     expect(pool.body).toMatch(/<strong class="warn">dead<\/strong>/);
     expect(pool.body).toMatch(/<td>web-1<\/a><\/td>|web-1<\/a>/);
     expect(pool.body).toContain('4 / 4');
-    expect(pool.body).toMatch(/9 queued: 1 high, 6 normal,\s+2 low/);
+    expect(pool.body).toMatch(/9 queued: 1 high,\s+6 normal,\s+2\s+low/);
     expect(pool.body).toContain('Waiting to be taken over');
     expect(pool.body).toContain('taken over by 2026-05-01 09:59:35 UTC');
   });
