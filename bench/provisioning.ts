@@ -13,7 +13,7 @@ import { FileInventoryStore } from '../src/jobs/store/sqlite/inventory.js';
 import { Inventory } from '../src/servers/inventory.js';
 import type { ServerRecord } from '../src/servers/types.js';
 import type { JobContext } from '../src/jobs/handler.js';
-import { JobFiles } from '../src/jobs/files.js';
+import { LocalJobFiles } from '../src/jobs/files.js';
 import { FileLogStore } from '../src/jobs/log/file-store.js';
 import { createJob, newJobId } from '../src/jobs/types.js';
 import { generateHostKeyPair, HetznerProvider, md5Fingerprint, renderCloudInit } from '../src/providers/index.js';
@@ -231,7 +231,9 @@ async function benchSetup(rows: Row[], runs: number): Promise<void> {
     for (let i = 0; i <= runs; i++) {
       scripts.clear();
       const id = newJobId();
-      const log = await new FileLogStore(home.dir).open(id, { maxBytes: 1 << 30 });
+      const log = await new FileLogStore(home.dir, { active: async () => [], get: async () => undefined }).open(id, {
+        maxBytes: 1 << 30,
+      });
       const ctx: JobContext = {
         job: {
           ...createJob(
@@ -249,7 +251,7 @@ async function benchSetup(rows: Row[], runs: number): Promise<void> {
         signal: new AbortController().signal,
         stopReason: () => undefined,
         log,
-        files: new JobFiles(home.dir).forJob(id),
+        files: await new LocalJobFiles(home.dir).forJob(id),
         note: (text) => {
           const m = /^\[\d+\/\d+\] ([a-z-]+): started$/.exec(text);
           if (m) current = m[1] ?? '';

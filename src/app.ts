@@ -88,6 +88,7 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
     kernel,
     pool,
     async start() {
+      await provisioning.start();
       await kernel.start();
       safety.start();
     },

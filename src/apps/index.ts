@@ -23,7 +23,11 @@ export function createAppsFeature(o: {
 }): Feature<AppService> {
   const { config, kernel, inventory, pool } = o;
   const catalogue = loadCatalogue();
-  const states = new StackStateStore(config.home);
+  // PostgreSQL mode: a stack's generated passwords must be found by whichever instance deploys it next.
+  const states = new StackStateStore(
+    config.home,
+    kernel.stores.kind === 'postgres' ? kernel.stores.secrets : undefined,
+  );
   const common = { home: config.home, inventory, pool, store: kernel.engine.store, deploy: config.deploy };
   return {
     handlers: {

@@ -60,7 +60,7 @@ export class AppService {
 
   async dryRun(req: DeployRequest, signal?: AbortSignal): Promise<DryRunResult> {
     await this.o.inventory.get(req.server);
-    const p = preview(req, {
+    const p = await preview(req, {
       catalogue: this.o.catalogue,
       states: this.o.states,
       imageOverrides: this.o.config.deploy.imageOverrides,
@@ -103,7 +103,7 @@ export class AppService {
   /** `id`: the job's id when the caller made it beforehand (the audit log names the job before it exists). */
   async submitDeploy(req: DeployRequest, jobId?: string): Promise<Job> {
     const server = await this.o.inventory.get(req.server);
-    preview(req, {
+    await preview(req, {
       catalogue: this.o.catalogue,
       states: this.o.states,
       imageOverrides: this.o.config.deploy.imageOverrides,

@@ -4,6 +4,7 @@ import { jobsCancel, CANCEL_USAGE } from './jobs-cancel.js';
 import { jobsList, LIST_USAGE } from './jobs-list.js';
 import { jobsLogs, LOGS_USAGE } from './jobs-logs.js';
 import { jobsShow, SHOW_USAGE } from './jobs-show.js';
+import { pool, POOL_USAGE } from './pool.js';
 import { serversImport, SERVERS_IMPORT_USAGE } from './servers-import.js';
 import { serversList, SERVERS_LIST_USAGE } from './servers-list.js';
 import { serversPolicy, SERVERS_POLICY_USAGE } from './servers-policy.js';
@@ -45,6 +46,12 @@ export const CLI_COMMANDS: readonly CommandSpec<CliContext>[] = [
     usage: CANCEL_USAGE,
     summary: 'cancel a job (waits up to S seconds, default 15)',
     run: jobsCancel,
+  },
+  {
+    words: ['pool'],
+    usage: POOL_USAGE,
+    summary: 'the deckhand instances sharing the job system, their slots, per-server counts and the queue',
+    run: pool,
   },
   {
     words: ['servers', 'policy'],

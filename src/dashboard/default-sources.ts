@@ -7,7 +7,7 @@ import type { ServerService } from '../servers/index.js';
 import { auditSource } from './audit-source.js';
 import { batchSource } from './batch-source.js';
 import { rerunActions } from './rerun.js';
-import type { ApprovalSource, DashboardSources, Reachability } from './sources.js';
+import type { ApprovalSource, DashboardSources, PoolSource, Reachability } from './sources.js';
 import { countByStatus } from './stats.js';
 
 /** The sources this version can fill from its services; pool and templates stay empty until they exist. */
@@ -35,6 +35,24 @@ export function defaultSources(o: {
     approvals: safety ? approvalSource(safety) : undefined,
     audit: o.audit ? auditSource(o.audit) : undefined,
     reachability: o.reachability,
+    pool: poolSource(o.jobs),
+  };
+}
+
+function poolSource(jobs: JobService): PoolSource {
+  return {
+    status: () => jobs.pool(),
+    instances: async () =>
+      (await jobs.pool()).instances.map((i) => ({
+        id: i.id,
+        host: i.host,
+        pid: i.pid,
+        version: i.version,
+        alive: i.alive,
+        slots_used: i.slots_used,
+        slots_total: i.slots_max,
+        heartbeat_at: i.heartbeat_at,
+      })),
   };
 }
 

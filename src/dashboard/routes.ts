@@ -11,6 +11,7 @@ import { cancelConfirmPage, jobPage, type LogView } from './views/job.js';
 import { jobsPage } from './views/jobs.js';
 import { messagePage } from './views/login.js';
 import { overviewPage } from './views/overview.js';
+import { poolPage } from './views/pool.js';
 import { notYetPage, templatePage, templatesPage } from './views/seams.js';
 import { serversPage, type ServerRow } from './views/servers.js';
 
@@ -28,6 +29,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: new RegExp(`^/jobs/${JOB}/run-again$`), action: true, run: (c) => rerun(c, 'runAgain') },
   { method: 'POST', path: new RegExp(`^/jobs/${JOB}/retry$`), action: true, run: (c) => rerun(c, 'retry') },
   { method: 'GET', path: /^\/servers$/, run: servers },
+  { method: 'GET', path: /^\/pool$/, run: pool },
   ...BATCH_ROUTES,
   ...SAFETY_ROUTES,
   { method: 'GET', path: /^\/templates$/, run: (c) => templates(c, '/templates') },
@@ -195,6 +197,13 @@ async function servers(ctx: RouteContext): Promise<void> {
     })),
   );
   page(ctx, serversPage(ctx.chrome, rows, s.reachability !== undefined));
+}
+
+async function pool(ctx: RouteContext): Promise<void> {
+  const src = ctx.sources.pool;
+  if (!src)
+    return page(ctx, notYetPage(ctx.chrome, 'Pool', '/pool', 'The pool view (instances sharing the job system)'));
+  page(ctx, poolPage(ctx.chrome, await src.status()));
 }
 
 async function templates(ctx: RouteContext, active: '/templates' | '/schedules'): Promise<void> {

@@ -1,5 +1,5 @@
 import type { JobService } from '../jobs/index.js';
-import type { Job, JobStatus } from '../jobs/index.js';
+import type { Job, JobStatus, PoolStatus } from '../jobs/index.js';
 import type { AuditEntry, LoginEvent } from '../audit/index.js';
 import type { ApprovalView } from '../safety/index.js';
 import type { ServerService } from '../servers/index.js';
@@ -16,7 +16,7 @@ export interface DashboardSources {
   readonly actions: JobActions;
   /** This instance's limits, shown as its slots until the pool view exists. */
   readonly limits: { readonly maxJobs: number; readonly maxPerServer: number };
-  /** TODO(lead, pool): instances sharing the job system and their slots. */
+  /** Instances sharing the job system and their slots (the overview's table and the pool page). */
   readonly pool?: PoolSource | undefined;
   /** Fan-out jobs with their per-server children (remote-bash's batch view). */
   readonly batches?: BatchSource | undefined;
@@ -72,6 +72,8 @@ export interface InstanceView {
 
 export interface PoolSource {
   instances(): Promise<InstanceView[]>;
+  /** The whole pool: instances, per-server counts, the queue, jobs waiting to be taken over. */
+  status(): Promise<PoolStatus>;
 }
 
 export interface BatchChildView {

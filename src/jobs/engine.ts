@@ -160,6 +160,8 @@ export class JobEngine {
   async cancel(id: string): Promise<Job | undefined> {
     const job = await this.o.stores.jobs.requestCancel(id, Date.now());
     if (job) this.events.emit('job', job);
+    // A job cancelled before it ever started leaves its secret inputs behind otherwise.
+    if (job?.status === 'cancelled' && !job.started_at) await this.clearFiles(id);
     this.runs.stop(id, 'cancel');
     if (job?.type === BATCH_TYPE) await this.settle(job.id);
     else if (job?.parent_id && T.isTerminal(job.status)) await this.settle(job.parent_id);
@@ -236,6 +238,7 @@ export class JobEngine {
       for (const child of stopped) {
         this.events.emit('job', child);
         if (child.status === 'running') this.runs.stop(child.id, 'cancel');
+        else if (child.status === 'cancelled' && !child.started_at) await this.clearFiles(child.id);
       }
       if (parent) this.events.emit('job', parent);
     } catch (err) {
@@ -250,6 +253,10 @@ export class JobEngine {
     } catch (err) {
       this.o.onError?.(err, 'batch repair');
     }
+  }
+
+  private async clearFiles(id: string): Promise<void> {
+    await this.o.files.clear(id).catch((err: unknown) => this.o.onError?.(err, `clearing the files of ${id}`));
   }
 
   private async checkCancel(id: string): Promise<void> {

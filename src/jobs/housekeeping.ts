@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import type { JobsConfig } from '../config.js';
 import { jobDir } from './log/file-store.js';
-import { sweepJobLogs } from './log/retention.js';
 import type { Stores } from './store/contract.js';
-import { isTerminal } from './types.js';
 
 export interface HousekeeperOptions {
+  /** DECKHAND_HOME: an expired job's local directory (embedded mode: its logs) is removed whole. */
   readonly home: string;
   readonly stores: Stores;
   readonly config: JobsConfig;
@@ -22,7 +21,7 @@ const DAY = 86_400_000;
 
 /**
  * Retention, run by every instance that executes jobs (each step is idempotent, so two at once do no harm): finished
- * jobs' log files past DECKHAND_JOB_LOGS_RETAIN_DAYS or the total size cap (embedded mode), then finished job
+ * jobs' logs past DECKHAND_JOB_LOGS_RETAIN_DAYS or the total size cap (files or chunk rows), then finished job
  * records past DECKHAND_JOBS_RETAIN_DAYS, deleted in small batches so claims never wait long behind them.
  */
 export class Housekeeper {
@@ -78,20 +77,10 @@ export class Housekeeper {
 
   private async run(): Promise<void> {
     const { stores, config } = this.o;
-    if (stores.kind === 'sqlite') {
-      try {
-        await sweepJobLogs({
-          home: this.o.home,
-          policy: { keepDays: config.logRetainDays, maxTotalBytes: config.logsMaxTotalBytes },
-          activeIds: async () => new Set((await stores.jobs.active()).map((j) => j.id)),
-          stateOf: async (id) => {
-            const job = await stores.jobs.get(id);
-            return !job ? 'unknown' : isTerminal(job.status) ? 'finished' : 'active';
-          },
-        });
-      } catch (err) {
-        this.o.onError(err, 'log retention');
-      }
+    try {
+      await stores.logs.sweep({ keepDays: config.logRetainDays, maxTotalBytes: config.logsMaxTotalBytes }, Date.now());
+    } catch (err) {
+      this.o.onError(err, 'log retention');
     }
     if (config.retainDays === 0) return;
     try {

@@ -5,6 +5,7 @@ export { BATCH_TYPE } from './batch.js';
 export { JobChanges, type JobLifecycle } from './changes.js';
 export type { LogLine, LogStream } from './log/format.js';
 export { removalText, type LogRemoval } from './log/removal.js';
+export type { OrphanedJob, PoolInstance, PoolServer, PoolStatus } from './pool.js';
 export { JobService, type ReadInput, type StatusInput } from './service.js';
 export type { JobFilter, JobPage, ReadResult, StatusCounts, StreamSummary } from './store/contract.js';
 export * from './types.js';

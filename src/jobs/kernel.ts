@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { packageVersion } from '../version.js';
 import { JobChanges } from './changes.js';
 import { JobEngine } from './engine.js';
-import { JobFiles } from './files.js';
+import { jobFilesFor, type JobFiles } from './files.js';
 import type { JobHandler } from './handler.js';
 import { Housekeeper } from './housekeeping.js';
 import { JobService } from './service.js';
@@ -51,7 +51,7 @@ export async function createJobKernel({ config, logger, process: proc }: KernelD
     { home: config.home, databaseUrl: config.store.databaseUrl, secretKey: config.store.secretKey },
     { instance, onError },
   );
-  const files = new JobFiles(config.home);
+  const files = jobFilesFor(stores.kind, config.home, stores.secrets);
   const engine = new JobEngine({
     stores,
     files,
@@ -68,7 +68,7 @@ export async function createJobKernel({ config, logger, process: proc }: KernelD
     stores,
     engine,
     files,
-    jobs: new JobService({ engine, stores }),
+    jobs: new JobService({ engine, stores, limits: config.jobs }),
     changes,
     async start() {
       await engine.start();

@@ -117,13 +117,14 @@ export class Runs {
           'system',
           `attempt ${attempt} of ${job.retry?.attempts ?? attempt}: attempt ${prev.n} ended (${endWords(prev)})`,
         );
+      const files = await this.o.files.forJob(job.id, attempt);
       const ctx: JobContext = {
         job,
         recovering,
         signal: entry.controller.signal,
         stopReason: () => entry.reason,
         log: l,
-        files: this.o.files.forJob(job.id, attempt),
+        files,
         note: (text) => {
           l.add('system', text);
           notes = notes.then(() => l.flush()).catch((err: unknown) => this.o.onError(err, `log of ${job.id}`));
@@ -194,6 +195,14 @@ export class Runs {
         ? await this.o.stores.jobs.updateAndClaim(id, change, claim)
         : { job: await this.o.stores.jobs.update(id, change), claimed: [] };
     if (job) this.o.events.emit('job', job);
+    // What the job kept beside its record (secrets left over, launch marks) is needed no more once it has ended; a
+    // command's secret inputs are kept until then, while another attempt may need them.
+    if (job && T.isTerminal(job.status))
+      this.track(
+        this.o.files
+          .clear(id, Math.max(1, job.attempts.length))
+          .catch((err: unknown) => this.o.onError(err, `clearing the files of ${id}`)),
+      );
     for (const c of claimed) this.o.events.emit('job', c);
     // A retried attempt's log is closed at its recorded length (later attempts' cursors count from it): the word on
     // what comes next opens the next attempt's log instead.
@@ -202,12 +211,6 @@ export class Runs {
       log.add('system', note);
       await log.flush().catch((err: unknown) => this.o.onError(err, `log of ${id}`));
     }
-    // A command's secret inputs are kept while another attempt may need them; the end of the job drops them.
-    if (job?.retry && T.isTerminal(job.status))
-      await this.o.files
-        .forJob(id)
-        .dropSecret('env')
-        .catch((err: unknown) => this.o.onError(err, `secrets of ${id}`));
     if (job?.parent_id && T.isTerminal(job.status)) await this.o.onChildEnded(job.parent_id);
     return claimed;
   }

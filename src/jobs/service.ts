@@ -2,6 +2,7 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import { readAttempts, type AttemptReadResult } from './attempt-logs.js';
 import type { JobEngine } from './engine.js';
 import { attemptLogKey } from './log/keys.js';
+import { poolStatus, type PoolStatus } from './pool.js';
 import type { JobFilter, JobPage, StatusCounts, Stores, StreamSummary } from './store/contract.js';
 import { currentAttempt, isJobId, isTerminal, type Job } from './types.js';
 
@@ -30,7 +31,29 @@ export interface ReadInput {
  * The kernel's one facade for readers; features start their own jobs through the engine.
  */
 export class JobService {
-  constructor(private readonly o: { readonly engine: JobEngine; readonly stores: Stores }) {}
+  constructor(
+    private readonly o: {
+      readonly engine: JobEngine;
+      readonly stores: Stores;
+      /** What the pool view measures against (this instance's settings). */
+      readonly limits?: { readonly ownerTimeoutS: number; readonly maxPerServer: number };
+    },
+  ) {}
+
+  /** The instances sharing the job system, their slots, per-server counts and the queue, as one snapshot. */
+  async pool(): Promise<PoolStatus> {
+    const [instances, active] = await Promise.all([this.o.stores.instances.list(), this.o.stores.jobs.active()]);
+    const self = this.o.engine.instance.id;
+    return poolStatus({
+      instances,
+      active,
+      now: Date.now(),
+      ownerTimeoutMs: (this.o.limits?.ownerTimeoutS ?? 15) * 1000,
+      maxPerServer: this.o.limits?.maxPerServer ?? 4,
+      self: instances.some((i) => i.id === self) ? self : undefined,
+      store: { kind: this.o.stores.kind, location: this.o.stores.location },
+    });
+  }
 
   async get(id: string): Promise<Job> {
     if (!isJobId(id)) {

@@ -8,6 +8,7 @@ import { installToolListing } from './tool-listing.js';
 import { registerTools } from './tools/index.js';
 import type { ToolDeps } from './tools/shared/deps.js';
 import { registerApprovalResource } from './approvals.js';
+import { registerPoolResource } from './pool.js';
 import type { SessionInfo } from './session.js';
 
 const INSTRUCTIONS =
@@ -48,6 +49,7 @@ export function mcpServerFactory(services: ToolDeps, logger: Logger): ServerFact
     installArgumentValidation(server);
     live.attach(server, session);
     registerApprovalResource(server, services.safety);
+    registerPoolResource(server, services.jobs);
     // Outermost: tools/list compacted for every client and context window, map arguments taken either way.
     installToolListing(server);
     return server;

@@ -10,6 +10,7 @@ import {
 import type { SshPool } from '../ssh/pool.js';
 import { DeckhandError } from '../errors.js';
 import { loginKeyFor } from './deckhand-key.js';
+import type { SharedDeckhandKey } from './shared-key.js';
 import { decodeHostKeyLabel, encodeHostKeyLabel, HOST_KEY_LABEL } from './host-key-label.js';
 import { loadOrCreateHostKey } from './host-key-store.js';
 import { missingProviderError, type ProviderFactory } from './provider.js';
@@ -40,6 +41,8 @@ export interface CreateServerHandlerOptions {
   readonly inventory: Inventory;
   readonly pool: SshPool;
   readonly provider: ProviderFactory | undefined;
+  /** PostgreSQL mode: deckhand's key shared by every instance. */
+  readonly deckhandKey?: SharedDeckhandKey;
   /** Bounds for the waits (default 10 min for boot and SSH, 3 min for the host key check). */
   readonly bootTimeoutMs?: number;
   readonly verifyTimeoutMs?: number;
@@ -61,6 +64,7 @@ export class CreateServerHandler implements JobHandler {
         ctx.note(`${e.method} ${e.path}: ${e.reason}; retry ${e.attempt} in ${Math.round(e.delayMs)} ms`),
       );
       const signal = ctx.signal;
+      if (p.ssh_public_key_path === undefined) await this.o.deckhandKey?.ensure();
       const login = loginKeyFor(this.o.home, p.ssh_public_key_path);
 
       const key = await steps.run('ensure-ssh-key', async () => {

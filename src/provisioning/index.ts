@@ -7,6 +7,7 @@ import { CreateServerHandler } from './create-handler.js';
 import { DeleteServerHandler } from './delete-handler.js';
 import { hetznerFactory } from './provider.js';
 import { ProvisioningService } from './service.js';
+import { SharedDeckhandKey } from './shared-key.js';
 
 export { ProvisioningService } from './service.js';
 export { HOST_KEY_LABEL } from './host-key-label.js';
@@ -19,14 +20,18 @@ export function createProvisioningFeature(o: {
   kernel: JobKernel;
   inventory: Inventory;
   pool: SshPool;
-}): Feature<ProvisioningService> {
+}): Feature<ProvisioningService> & { start(): Promise<void> } {
   const { config, inventory, pool } = o;
   const provider = hetznerFactory(config.provisioning);
+  const stores = o.kernel.stores;
+  const deckhandKey = new SharedDeckhandKey(config.home, stores.kind === 'postgres' ? stores.secrets : undefined);
   return {
     handlers: {
-      'create-server': new CreateServerHandler({ home: config.home, inventory, pool, provider }),
+      'create-server': new CreateServerHandler({ home: config.home, inventory, pool, provider, deckhandKey }),
       'delete-server': new DeleteServerHandler({ inventory, pool, provider }),
     },
-    service: new ProvisioningService(config, o.kernel.engine, inventory, provider),
+    service: new ProvisioningService(config, o.kernel.engine, inventory, provider, deckhandKey),
+    /** Servers made through another instance are reached with the key they were made with. */
+    start: () => deckhandKey.pull(),
   };
 }

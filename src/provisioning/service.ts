@@ -7,6 +7,7 @@ import { isManagedByDeckhand, type Money, type ProviderServer } from '../provide
 import { findActiveJob, waitBriefly } from '../jobs/kit/waits.js';
 import type { CreateServerParams } from './create-handler.js';
 import { loginKeyFor } from './deckhand-key.js';
+import type { SharedDeckhandKey } from './shared-key.js';
 import { refuseUnmanaged, type DeleteServerParams } from './delete-handler.js';
 import { asDeckhandError } from '../jobs/kit/errors.js';
 import { planCreate, type CreateInput, type CreatePlan } from './plan.js';
@@ -43,6 +44,7 @@ export class ProvisioningService {
     private readonly engine: JobEngine,
     private readonly inventory: Inventory,
     private readonly provider: ProviderFactory | undefined,
+    private readonly deckhandKey?: SharedDeckhandKey,
   ) {}
 
   get hasProvider(): boolean {
@@ -64,6 +66,7 @@ export class ProvisioningService {
         { hint: 'Choose another name for the new server.' },
       );
     }
+    if (input.ssh_public_key_path === undefined) await this.deckhandKey?.ensure();
     const key = loginKeyFor(this.config.home, input.ssh_public_key_path);
     try {
       return await planCreate(

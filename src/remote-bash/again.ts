@@ -97,7 +97,7 @@ async function envOf(
 ): Promise<Record<string, string> | undefined> {
   if (keys.length === 0) return undefined;
   for (const h of holders) {
-    const env = await files.forJob(h.id).readSecret<Record<string, string>>('env');
+    const env = await (await files.forJob(h.id)).readSecret<Record<string, string>>('env');
     if (env && keys.every((k) => typeof env[k] === 'string')) return env;
   }
   throw new DeckhandError(

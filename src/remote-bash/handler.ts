@@ -129,7 +129,7 @@ export class RemoteBashHandler implements JobHandler {
         let channel: ClientChannel;
         if (state() !== 'proven') {
           // Safe to send again after a crash or a drop: the start launches only if no earlier start did.
-          ctx.files.mark('start-sent', new Date().toISOString());
+          await ctx.files.mark('start-sent', new Date().toISOString());
           channel = await openExec(lease.client, startCommand(id));
           const env = await ctx.files.readSecret<Record<string, string>>('env');
           const spec = { jobId: id, command: params.command, cwd: params.cwd, env, sudo };
@@ -308,7 +308,13 @@ export class RemoteBashHandler implements JobHandler {
           settleAfterFlush({ kind: 'lost', reason: e.reason });
         } else if (e.type === 'pid') {
           this.started.add(remoteJobId(ctx.job));
-          ctx.files.mark('launched', `${e.pid}\n`);
+          ctx.files
+            .mark(
+              'launched',
+              `${e.pid}
+`,
+            )
+            .catch((err: unknown) => ctx.note(`could not record the launch: ${String(err)}`));
           // The env values are now in the runner's hands on the server: drop our copy (unless a retry needs it).
           if (!mayRetry(ctx))
             ctx.files

@@ -306,6 +306,7 @@ describe('dashboard in a real browser', () => {
       ['jobs', '/jobs', 'Jobs'],
       ['job-failed', `/jobs/${someJob?.id}`, 'Job'],
       ['servers', '/servers', 'Servers'],
+      ['pool', '/pool', 'Pool'],
       ['batches', '/batches', 'Batches'],
       ['templates', '/templates', 'Templates'],
       ['schedules', '/schedules', 'Schedules'],
@@ -324,6 +325,12 @@ describe('dashboard in a real browser', () => {
     await page.goto(`${served.origin}/servers`);
     await expect(page.locator('tr[data-server=box] .fingerprint').textContent()).resolves.toBe(sshd.hostKeyFingerprint);
     await expect(page.locator('tr[data-server=box]').textContent()).resolves.toContain('role=web');
+    // Pool: the serving deckhand, alive, on the embedded store.
+    await page.goto(`${served.origin}/pool`);
+    await expect(page.locator('main').textContent()).resolves.toMatch(/Job system: SQLite .*deckhand\.db/);
+    await expect(page.locator('#pool-instances tbody tr').first().textContent()).resolves.toMatch(
+      /\(this one\)[\s\S]*alive/,
+    );
     // Overview: counts by state add up to at least the 500 jobs made above.
     await page.goto(`${served.origin}/`);
     const counts = (await page.locator('.count').allTextContents()).map((t) => Number(t.replace('+', '')));

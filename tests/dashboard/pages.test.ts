@@ -6,6 +6,7 @@ import { createApp, type Deckhand } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createDashboard, defaultSources, serveDashboard, type DashboardServer } from '../../src/dashboard/index.js';
 import type { DashboardSources, TemplateDetail } from '../../src/dashboard/sources.js';
+import type { PoolStatus } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { createJob } from '../../src/jobs/types.js';
 import { csrfOf, loginCookie, rawRequest } from '../helpers/dashboard.js';
@@ -30,6 +31,56 @@ const NIGHTLY: TemplateDetail = {
   p95_ms: 95_000,
   params: [{ name: 'db', required: true }],
   history: [{ job_id: PARENT, status: 'failed', at: '2026-05-01T01:00:03.000Z', duration_ms: 3000 }],
+};
+
+const POOL: PoolStatus = {
+  store: { kind: 'postgres', location: 'db.internal:5432/deckhand' },
+  owner_timeout_s: 15,
+  instances: [
+    {
+      id: 'inst-a',
+      host: 'ops-1',
+      pid: 4242,
+      version: '0.2.0',
+      started_at: '2026-05-01T09:00:00.000Z',
+      heartbeat_at: '2026-05-01T10:00:00.000Z',
+      alive: true,
+      self: true,
+      slots_max: 8,
+      slots_used: 3,
+      running: [PARENT],
+    },
+    {
+      id: 'inst-b',
+      host: 'ops-2',
+      pid: 77,
+      version: '0.2.0',
+      started_at: '2026-05-01T09:00:00.000Z',
+      heartbeat_at: '2026-05-01T09:59:20.000Z',
+      alive: false,
+      self: false,
+      slots_max: 8,
+      slots_used: 1,
+      running: ['job_01JD3Q8X5K2M7N4P6R8S0T2V4Y'],
+    },
+  ],
+  servers: [{ server: 'web-1', running: 4, limit: 4, queued: 7 }],
+  queue: {
+    depth: 9,
+    by_priority: { high: 1, normal: 6, low: 2 },
+    delayed: 0,
+    oldest_queued_at: '2026-05-01T09:58:00.000Z',
+    oldest_age_s: 120,
+  },
+  orphaned: [
+    {
+      job_id: 'job_01JD3Q8X5K2M7N4P6R8S0T2V4Y',
+      server: 'web-1',
+      owner: { instance: 'inst-b', host: 'ops-2', pid: 77 },
+      take_over_by: '2026-05-01T09:59:35.000Z',
+    },
+  ],
+  at: '2026-05-01T10:00:00.000Z',
 };
 
 describe('dashboard pages and seams', () => {
@@ -73,6 +124,7 @@ describe('dashboard pages and seams', () => {
             heartbeat_at: '2026-05-01T10:00:00.000Z',
           },
         ],
+        status: async () => POOL,
       },
       batches: {
         list: async () => ({
@@ -190,6 +242,17 @@ describe('dashboard pages and seams', () => {
     expect(template.body).toContain('Europe/Berlin');
     expect((await get('/schedules')).body).toContain('Nightly backup');
     expect((await get('/templates/nope')).status).toBe(404);
+    const pool = await get('/pool');
+    expect(pool.status).toBe(200);
+    expect(pool.body).toContain('PostgreSQL db.internal:5432/deckhand');
+    expect(pool.body).toMatch(/inst-a <span class="muted">\(this one\)<\/span>/);
+    expect(pool.body).toContain('3 / 8');
+    expect(pool.body).toMatch(/<strong class="warn">dead<\/strong>/);
+    expect(pool.body).toMatch(/<td>web-1<\/a><\/td>|web-1<\/a>/);
+    expect(pool.body).toContain('4 / 4');
+    expect(pool.body).toMatch(/9 queued: 1 high,\s+6 normal,\s+2\s+low/);
+    expect(pool.body).toContain('Waiting to be taken over');
+    expect(pool.body).toContain('taken over by 2026-05-01 09:59:35 UTC');
   });
 
   it('offers run again where the seam is wired, and it redirects to the new job', async () => {
@@ -229,6 +292,7 @@ describe('dashboard pages and seams', () => {
       '/',
       '/jobs',
       '/servers',
+      '/pool',
       '/batches',
       `/batches/${PARENT}`,
       '/templates',

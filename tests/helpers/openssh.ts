@@ -1,6 +1,6 @@
 // The OpenSSH side channel: a second, plain `ssh` connection to a test sshd, independent of deckhand's own, to look at
 // the target as an operator would (is the remote process still there?). Needs openssh-client (requirements.ts).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 
 /** What the side channel needs of a target: a loopback sshd (sshd.ts) and the client key it accepts. */
 export interface SshTarget {
@@ -22,6 +22,24 @@ export function sshRun(target: SshTarget, command: string): string {
       command,
     ],
     { encoding: 'utf8', timeout: 30_000 },
+  );
+}
+
+/** sshRun without blocking the test's event loop (a sampler running beside MCP clients of the same process). */
+export function sshRunAsync(target: SshTarget, command: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'ssh',
+      [
+        ...['-i', target.clientKey, '-p', String(target.port)],
+        ...['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
+        ...['-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'],
+        `${target.user}@${target.host}`,
+        command,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    ),
   );
 }
 

@@ -12,7 +12,7 @@ afterEach(() => homes.splice(0).forEach((h) => h.cleanup()));
 async function setUp(lines: number[], running: boolean) {
   const home = tempHome();
   homes.push(home);
-  const logs = new FileLogStore(home.dir);
+  const logs = new FileLogStore(home.dir, { active: async () => [], get: async () => undefined });
   const base = T.createJob({ type: 'x', server: null, params: {}, timeout_s: 60 }, new Date(0));
   for (const [i, n] of lines.entries()) {
     const w = await logs.open(attemptLogKey(base.id, i + 1), { maxBytes: 1 << 20 });

@@ -88,13 +88,22 @@ describe('job resources', () => {
     const b = await job(1);
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri)).toEqual([
-      // The MCP App job view (a fixed resource) comes before the templates' listings.
+      // The fixed resources (the MCP App job view, the pool) come before the templates' listings.
       'ui://deckhand/job',
+      'deckhand://pool',
       `deckhand://jobs/${b.id}`,
       `deckhand://jobs/${a.id}`,
       `deckhand://jobs/${b.id}/log`,
       `deckhand://jobs/${a.id}/log`,
     ]);
+    const pool = JSON.parse(await textOf('deckhand://pool')) as {
+      store: { kind: string };
+      queue: { depth: number };
+      servers: { server: string; queued: number }[];
+    };
+    expect(pool.store.kind).toBe('sqlite');
+    expect(pool.queue.depth).toBe(2);
+    expect(pool.servers).toEqual([{ server: 'box', running: 0, limit: expect.any(Number), queued: 2 }]);
     const record = JSON.parse(await textOf(`deckhand://jobs/${a.id}`)) as Record<string, unknown>;
     expect(record).toMatchObject({ id: a.id, type: 'remote-bash', status: 'queued', server: 'box' });
     expect(record).not.toHaveProperty('runtime');

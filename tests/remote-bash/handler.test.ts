@@ -52,7 +52,7 @@ function fixture(o: { params?: Partial<RemoteBashParams>; marks?: JobMark[]; con
       readSecret: async <T>(name: JobSecretName) => secrets.get(name) as T | undefined,
       putSecret: async (name, value) => void secrets.set(name, value),
       dropSecret: async (name) => void secrets.delete(name),
-      mark: (name) => void marks.add(name),
+      mark: async (name) => void marks.add(name),
       marked: (name) => marks.has(name),
     },
     note: (text) => void notes.push(text),

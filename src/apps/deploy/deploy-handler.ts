@@ -118,7 +118,7 @@ export class DeployAppHandler implements JobHandler {
       const out = await deployStack(c, task, progress);
       if (!main) {
         deps.push(out);
-        runtimes[app.name] = this.runtimeOf(server, app, stack, mine);
+        runtimes[app.name] = await this.runtimeOf(server, app, stack, mine);
       } else {
         return { ...out, server, dependencies: deps };
       }
@@ -136,7 +136,7 @@ export class DeployAppHandler implements JobHandler {
   ): Promise<{ runtime: DependencyRuntime; outcome: StackOutcome } | undefined> {
     const current = await readCurrent(c.runner, app.name);
     if (!current.record) return undefined;
-    const state = this.o.states.read(server, app.name);
+    const state = await this.o.states.read(server, app.name);
     if (!state?.deployed) {
       throw new DeckhandError(
         'dependency_unknown',
@@ -149,7 +149,7 @@ export class DeployAppHandler implements JobHandler {
     redactor.add(Object.values(state.secrets));
     c.note(`${app.name}: dependency already deployed (release ${current.record.hash.slice(0, 12)})`);
     return {
-      runtime: this.runtimeOf(server, app, app.name, deps),
+      runtime: await this.runtimeOf(server, app, app.name, deps),
       outcome: {
         stack: app.name,
         app: app.name,
@@ -163,13 +163,13 @@ export class DeployAppHandler implements JobHandler {
     };
   }
 
-  private runtimeOf(
+  private async runtimeOf(
     server: string,
     app: AppDefinition,
     stack: string,
     deps: Record<string, DependencyRuntime>,
-  ): DependencyRuntime {
-    const state = this.o.states.read(server, stack);
+  ): Promise<DependencyRuntime> {
+    const state = await this.o.states.read(server, stack);
     return dependencyRuntime(app, {
       stackName: stack,
       env: state?.deployed?.env ?? {},
@@ -191,11 +191,11 @@ export class DeployAppHandler implements JobHandler {
     let domain: string | null = null;
     return {
       stack,
-      prepare: () => {
-        const state = this.o.states.read(server, stack);
+      prepare: async () => {
+        const state = await this.o.states.read(server, stack);
         const { secrets, generated } = resolveSecrets(app, state?.secrets ?? {});
         redactor.add(Object.values(secrets));
-        if (generated.length > 0) this.o.states.saveSecrets(server, stack, app.name, secrets);
+        if (generated.length > 0) await this.o.states.saveSecrets(server, stack, app.name, secrets);
         env = input.env ?? (params.env_keys === null ? { ...(state?.deployed?.env ?? {}) } : {});
         redactor.add(Object.values(env));
         domain = params.domain === undefined ? (state?.deployed?.domain ?? null) : params.domain;
@@ -225,8 +225,8 @@ export class DeployAppHandler implements JobHandler {
     let route = params.route;
     return {
       stack: params.stack,
-      prepare: () => {
-        const state = this.o.states.read(server, params.stack);
+      prepare: async () => {
+        const state = await this.o.states.read(server, params.stack);
         env = input.env ?? (params.env_keys === null ? { ...(state?.deployed?.env ?? {}) } : {});
         redactor.add(Object.values(env));
         domain = params.domain === undefined ? (state?.deployed?.domain ?? null) : params.domain;

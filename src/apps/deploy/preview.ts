@@ -67,12 +67,12 @@ export function assertStackName(stack: string): void {
  * inputs are used where they exist, missing secrets are generated for the preview only. Throws the same
  * validation errors the job would (unknown app, bad env, build:, unpinned images...).
  */
-export function preview(
+export async function preview(
   req: DeployRequest,
   o: { catalogue: Catalogue; states: StackStateStore; imageOverrides: Readonly<Record<string, ImageOverride>> },
-): Preview {
+): Promise<Preview> {
   const stack = stackOf(req);
-  const state = o.states.read(req.server, stack);
+  const state = await o.states.read(req.server, stack);
   if (state && state.app !== (req.app ?? null)) {
     throw new ValidationError(
       `"${stack}" on "${req.server}" runs ${state.app ?? 'a compose file'}, not ${req.app ?? 'a compose file'}.`,
@@ -97,7 +97,7 @@ export function preview(
   for (const [i, app] of order.entries()) {
     const main = i === order.length - 1;
     const s = main ? stack : app.name;
-    const st = main ? state : o.states.read(req.server, s);
+    const st = main ? state : await o.states.read(req.server, s);
     const { secrets, generated } = resolveSecrets(app, st?.secrets ?? {});
     redactor.add(Object.values(secrets));
     const mine = runtimesFor(app, runtimes);

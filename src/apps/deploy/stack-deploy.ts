@@ -46,9 +46,9 @@ export interface DeployContext {
 export interface StackTask {
   readonly stack: string;
   /** Renders the release; runs under the stack's lock, so secrets it generates are stored by one job only. */
-  prepare(): ReleaseSpec;
+  prepare(): Promise<ReleaseSpec>;
   /** After the release is healthy and recorded on the server: keep its inputs locally. */
-  recorded(spec: ReleaseSpec, record: ReleaseRecord): void;
+  recorded(spec: ReleaseSpec, record: ReleaseRecord): Promise<void>;
 }
 
 const short = (h: string) => h.slice(0, 12);
@@ -67,14 +67,14 @@ export async function deployStack(
   progress.phase('lock', `taking the deploy lock of ${task.stack}`);
   await acquireLock(task.stack, { ...c.lock, runner: c.runner, signal: c.signal, jobId: c.jobId, note: c.note });
   try {
-    const spec = task.prepare();
+    const spec = await task.prepare();
     for (const warning of spec.warnings) c.note(`${spec.stack}: note: ${warning}`);
     const current = await readCurrent(c.runner, spec.stack);
     const names = spec.services.map((s) => s.fullName);
     const state = await stackStatus(c.runner, spec.stack);
     if (current.record?.hash === spec.hash && healthyNow(state, names)) {
       c.note(`${spec.stack}: release ${short(spec.hash)} is already deployed and healthy; nothing to change`);
-      task.recorded(spec, current.record);
+      await task.recorded(spec, current.record);
       return outcome(spec, current.record, false, verdictsNow(state, names), spec.warnings);
     }
     if (current.record?.hash === spec.hash)
@@ -167,7 +167,7 @@ export async function deployStack(
     await c.runner.must(promoteScript(spec.stack, spec.hash), 'recording the release', {
       stdin: `${JSON.stringify(record)}\n`,
     });
-    task.recorded(spec, record);
+    await task.recorded(spec, record);
     c.note(`${spec.stack}: release ${short(spec.hash)} is live${spec.url ? ` at ${spec.url}` : ''}`);
     return outcome(spec, record, true, res.verdicts, warnings);
   } finally {

@@ -27,7 +27,8 @@ export class UndeployAppHandler implements JobHandler {
   async run(ctx: JobContext): Promise<HandlerOutcome> {
     const p = ctx.job.params as unknown as UndeployParams;
     assertStackName(p.stack);
-    const redactor = new Redactor(Object.values(this.o.states.read(ctx.job.server ?? '', p.stack)?.secrets ?? {}));
+    const state = await this.o.states.read(ctx.job.server ?? '', p.stack);
+    const redactor = new Redactor(Object.values(state?.secrets ?? {}));
     const note = (text: string) => ctx.note(redactor.text(text));
     const started = Date.now();
     try {
@@ -82,7 +83,7 @@ export class UndeployAppHandler implements JobHandler {
             note(`${p.stack}: kept volumes ${volumes.join(', ')} (remove_data was not set)`);
           }
           await c.runner.must(removeStackDirScript(p.stack), `removing the release directory of ${p.stack}`);
-          if (p.remove_data) this.o.states.remove(conn.server, p.stack);
+          if (p.remove_data) await this.o.states.remove(conn.server, p.stack);
           return {
             server: conn.server,
             stack: p.stack,

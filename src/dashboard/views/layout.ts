@@ -14,6 +14,7 @@ const NAV = [
   ['/', 'Overview'],
   ['/jobs', 'Jobs'],
   ['/servers', 'Servers'],
+  ['/pool', 'Pool'],
   ['/batches', 'Batches'],
   ['/templates', 'Templates'],
   ['/schedules', 'Schedules'],

@@ -39,7 +39,7 @@ export function overviewPage(chrome: Chrome, m: OverviewModel): Html {
       </section>
       <section>
         <h2>Instances and slots</h2>
-        ${m.instances ? instancesTable(m.instances) : thisInstance(m)}
+        ${m.instances?.length ? instancesTable(m.instances) : thisInstance(m)}
       </section>
       <section>
         <h2>Next schedules</h2>
@@ -100,7 +100,7 @@ function thisInstance(m: OverviewModel): Html {
           : html`<strong class="warn">none</strong> — queued jobs wait until a deckhand serves this home`
       }.
     </p>
-    <p class="muted">The pool view (every instance sharing the job system) comes with the shared store.</p>`;
+    <p class="muted"><a href="/pool">The pool</a> shows every instance sharing the job system.</p>`;
 }
 
 function instancesTable(instances: readonly InstanceView[]): Html {

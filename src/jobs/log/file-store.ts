@@ -1,11 +1,22 @@
 import path from 'node:path';
 import { DeckhandError } from '../../errors.js';
-import type { LogRemoval, LogStore, LogWriter, ReadOptions, ReadResult, StreamSummary } from '../store/contract.js';
-import { isJobId } from '../types.js';
+import type {
+  JobStore,
+  LogRemoval,
+  LogRetentionPolicy,
+  LogStore,
+  LogSweepResult,
+  LogWriter,
+  ReadOptions,
+  ReadResult,
+  StreamSummary,
+} from '../store/contract.js';
+import { isJobId, isTerminal } from '../types.js';
 import type { LogStream, Offsets } from './format.js';
 import { parseLogKey } from './keys.js';
 import { readLog } from './reader.js';
 import { dropLog } from './removal.js';
+import { sweepJobLogs } from './retention.js';
 import { listSegments, segmentBytes } from './segments.js';
 import { summarizeStream } from './summary.js';
 import { FileLogWriter } from './writer.js';
@@ -81,7 +92,11 @@ class FileLogHandle implements LogWriter {
 
 /** Job logs as files under DECKHAND_HOME/jobs/<id>/ (embedded mode): segments of format v2, head + rolling tail. */
 export class FileLogStore implements LogStore {
-  constructor(private readonly home: string) {}
+  constructor(
+    private readonly home: string,
+    /** Which jobs are finished, for retention. */
+    private readonly jobs: Pick<JobStore, 'active' | 'get'>,
+  ) {}
 
   dir(key: string): string {
     return logDir(this.home, key);
@@ -113,5 +128,18 @@ export class FileLogStore implements LogStore {
 
   remove(jobId: string, removal: LogRemoval): Promise<void> {
     return dropLog(this.dir(jobId), removal);
+  }
+
+  sweep(policy: LogRetentionPolicy, now: number): Promise<LogSweepResult> {
+    return sweepJobLogs({
+      home: this.home,
+      policy,
+      now: new Date(now),
+      activeIds: async () => new Set((await this.jobs.active()).map((j) => j.id)),
+      stateOf: async (id) => {
+        const job = await this.jobs.get(id);
+        return !job ? 'unknown' : isTerminal(job.status) ? 'finished' : 'active';
+      },
+    });
   }
 }

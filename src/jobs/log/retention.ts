@@ -4,12 +4,9 @@ import { readLog } from './reader.js';
 import { dropLog, readRemoval, REMOVAL_FILE } from './removal.js';
 import { isJobId } from '../types.js';
 
-export interface LogRetentionPolicy {
-  /** Logs of jobs that ended longer ago than this are removed. */
-  readonly keepDays: number;
-  /** Past this many bytes of logs in all, the logs of the longest-finished jobs go first. */
-  readonly maxTotalBytes: number;
-}
+import type { LogRetentionPolicy, LogSweepResult } from '../store/contract.js';
+
+export type { LogRetentionPolicy };
 
 export interface SweepDeps {
   readonly home: string;
@@ -21,10 +18,7 @@ export interface SweepDeps {
   readonly now?: Date;
 }
 
-export interface SweepResult {
-  readonly removed: number;
-  readonly bytes: number;
-}
+export type SweepResult = LogSweepResult;
 
 interface LogDir {
   readonly id: string;

@@ -27,6 +27,13 @@ export interface Backend {
    * already does; PostgreSQL takes a transaction-scoped advisory lock, so the per-server limit holds across instances.
    */
   lockClaims(trx: Transaction<Database>): Promise<void>;
+  /**
+   * The claim lock if it is free now, without waiting (PostgreSQL: pg_try_advisory_xact_lock; SQLite: always, its
+   * write lock is held). For the claims that ride along with another write (a job created, a job ended): under a
+   * burst they leave the claim to the scheduler instead of queueing behind every other instance's claim, so the
+   * write they carry never waits long or times out.
+   */
+  tryLockClaims(trx: Transaction<Database>): Promise<boolean>;
   /** The revision to stamp on rows this transaction writes (SQLite: a counter in `meta`; PostgreSQL: a sequence). */
   nextRev(trx: Transaction<Database>): Promise<number>;
   /** Tells other processes these jobs changed, on commit (PostgreSQL: NOTIFY; SQLite: the revision is the signal). */

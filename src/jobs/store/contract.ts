@@ -109,7 +109,8 @@ export interface JobStore {
   create(specs: readonly NewJobSpec[], now: number): Promise<Job[]>;
   /**
    * Creates one job and, in the same transaction, starts it for `claim.instance` when admission allows it and no
-   * job it would overtake is waiting: a job that can run at once costs one write.
+   * job it would overtake is waiting: a job that can run at once costs one write. While another instance claims
+   * (PostgreSQL), the job is left queued for the next claim rather than waiting for that one to finish.
    */
   createAndClaim(spec: NewJobSpec, claim: ClaimRequest): Promise<Job>;
   get(id: string): Promise<Job | undefined>;
@@ -118,7 +119,10 @@ export interface JobStore {
    * and returns the new one, or undefined to leave it. Answers the record as it is after the call (undefined: no job).
    */
   update(id: string, change: (job: Job) => Job | undefined): Promise<Job | undefined>;
-  /** `update` followed, in the same transaction, by a claim (a job that ends passes its slot on with one write). */
+  /**
+   * `update` followed, in the same transaction, by a claim (a job that ends passes its slot on with one write). The
+   * update never waits for another instance's claim: then it claims nothing and the caller's scheduler claims later.
+   */
   updateAndClaim(
     id: string,
     change: (job: Job) => Job | undefined,
@@ -230,6 +234,19 @@ export interface LogWriter {
   close(): Promise<void>;
 }
 
+/** How long finished jobs' logs are kept (DECKHAND_JOB_LOGS_RETAIN_DAYS, DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES). */
+export interface LogRetentionPolicy {
+  /** Logs of jobs that ended longer ago than this are removed. */
+  readonly keepDays: number;
+  /** Past this many bytes of logs in all, the logs of the longest-finished jobs go first. */
+  readonly maxTotalBytes: number;
+}
+
+export interface LogSweepResult {
+  readonly removed: number;
+  readonly bytes: number;
+}
+
 /** Job logs: files under DECKHAND_HOME (embedded mode) or chunk rows (PostgreSQL). Capped per job: head + rolling tail. */
 export interface LogStore {
   open(jobId: string, limits: { maxBytes: number }): Promise<LogWriter>;
@@ -244,12 +261,23 @@ export interface LogStore {
   size(jobId: string): Promise<number>;
   /** Removes the log, keeping a removal note that `read` reports. */
   remove(jobId: string, removal: LogRemoval): Promise<void>;
+  /**
+   * Retention: removes the logs of finished jobs that ended before `now - keepDays`, then, while all logs together
+   * exceed `maxTotalBytes`, those of the longest-finished jobs; each keeps a removal note saying why. Logs of queued
+   * and running jobs are never touched. Idempotent: several instances sweeping at once remove each log once.
+   */
+  sweep(policy: LogRetentionPolicy, now: number): Promise<LogSweepResult>;
 }
 
 /** Small secrets deckhand keeps: deploy secrets, its own SSH key, a job's env values until they reach the server. */
 export interface SecretStore {
   get(key: string): Promise<string | undefined>;
   put(key: string, value: string): Promise<void>;
+  /**
+   * Stores `value` unless the key already holds one, and answers what the key holds afterwards: of several
+   * instances creating the same secret at once (deckhand's own SSH key), all end up with the first one stored.
+   */
+  putIfAbsent(key: string, value: string): Promise<string>;
   delete(key: string): Promise<void>;
   /** Keys under a prefix (e.g. "deploy/web-1/"), never values. */
   keys(prefix: string): Promise<string[]>;

@@ -44,7 +44,8 @@ export class SqlJobStore implements JobStore {
     return this.guardDuplicates([job], () =>
       this.b.write(async (trx) => {
         await this.insert(trx, [job], claim.now);
-        if (job.status !== 'queued') return job;
+        // Busy with another instance's claim: the job waits for the scheduler's, as if a job were ahead of it.
+        if (job.status !== 'queued' || !(await this.b.tryLockClaims(trx))) return job;
         const first = (await this.claimer.pick(trx, { ...claim, max: 1 }))[0];
         if (first?.id !== job.id) return job;
         return (await this.claimer.start(trx, [job.id], claim))[0] ?? job;
@@ -67,10 +68,11 @@ export class SqlJobStore implements JobStore {
     claim: ClaimRequest,
   ): Promise<{ job: Job | undefined; claimed: Job[] }> {
     return this.b.write(async (trx) => {
-      // The claim lock before the row lock, as every claim takes them: two transactions never wait on each other.
-      await this.b.lockClaims(trx);
+      // The claim lock before the row lock, as every claim takes them, and only if it is free: the outcome this write
+      // records never waits behind claims (the scheduler claims for the freed slot then).
+      const locked = await this.b.tryLockClaims(trx);
       const job = await this.change(trx, id, change);
-      return { job, claimed: await this.claimer.claim(trx, claim) };
+      return { job, claimed: locked ? await this.claimer.claim(trx, claim) : [] };
     });
   }
 

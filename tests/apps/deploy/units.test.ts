@@ -10,6 +10,7 @@ import { assertStackName, preview, stackOf } from '../../../src/apps/deploy/prev
 import { maskEnvFile, Redactor } from '../../../src/apps/deploy/redact.js';
 import { catalogueRelease, composeRelease, serviceOverrides } from '../../../src/apps/deploy/release.js';
 import { StackStateStore } from '../../../src/apps/deploy/state.js';
+import { FileSecretStore } from '../../../src/jobs/store/sqlite/secrets.js';
 
 const catalogue = loadCatalogue();
 let home: string;
@@ -64,25 +65,47 @@ describe('Redactor', () => {
 });
 
 describe('StackStateStore', () => {
-  it('keeps secrets and deployed inputs in 0600 files under 0700 directories, atomically', () => {
+  it('keeps secrets and deployed inputs in 0600 files under 0700 directories, atomically', async () => {
     const s = new StackStateStore(home);
-    expect(s.read('web', 'pg')).toBeUndefined();
-    s.saveSecrets('web', 'pg', 'postgres', { POSTGRES_PASSWORD: 'x'.repeat(32) });
-    s.markDeployed('web', 'pg', 'postgres', { env: { POSTGRES_DB: 'a' }, domain: null, hash: 'h', deployed_at: 't' });
+    expect(await s.read('web', 'pg')).toBeUndefined();
+    await s.saveSecrets('web', 'pg', 'postgres', { POSTGRES_PASSWORD: 'x'.repeat(32) });
+    await s.markDeployed('web', 'pg', 'postgres', {
+      env: { POSTGRES_DB: 'a' },
+      domain: null,
+      hash: 'h',
+      deployed_at: 't',
+    });
     const file = s.file('web', 'pg');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.join(home, 'secrets')).mode & 0o777).toBe(0o700);
-    expect(s.read('web', 'pg')).toMatchObject({
+    expect(await s.read('web', 'pg')).toMatchObject({
       app: 'postgres',
       secrets: { POSTGRES_PASSWORD: 'x'.repeat(32) },
       deployed: { env: { POSTGRES_DB: 'a' } },
     });
     expect(fs.readdirSync(path.dirname(file))).toEqual(['pg.json']);
     fs.writeFileSync(file, '{"version":1');
-    expect(() => s.read('web', 'pg')).toThrow(
+    await expect(s.read('web', 'pg')).rejects.toThrow(
       expect.objectContaining({ code: 'state_corrupt', hint: expect.stringMatching(/Restore it from a backup/) }),
     );
     expect(() => s.file('../etc', 'x')).toThrow(/unsafe/);
+  });
+
+  it('in PostgreSQL mode keeps the state in the shared secret store, nothing on disk', async () => {
+    // A real SecretStore (the file one, elsewhere): the table one passes the same contract suite.
+    const sharedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deckhand-shared-'));
+    const shared = new FileSecretStore(sharedDir);
+    const s = new StackStateStore(home, shared);
+    await s.saveSecrets('web', 'pg', 'postgres', { POSTGRES_PASSWORD: 'p' });
+    expect(await shared.keys('')).toEqual(['deploy/web/pg']);
+    expect(await new StackStateStore('/nonexistent', shared).read('web', 'pg')).toMatchObject({
+      secrets: { POSTGRES_PASSWORD: 'p' },
+    });
+    expect(fs.existsSync(path.join(home, 'secrets'))).toBe(false);
+    await s.remove('web', 'pg');
+    expect(await shared.keys('')).toEqual([]);
+    fs.rmSync(sharedDir, { recursive: true, force: true });
+    await expect(s.read('../x', 'pg')).rejects.toThrow(/unsafe/);
   });
 });
 
@@ -173,9 +196,9 @@ describe('preview', () => {
       expect(() => assertStackName(bad), bad).toThrow(/is not a stack name/);
   });
 
-  it('renders a dependent app with its dependencies, generating nothing it stores', () => {
+  it('renders a dependent app with its dependencies, generating nothing it stores', async () => {
     const states = new StackStateStore(home);
-    const p = preview(
+    const p = await preview(
       { server: 'w', app: 'n8n', domain: 'n8n.example.com' },
       { catalogue, states, imageOverrides: {} },
     );
@@ -187,12 +210,12 @@ describe('preview', () => {
     expect(fs.existsSync(path.join(home, 'secrets'))).toBe(false);
   });
 
-  it('refuses to deploy one app over a stack that runs another', () => {
+  it('refuses to deploy one app over a stack that runs another', async () => {
     const states = new StackStateStore(home);
-    states.saveSecrets('w', 'web', 'whoami', {});
-    expect(() =>
+    await states.saveSecrets('w', 'web', 'whoami', {});
+    await expect(
       preview({ server: 'w', app: 'uptime-kuma', name: 'web' }, { catalogue, states, imageOverrides: {} }),
-    ).toThrow(/"web" on "w" runs whoami, not uptime-kuma/);
+    ).rejects.toThrow(/"web" on "w" runs whoami, not uptime-kuma/);
   });
 });
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeckhandError } from '../../../src/errors.js';
 import type { EngineEvents } from '../../../src/jobs/events.js';
-import { JobFiles } from '../../../src/jobs/files.js';
+import { LocalJobFiles } from '../../../src/jobs/files.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../../../src/jobs/handler.js';
 import { Runs } from '../../../src/jobs/run.js';
 import type { Job } from '../../../src/jobs/types.js';
@@ -59,7 +59,7 @@ describe('Runs (real SQLite store, fake handlers)', () => {
     maxForInstance = 4;
     runs = new Runs({
       stores: f.stores,
-      files: new JobFiles(f.home),
+      files: new LocalJobFiles(f.home),
       config: { logMaxBytes: 1024 * 1024 },
       events,
       handler: (type) => handlers.get(type),

@@ -5,6 +5,7 @@ import { claimsContract } from './contract/claims.js';
 import { jobsContract } from './contract/jobs.js';
 import { logsContract } from './contract/logs.js';
 import { queueContract } from './contract/queue.js';
+import { retentionContract } from './contract/retention.js';
 import { safetyContract } from './contract/safety.js';
 import { smallStoresContract } from './contract/small.js';
 import type { StoreHarness, World } from './contract/world.js';
@@ -32,6 +33,7 @@ export function storeContract(h: StoreHarness): void {
     changesContract(world);
     logsContract(world);
     queueContract(world);
+    retentionContract(world);
     smallStoresContract(world);
     safetyContract(world);
   });

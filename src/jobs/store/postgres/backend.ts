@@ -79,6 +79,11 @@ export class PostgresBackend implements Backend {
     await sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`.execute(trx);
   }
 
+  async tryLockClaims(trx: Transaction<Database>): Promise<boolean> {
+    const r = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${CLAIM_LOCK}) as ok`.execute(trx);
+    return r.rows[0]?.ok === true;
+  }
+
   async nextRev(trx: Transaction<Database>): Promise<number> {
     const r = await sql<{ rev: number }>`select nextval('job_rev') as rev`.execute(trx);
     return Number(r.rows[0]?.rev ?? 0);

@@ -1,8 +1,18 @@
 import type { DecodedLine } from '../../log/format.js';
 import { gapMarker, lineFilter, SummaryShape, withGaps } from '../../log/view.js';
-import type { LogRemoval, LogStore, LogWriter, ReadOptions, ReadResult, StreamSummary } from '../contract.js';
+import type {
+  LogRemoval,
+  LogRetentionPolicy,
+  LogStore,
+  LogSweepResult,
+  LogWriter,
+  ReadOptions,
+  ReadResult,
+  StreamSummary,
+} from '../contract.js';
 import type { PostgresBackend } from './backend.js';
 import { capEdges, chunkBackward, chunkForward, chunksBackward, chunksForward } from './log-chunks.js';
+import { sweepPgLogs } from './log-retention.js';
 import { loadLogState, PgLogWriter } from './log-writer.js';
 
 /** Bytes of log a filtered read scans at most before answering with what it found (as the file reader). */
@@ -177,5 +187,9 @@ export class PgLogStore implements LogStore {
         .onConflict((oc) => oc.column('job_id').doUpdateSet(row))
         .execute();
     });
+  }
+
+  sweep(policy: LogRetentionPolicy, now: number): Promise<LogSweepResult> {
+    return sweepPgLogs(this.b, policy, now);
   }
 }

@@ -49,6 +49,17 @@ export class PgSecretStore implements SecretStore {
     );
   }
 
+  async putIfAbsent(key: string, value: string): Promise<string> {
+    await this.b.write((trx) =>
+      trx
+        .insertInto('secrets')
+        .values({ key, sealed: seal(this.key, key, value), updated_at: Date.now() })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute(),
+    );
+    return (await this.get(key)) ?? value;
+  }
+
   async delete(key: string): Promise<void> {
     await this.b.write((trx) => trx.deleteFrom('secrets').where('key', '=', key).execute());
   }

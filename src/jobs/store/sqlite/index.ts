@@ -43,12 +43,13 @@ export async function openSqliteStores(o: SqliteStoresOptions): Promise<Stores> 
     ...(o.changesPollMs === undefined ? {} : { pollMs: o.changesPollMs }),
     onError: (err) => o.onError?.(err, 'change feed'),
   });
+  const jobs = new SqlJobStore(backend, o.agingMs === undefined ? {} : { agingMs: o.agingMs });
   return {
     kind: 'sqlite',
-    jobs: new SqlJobStore(backend, o.agingMs === undefined ? {} : { agingMs: o.agingMs }),
+    jobs,
     instances: new SqlInstanceStore(backend),
     changes,
-    logs: new FileLogStore(o.home),
+    logs: new FileLogStore(o.home, jobs),
     secrets: new FileSecretStore(o.home),
     inventory: new FileInventoryStore(o.home),
     safety: new SqlSafetyStore(backend),

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ValidationError } from '../../../errors.js';
@@ -57,6 +58,30 @@ export class FileSecretStore implements SecretStore {
       throw err;
     }
     await syncDir(dir);
+  }
+
+  async putIfAbsent(key: string, value: string): Promise<string> {
+    const file = this.file(key);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    // A name of its own per call: racing callers of one process must not share a temp file.
+    const tmp = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+    try {
+      const fh = await fs.promises.open(tmp, 'wx', 0o600);
+      try {
+        await fh.writeFile(value, 'utf8');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      // link fails when the name exists: the first value linked into place stays, whole.
+      await fs.promises.link(tmp, file).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+    } finally {
+      await fs.promises.rm(tmp, { force: true });
+    }
+    await syncDir(path.dirname(file));
+    return (await this.get(key)) ?? value;
   }
 
   async delete(key: string): Promise<void> {

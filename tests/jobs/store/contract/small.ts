@@ -22,6 +22,19 @@ export function smallStoresContract(world: MakeWorld): void {
       expect(await a.secrets.get('deploy/web-1/API_KEY')).toBeUndefined();
       expect(await a.secrets.keys('deploy/web-1/')).toEqual(['deploy/web-1/DB_PASSWORD']);
     });
+
+    it('putIfAbsent keeps the first value stored, whichever instance races to create it', async () => {
+      const w = await world();
+      const a = await w.open(A);
+      const b = await w.open(B);
+      const got = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).secrets.putIfAbsent('ssh/deckhand_ed25519', `key-${i}`)),
+      );
+      expect(new Set(got).size).toBe(1);
+      expect(await a.secrets.get('ssh/deckhand_ed25519')).toBe(got[0]);
+      expect(await b.secrets.putIfAbsent('ssh/deckhand_ed25519', 'later')).toBe(got[0]);
+      expect(await b.secrets.keys('ssh/')).toEqual(['ssh/deckhand_ed25519']);
+    });
   });
 
   describe('inventory', () => {
