@@ -8,6 +8,7 @@ import { startSshd, type SshdHandle } from '../tests/helpers/sshd.js';
 import { fmtMs, percentile, printTable, type Row } from './stats.js';
 import { benchAgent } from './agent.js';
 import { benchDeploy } from './deploy.js';
+import { benchFanout, benchOneCommand } from './fanout.js';
 import { benchFiles } from './files.js';
 import { benchFilesMcp } from './files-mcp.js';
 import { benchJobs } from './jobs.js';
@@ -192,6 +193,11 @@ async function main(): Promise<void> {
   }
   // The resident agent brings its own targets (a slow and a fast login shell).
   if (process.env.BENCH_SKIP_AGENT !== '1') await benchAgent(rows);
+  // One command over MCP on a slow and a fast login shell, and uptime on 50 sshds against parallel-ssh and ansible.
+  if (process.env.BENCH_SKIP_FANOUT !== '1') {
+    await benchOneCommand(rows);
+    await benchFanout(rows);
+  }
   printTable(rows);
   void spawn;
 }

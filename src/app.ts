@@ -54,7 +54,7 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
   const servers = createServersFeature({ config, kernel, pool, env });
   via.inventory = servers.inventory;
   const shared = { config, kernel, inventory: servers.inventory, pool, env };
-  const remoteBash = createRemoteBashFeature(shared);
+  const remoteBash = createRemoteBashFeature({ ...shared, logger });
   const provisioning = createProvisioningFeature(shared);
   const setup = createSetupFeature(shared);
   const apps = createAppsFeature(shared);
@@ -95,6 +95,7 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
     async close() {
       await safety.close();
       await kernel.close();
+      for (const f of features) await f.close?.();
       await pool.close();
     },
   };

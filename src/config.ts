@@ -105,6 +105,8 @@ export interface JobsConfig {
   readonly logRetainDays: number;
   readonly logsMaxTotalBytes: number;
   readonly remoteKeepFailedHours: number;
+  /** A resident agent per pooled connection runs remote-bash commands without a login shell each (off: exec path). */
+  readonly remoteAgent: boolean;
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -150,6 +152,7 @@ const EnvSchema = z.object({
   DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES: int(64 * 1024 * 1024, Number.MAX_SAFE_INTEGER).default(8 * 1024 * 1024 * 1024),
   DECKHAND_REMOTE_KEEP_FAILED_H: int(0, 24 * 365).default(24),
   DECKHAND_TASKS: z.enum(['on', 'off']).default('on'),
+  DECKHAND_REMOTE_AGENT: z.enum(['on', 'off']).default('on'),
   HCLOUD_TOKEN: z.string().optional(),
   HETZNER_TOKEN: z.string().optional(),
   HCLOUD_ENDPOINT: z.string().url('must be a URL like https://api.hetzner.cloud/v1').optional(),
@@ -256,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Conf
       logRetainDays: e.DECKHAND_JOB_LOGS_RETAIN_DAYS,
       logsMaxTotalBytes: e.DECKHAND_JOB_LOGS_MAX_TOTAL_BYTES,
       remoteKeepFailedHours: e.DECKHAND_REMOTE_KEEP_FAILED_H,
+      remoteAgent: e.DECKHAND_REMOTE_AGENT === 'on',
     }),
     provisioning: Object.freeze({
       hetzner: Object.freeze({

@@ -16,6 +16,8 @@ import { newJobId } from './types.js';
 export interface Feature<S> {
   readonly handlers: Readonly<Record<string, JobHandler>>;
   readonly service: S;
+  /** Ends what the feature holds open beyond its jobs (after the engine stopped, before the SSH pool closes). */
+  readonly close?: () => Promise<void>;
 }
 
 /** The durable job kernel every feature builds on, one per process: this process's instance of the job system. */

@@ -28,6 +28,8 @@ export interface BatchSpec extends BatchOptions {
   readonly mode: string;
   /** Run as root through sudo on each server whose login is not root (a child whose sudo would prompt fails). */
   readonly sudo?: boolean | undefined;
+  /** Start each command in a new login shell rather than through the connection's resident agent. */
+  readonly fresh_shell?: boolean | undefined;
   /** How the servers were named (kept on the parent, for people). */
   readonly selector?: string | undefined;
   /** The batch this one repeats (run again, retry), kept on the parent. */
@@ -79,6 +81,7 @@ export async function startBatch(
     command: spec.command,
     ...(spec.cwd ? { cwd: spec.cwd } : {}),
     ...(env ? { env_keys: Object.keys(env) } : {}),
+    ...(spec.fresh_shell ? { fresh_shell: true } : {}),
   };
   const maxParallel = spec.max_parallel ?? DEFAULT_MAX_PARALLEL;
   const parent: SubmitSpec = {

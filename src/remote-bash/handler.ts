@@ -1,11 +1,11 @@
-import type { ClientChannel } from 'ssh2';
 import { DeckhandError } from '../errors.js';
 import type { Inventory } from '../servers/index.js';
 import type { HandlerOutcome, JobContext, JobHandler } from '../jobs/handler.js';
-import { openExec, run } from '../ssh/exec.js';
-import { FrameParser, OffsetLineSplitter, type FrameEvent } from './frames.js';
 import type { SshPool } from '../ssh/pool.js';
-import { cleanupCommand, followCommand, killCommand, startCommand, startPayload, type SudoMode } from './protocol.js';
+import type { AgentSessions } from './agent/index.js';
+import { followIntoLog, type Attach } from './follow.js';
+import { RemotePaths } from './paths.js';
+import type { SudoMode } from './protocol.js';
 import { sudoMode } from './sudo.js';
 import { backoff, pause } from '../timing.js';
 
@@ -18,6 +18,8 @@ export interface RemoteBashParams {
   readonly batch?: boolean | undefined;
   /** Run as root through sudo; the password, if the server names one, is read from deckhand's environment. */
   readonly sudo?: boolean | undefined;
+  /** Launch in a new login shell (the exec path), not through the connection's agent, whose environment may be stale. */
+  readonly fresh_shell?: boolean | undefined;
 }
 
 const FATAL = new Set([
@@ -49,13 +51,9 @@ export interface RemoteBashHandlerOptions {
   readonly keepFailedMinutes: number;
   /** Where a server's sudo_password_env is read, at start and at kill time (never stored). */
   readonly env: NodeJS.ProcessEnv;
+  /** The resident agents, one per pooled connection; without them every step takes an exec channel of its own. */
+  readonly agents?: AgentSessions | undefined;
 }
-
-type Follow =
-  | { kind: 'exit'; status: number }
-  | { kind: 'lost'; reason: string }
-  | { kind: 'dropped'; err?: unknown }
-  | { kind: 'stopped' };
 
 /**
  * Runs a command detached on the remote host (see remote-scripts.ts) and follows its output into the job log.
@@ -66,8 +64,11 @@ export class RemoteBashHandler implements JobHandler {
   private readonly started = new Set<string>();
   /** When each server's leftover job directories were last swept. */
   private readonly lastSweep = new Map<string, number>();
+  private readonly paths: RemotePaths;
 
-  constructor(private readonly o: RemoteBashHandlerOptions) {}
+  constructor(private readonly o: RemoteBashHandlerOptions) {
+    this.paths = new RemotePaths(o.agents);
+  }
 
   async run(ctx: JobContext): Promise<HandlerOutcome> {
     try {
@@ -97,8 +98,9 @@ export class RemoteBashHandler implements JobHandler {
           : { kind: 'timeout', message: 'Timed out before the command could start.' };
       let lease;
       let sudo: SudoMode | undefined;
+      const name = ctx.job.server ?? '';
       try {
-        const server = await this.o.inventory.get(ctx.job.server ?? '');
+        const server = await this.o.inventory.get(name);
         sudo = params.sudo ? sudoMode(server, this.o.env) : undefined;
         lease = await this.o.pool.acquire(server);
       } catch (err) {
@@ -120,29 +122,35 @@ export class RemoteBashHandler implements JobHandler {
         retries++;
         continue;
       }
+      const client = lease.client;
+      const onStderr = (text: string) => ctx.log.add('system', `remote follower: ${text}`);
+      // An agent's follow also ends when its connection drops: only this tells the two apart.
+      let connectionGone = false;
+      const onGone = () => (connectionGone = true);
+      client.once('end', onGone).once('close', onGone);
       try {
+        const agent = await this.paths.agent(name, client);
+        const kill = () => this.paths.kill(client, agent, id, KILL_GRACE_S, sudo);
         if (reason && state() === 'sent') {
           // A start went out but its outcome was never seen: kill whatever it may have launched; never start it now.
-          const killed = await this.kill(lease.client, id, sudo);
+          const killed = await kill();
           return { ...this.stopOutcome(reason, killed, ''), cleanup: this.cleanupFor(ctx, true) };
         }
-        let channel: ClientChannel;
+        let attach: Attach;
         if (state() !== 'proven') {
           // Safe to send again after a crash or a drop: the start launches only if no earlier start did.
           await ctx.files.mark('start-sent', new Date().toISOString());
-          channel = await openExec(lease.client, startCommand(id));
           const env = await ctx.files.readSecret<Record<string, string>>('env');
           const spec = { jobId: id, command: params.command, cwd: params.cwd, env, sudo };
-          channel.end(startPayload(spec, ctx.log.durableOffsets.out, ctx.log.durableOffsets.err));
+          attach = await this.paths.start(client, agent, spec, ctx.log.durableOffsets, {
+            freshShell: params.fresh_shell === true,
+            onStderr,
+          });
         } else {
           if (ctx.recovering && retries === 0) ctx.note('deckhand restarted: reattaching to the running command');
-          channel = await openExec(
-            lease.client,
-            followCommand(id, ctx.log.durableOffsets.out, ctx.log.durableOffsets.err),
-          );
-          channel.end();
+          attach = await this.paths.follow(client, agent, id, ctx.log.durableOffsets, onStderr);
         }
-        const f = await this.follow(ctx, channel);
+        const f = await this.follow(ctx, attach);
         if (f.kind === 'exit') {
           retries = 0;
           const r = ctx.stopReason();
@@ -179,11 +187,12 @@ export class RemoteBashHandler implements JobHandler {
           const r = ctx.stopReason();
           if (r === 'shutdown') return { kind: 'abandon' };
           // Cancel or timeout: kill the process group, then keep following to collect the exit status.
-          const killed = await this.kill(lease.client, id, sudo);
+          const killed = await kill();
           ctx.note(
             killed ? 'the remote process group was terminated' : 'could not confirm the remote process group is gone',
           );
-          const after = await this.follow(ctx, await openFollow(lease.client, id, ctx), 10_000);
+          const again = await this.paths.follow(client, agent, id, ctx.log.durableOffsets, onStderr);
+          const after = await this.follow(ctx, again, 10_000);
           // The status the killed command left (143 after a TERM) is kept: it says how it ended.
           return {
             ...this.stopOutcome(r ?? 'cancel', killed, ''),
@@ -195,6 +204,11 @@ export class RemoteBashHandler implements JobHandler {
           // The store refused the log (a full disk, the database away): the command keeps running remotely and the
           // log resumes from the last line stored once it takes lines again.
           ctx.note(`the log could not be stored (${f.err.message}); resuming from the last line stored`);
+        } else if (f.agent && !connectionGone) {
+          // The agent ended (killed, or its connection dropped: the pool sees that by itself) or refused the job.
+          // The command runs on regardless; a new agent or the exec path takes it up from the last line received.
+          const why = f.err instanceof Error ? f.err.message.replace(/\.$/, '') : 'the agent on the server ended';
+          ctx.note(`${why}; following again from the last line received`);
         } else {
           ctx.note('connection to the server lost; reconnecting and resuming from the last line received');
           lease.discard();
@@ -203,6 +217,7 @@ export class RemoteBashHandler implements JobHandler {
         if (err instanceof DeckhandError && err.code === 'channel_failed') lease.discard();
         else throw err;
       } finally {
+        client.off('end', onGone).off('close', onGone);
         lease.release();
       }
       await pause(delay(), ctx.signal);
@@ -219,6 +234,26 @@ export class RemoteBashHandler implements JobHandler {
       : { kind: 'timeout', message: `Reached its time limit; ${what}.` };
   }
 
+  /** Streams the job's frames into its log (see followIntoLog); the runner's pid proves the command launched. */
+  private follow(ctx: JobContext, attach: Attach, maxMs?: number) {
+    return followIntoLog(
+      ctx,
+      attach,
+      (pid) => {
+        this.started.add(remoteJobId(ctx.job));
+        ctx.files
+          .mark('launched', `${pid}\n`)
+          .catch((err: unknown) => ctx.note(`could not record the launch: ${String(err)}`));
+        // The env values are now in the runner's hands on the server: drop our copy (unless a retry needs it).
+        if (!mayRetry(ctx))
+          ctx.files
+            .dropSecret('env')
+            .catch((err: unknown) => ctx.note(`could not remove the env file: ${String(err)}`));
+      },
+      maxMs,
+    );
+  }
+
   private cleanupFor(ctx: JobContext, removeOwn: boolean): () => Promise<void> {
     return async () => {
       const name = ctx.job.server ?? '';
@@ -230,123 +265,13 @@ export class RemoteBashHandler implements JobHandler {
       const lease = await this.o.pool.acquire(server);
       try {
         if (sweep) this.lastSweep.set(name, Date.now());
-        await run(
-          lease.client,
-          cleanupCommand(removeOwn ? remoteJobId(ctx.job) : undefined, sweep ? this.o.keepFailedMinutes : undefined),
-          { timeoutMs: 60_000 },
-        );
+        const own = removeOwn ? remoteJobId(ctx.job) : undefined;
+        await this.paths.cleanup(name, lease.client, own, sweep ? this.o.keepFailedMinutes : undefined);
       } finally {
         lease.release();
       }
     };
   }
-
-  private async kill(client: import('ssh2').Client, id: string, sudo: SudoMode | undefined): Promise<boolean> {
-    try {
-      const r = await run(client, killCommand(id, KILL_GRACE_S, sudo?.kind), {
-        timeoutMs: 30_000,
-        ...(sudo?.kind === 'S' ? { stdin: `${sudo.password}\n` } : {}),
-      });
-      return /gone|no-dir/.test(r.stdout);
-    } catch {
-      return false;
-    }
-  }
-
-  /** Streams frames into the log until the command ends, the follower reports it lost, the channel drops or we are stopped. */
-  private follow(ctx: JobContext, channel: ClientChannel, maxMs?: number): Promise<Follow> {
-    const log = ctx.log;
-    let now = Date.now();
-    const splitter = (stream: 'stdout' | 'stderr', from: number) =>
-      new OffsetLineSplitter(
-        from,
-        (b, s, e, off) => log.addRange(stream, b, s, e, off, now),
-        undefined,
-        (b, s, e, n, off) => log.addLines(stream, b, s, e, n, off, now),
-      );
-    const split = { stdout: splitter('stdout', log.offsets.out), stderr: splitter('stderr', log.offsets.err) };
-    return new Promise<Follow>((resolve) => {
-      let result: Follow | undefined;
-      // Flushes in flight: past two the channel pauses, so a slow store slows the stream (SSH's window does the
-      // rest) instead of buffering without bound.
-      let inflight = 0;
-      let paused = false;
-      const settle = (f: Follow) => {
-        if (result) return;
-        result = f;
-        clearTimeout(timer);
-        ctx.signal.removeEventListener('abort', onAbort);
-        channel.close();
-        resolve(f);
-      };
-      const flush = (): Promise<void> => {
-        inflight++;
-        if (inflight >= 2 && !paused) {
-          paused = true;
-          channel.pause();
-        }
-        return log.flush().then(
-          () => {
-            inflight--;
-            if (paused && inflight < 2) {
-              paused = false;
-              channel.resume();
-            }
-          },
-          (err: unknown) => settle({ kind: 'dropped', err }),
-        );
-      };
-      // The end is told only once every line before it is stored.
-      const settleAfterFlush = (f: Follow) => void flush().then(() => settle(f));
-      const onFrame = (e: FrameEvent) => {
-        if (e.type === 'data') split[e.stream].push(e.chunk);
-        else if (e.type === 'exit') {
-          split.stdout.end();
-          split.stderr.end();
-          settleAfterFlush({ kind: 'exit', status: e.status });
-        } else if (e.type === 'lost') {
-          settleAfterFlush({ kind: 'lost', reason: e.reason });
-        } else if (e.type === 'pid') {
-          this.started.add(remoteJobId(ctx.job));
-          ctx.files
-            .mark(
-              'launched',
-              `${e.pid}
-`,
-            )
-            .catch((err: unknown) => ctx.note(`could not record the launch: ${String(err)}`));
-          // The env values are now in the runner's hands on the server: drop our copy (unless a retry needs it).
-          if (!mayRetry(ctx))
-            ctx.files
-              .dropSecret('env')
-              .catch((err: unknown) => ctx.note(`could not remove the env file: ${String(err)}`));
-        }
-      };
-      const parser = new FrameParser(onFrame);
-      const onAbort = () => maxMs === undefined && settle({ kind: 'stopped' });
-      const timer = maxMs === undefined ? undefined : setTimeout(() => settle({ kind: 'dropped' }), maxMs);
-      if (ctx.signal.aborted && maxMs === undefined) return settle({ kind: 'stopped' });
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      channel.on('data', (d: Buffer) => {
-        if (result) return;
-        now = Date.now();
-        try {
-          parser.push(d);
-        } catch (err) {
-          return settle({ kind: 'dropped', err });
-        }
-        void flush();
-      });
-      channel.stderr.on('data', (d: Buffer) => log.add('system', `remote follower: ${d.toString('utf8').trim()}`));
-      channel.on('close', () => settleAfterFlush({ kind: 'dropped' }));
-    });
-  }
-}
-
-async function openFollow(client: import('ssh2').Client, id: string, ctx: JobContext): Promise<ClientChannel> {
-  const ch = await openExec(client, followCommand(id, ctx.log.durableOffsets.out, ctx.log.durableOffsets.err));
-  ch.end();
-  return ch;
 }
 
 /**

@@ -25,6 +25,8 @@ export interface RemoteBashInput extends TargetSpec, BatchOptions {
   mode: RunMode;
   /** Run as root through sudo (a no-op for a root login). */
   sudo?: boolean | undefined;
+  /** Start in a new login shell, not the connection's resident agent (whose environment dates from its start). */
+  fresh_shell?: boolean | undefined;
   signal?: AbortSignal | undefined;
   /** The job's id, when the caller made it beforehand (the audit log names the job before it exists). */
   id?: string | undefined;
@@ -106,6 +108,7 @@ export class RemoteBashService {
         timeout_s,
         mode: input.mode,
         sudo: input.sudo,
+        fresh_shell: input.fresh_shell,
         selector: input.selector,
         max_parallel: input.max_parallel,
         serial: input.serial,
@@ -133,6 +136,7 @@ export class RemoteBashService {
       ...(input.cwd ? { cwd: input.cwd } : {}),
       ...(input.env ? { env_keys: Object.keys(input.env) } : {}),
       ...(sudo ? { sudo: true } : {}),
+      ...(input.fresh_shell ? { fresh_shell: true } : {}),
     };
     const id = input.id ?? this.o.engine.newId();
     if (input.env && Object.keys(input.env).length > 0) await this.o.files.putSecret(id, 'env', input.env);

@@ -66,6 +66,7 @@ export const remoteBashInput = z
     sync_wait_s: z.number().min(0).max(300).default(20).describe('Seconds auto waits.'),
     sudo: z.boolean().default(false).describe("As root via sudo (passwordless, or the server's sudo_password_env)."),
     ...queueArgs(),
+    fresh_shell: z.boolean().optional().describe('In a new login shell: sees edits to ~/.profile, ~/.bashrc.'),
   })
   .strict();
 
@@ -126,6 +127,7 @@ export function registerRemoteBashTool(
           mode: args.mode,
           sudo: args.sudo,
           queue: queue.policies,
+          fresh_shell: args.fresh_shell,
           signal: extra.signal,
           id: gate.jobId,
         }),

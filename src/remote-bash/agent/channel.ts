@@ -188,6 +188,15 @@ export class AgentChannel {
     return tag;
   }
 
+  /** Stops reading the channel (SSH's window then stops the agent) until resume(). */
+  pause(): void {
+    this.channel.pause();
+  }
+
+  resume(): void {
+    this.channel.resume();
+  }
+
   forget(tag: number): void {
     const p = this.pending.get(tag);
     if (p?.timer) clearTimeout(p.timer);

@@ -29,6 +29,8 @@ export type KillResult = 'gone' | 'alive' | 'no-dir' | 'no-pgid';
 export class AgentSession {
   private readonly follows = new Map<string, FollowState>();
   private channel!: AgentChannel;
+  /** Followers that asked to hold the channel (their store is behind): it reads again once none does. */
+  private holds = 0;
 
   private constructor(private readonly o: AgentSessionOptions) {}
 
@@ -189,6 +191,16 @@ export class AgentSession {
     const t = performance.now();
     await this.channel.request((tag) => `ping ${tag}\n`, timeoutMs);
     return performance.now() - t;
+  }
+
+  /** Holds the channel: no frame of any job is read until every pause() has had its resume(). */
+  pause(): void {
+    if (this.holds++ === 0) this.channel.pause();
+  }
+
+  resume(): void {
+    if (this.holds === 0) return;
+    if (--this.holds === 0) this.channel.resume();
   }
 
   /** Ends the agent. Jobs keep running on the server; follows end `gone` (reason `closed`). */

@@ -54,6 +54,8 @@ export class AgentSessions {
       if (s?.alive) return s;
       // Lets the end's own bookkeeping (restarts, disabling) run first: it was registered earlier.
       if (s) await s.ended;
+      // A start that found no agent can run here disabled the connection: do not try again.
+      if (entry.disabled) return undefined;
       if (entry.current === pending) {
         entry.current = undefined;
         break;
@@ -62,6 +64,19 @@ export class AgentSessions {
     const started = this.start(server, client, entry);
     entry.current = started;
     return started;
+  }
+
+  /**
+   * As get(), but a connection with no agent yet does not wait for one: its start begins beside this command, which
+   * takes the exec path (undefined), so a connection's first command costs what it did without agents.
+   */
+  async ready(server: string, client: Client): Promise<AgentSession | undefined> {
+    const entry = this.entries.get(client);
+    if (entry?.disabled) return undefined;
+    if (entry?.current) return this.get(server, client);
+    // Owned by the entry (closeAll waits for it); a connection error here is the next command's to meet.
+    this.get(server, client).catch(() => undefined);
+    return undefined;
   }
 
   private async start(server: string, client: Client, entry: Entry): Promise<AgentSession | undefined> {
