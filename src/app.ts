@@ -11,6 +11,9 @@ import { createSafetyFeature } from './safety/index.js';
 import { createServersFeature, type Inventory } from './servers/index.js';
 import { createSetupFeature } from './setup/index.js';
 import { SshPool } from './ssh/pool.js';
+import { createTemplatesFeature, type ScheduleGate } from './templates/index.js';
+import type { SafetyService } from './safety/index.js';
+import type { RemoteBashService } from './remote-bash/index.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -65,7 +68,12 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
     onError: (err, context) => logger.error({ err, context }, 'safety error'),
   });
   const files = createFilesFeature(shared);
-  const features: Feature<unknown>[] = [servers, remoteBash, provisioning, setup, apps, files];
+  const templates = createTemplatesFeature({
+    kernel,
+    remoteBash: remoteBash.service,
+    onError: (err, context) => logger.error({ err, context }, 'templates error'),
+  });
+  const features: Feature<unknown>[] = [servers, remoteBash, provisioning, setup, apps, files, templates];
   for (const f of features)
     for (const [type, handler] of Object.entries(f.handlers)) kernel.engine.register(type, handler);
   const services: ToolDeps = {
@@ -80,6 +88,7 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
     safety: safety.service,
     audit: safety.audit,
     files: files.service,
+    templates: templates.service,
   };
   return {
     config,
@@ -91,6 +100,7 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
       await provisioning.start();
       await kernel.start();
       safety.start();
+      templates.start(scheduleGate(safety.service, remoteBash.service));
     },
     async close() {
       await safety.close();
@@ -98,5 +108,32 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
       for (const f of features) await f.close?.();
       await pool.close();
     },
+  };
+}
+
+/**
+ * Policy on a schedule's runs: the command classified on every target like a remote-bash call, with nobody to ask.
+ * What policy would ask a person about is refused (fail closed) and the slot recorded as missed; a person's grant
+ * (`deckhand grants`) or an `allow` pattern lets such a schedule run.
+ */
+function scheduleGate(safety: SafetyService, remoteBash: RemoteBashService): ScheduleGate {
+  return async (t, def, start) => {
+    const names = await remoteBash.targetNames({
+      server: def.target.server,
+      servers: def.target.servers ? [...def.target.servers] : undefined,
+      selector: def.target.selector,
+    });
+    const admission = await safety.admit({
+      tool: 'schedule',
+      targets: names.map((server) => ({ server, action: { kind: 'command', command: def.command } })),
+      args: { template: t.name, version: t.version },
+      key: { template: t.id, version: t.version },
+      command: def.command,
+      startsJob: true,
+      caller: { via: 'schedule' },
+    });
+    if (!admission.ok) return { ok: false, reason: admission.refusal.message };
+    await admission.run(() => start(admission.jobId));
+    return { ok: true };
   };
 }

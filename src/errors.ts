@@ -144,7 +144,15 @@ export type ErrorCode =
   | 'audit_unavailable'
   // run again / retry (the dashboard)
   | 'rerun_unsupported'
-  | 'rerun_env_gone';
+  | 'rerun_env_gone'
+  // templates and schedules
+  | 'unknown_template'
+  | 'template_exists'
+  | 'template_disabled'
+  | 'template_changed'
+  | 'template_param_missing'
+  | 'template_param_invalid'
+  | 'schedule_invalid';
 
 /** The cloud provider's error codes (providers/errors.ts checks its own list against this one). */
 export type ProviderCode =

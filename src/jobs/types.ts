@@ -72,6 +72,16 @@ export interface Job {
   readonly ttl_after_finished_s: number | null;
   /** Attempts that ended, oldest first (the last one is the job's own end once it is terminal). */
   readonly attempts: readonly AttemptRecord[];
+  /** The template run this job is (a batch's parent carries it, not its children); null otherwise. */
+  readonly template?: TemplateRunRef | null;
+}
+
+/** Which template, at which version, a run was made from, and what started it. */
+export interface TemplateRunRef {
+  readonly id: string;
+  readonly version: number;
+  /** `schedule`: a slot of the template's schedule (the job's unique_key names it); `manual`: run-template, run now. */
+  readonly trigger: 'manual' | 'schedule';
 }
 
 /** Retries of failed attempts (queue policies). */
@@ -150,6 +160,7 @@ export interface NewJob {
   readonly retry?: RetryPolicy | null;
   readonly active_deadline_s?: number | null;
   readonly ttl_after_finished_s?: number | null;
+  readonly template?: TemplateRunRef | null;
 }
 
 export function createJob(spec: NewJob, now: Date, id: string = newJobId(now.getTime())): Job {
@@ -181,6 +192,7 @@ export function createJob(spec: NewJob, now: Date, id: string = newJobId(now.get
     active_deadline_s: spec.active_deadline_s ?? null,
     ttl_after_finished_s: spec.ttl_after_finished_s ?? null,
     attempts: [],
+    template: spec.template ?? null,
   };
 }
 

@@ -5,7 +5,7 @@ import type { JobFiles } from '../jobs/files.js';
 import type { Job } from '../jobs/types.js';
 import type { ServerRecord } from '../servers/index.js';
 import type { RemoteBashParams } from './handler.js';
-import { queueFields, type QueuePolicies } from './queue.js';
+import { originFields, queueFields, type QueuePolicies, type RunOrigin } from './queue.js';
 
 export interface BatchOptions {
   /** Most children running at once (default 20). */
@@ -36,6 +36,8 @@ export interface BatchSpec extends BatchOptions {
   readonly links?: { readonly rerun_of?: string; readonly retry_of?: string } | undefined;
   /** Each child's queue policies (priority, start time, retries). */
   readonly queue?: QueuePolicies | undefined;
+  /** The template run this batch is, kept on the parent. */
+  readonly origin?: RunOrigin | undefined;
 }
 
 export const DEFAULT_MAX_PARALLEL = 20;
@@ -103,6 +105,7 @@ export async function startBatch(
       ...(spec.fail_fast ? { fail_fast: true } : {}),
       ...spec.links,
     },
+    ...originFields(spec.origin),
   };
   const children: SubmitSpec[] = servers.map((s, i) => ({
     id: childIds[i],
@@ -117,6 +120,13 @@ export async function startBatch(
     params: { ...work, ...(spec.sudo && s.user !== 'root' ? { sudo: true } : {}), mode: spec.mode, batch: true },
     ...queueFields(spec.queue),
   }));
-  const [p, ...c] = await o.engine.submitMany([parent, ...children]);
-  return { parent: p as Job, children: c };
+  try {
+    const [p, ...c] = await o.engine.submitMany([parent, ...children]);
+    return { parent: p as Job, children: c };
+  } catch (err) {
+    // Nothing was created (a schedule's slot already taken, the store down): the env values stored for children
+    // that will never exist must not stay behind.
+    if (env) for (const id of childIds) await o.files.clear(id).catch(() => undefined);
+    throw err;
+  }
 }

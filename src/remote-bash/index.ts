@@ -9,7 +9,7 @@ import { RemoteBashHandler } from './handler.js';
 import { RemoteBashService } from './service.js';
 
 export { RemoteBashService, type CommandResult, type RemoteBashOutcome, type RunMode } from './service.js';
-export type { QueuePolicies } from './queue.js';
+export type { QueuePolicies, RunOrigin } from './queue.js';
 export {
   batchText,
   batchView,

@@ -1,5 +1,5 @@
 import type { SubmitSpec } from '../jobs/engine.js';
-import type { RetryPolicy } from '../jobs/types.js';
+import type { RetryPolicy, TemplateRunRef } from '../jobs/types.js';
 
 /** When and how often a command runs: its priority, start time and retries (the kernel keeps them, jobs/retry.ts). */
 export interface QueuePolicies {
@@ -22,3 +22,16 @@ export function queueFields(q: QueuePolicies | undefined): Partial<Pick<SubmitSp
 
 const QUEUE_FIELDS = ['priority', 'not_before', 'retry', 'active_deadline_s', 'ttl_after_finished_s'] as const;
 type QueueField = (typeof QUEUE_FIELDS)[number];
+
+/** Where a command comes from when a template runs it: the run's template and, for a schedule's slot, its key. */
+export interface RunOrigin {
+  readonly template: TemplateRunRef;
+  /** One job ever per key (a schedule slot): a second start fails with `duplicate_job`. */
+  readonly unique_key?: string | undefined;
+}
+
+/** The origin as the fields of the job that stands for the run (a single job, or a batch's parent). */
+export function originFields(o: RunOrigin | undefined): Partial<Pick<SubmitSpec, 'template' | 'unique_key'>> {
+  if (!o) return {};
+  return { template: o.template, ...(o.unique_key !== undefined ? { unique_key: o.unique_key } : {}) };
+}

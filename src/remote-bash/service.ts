@@ -4,7 +4,7 @@ import type { JobFiles } from '../jobs/files.js';
 import type { ReadResult } from '../jobs/store/contract.js';
 import type { JobService } from '../jobs/service.js';
 import { isTerminal, type Job } from '../jobs/types.js';
-import { queueFields, type QueuePolicies } from './queue.js';
+import { originFields, queueFields, type QueuePolicies, type RunOrigin } from './queue.js';
 import type { Inventory, ServerRecord } from '../servers/index.js';
 import type { SshPool } from '../ssh/pool.js';
 import { BATCH_TYPE } from '../jobs/batch.js';
@@ -34,6 +34,8 @@ export interface RemoteBashInput extends TargetSpec, BatchOptions {
   links?: { readonly rerun_of?: string; readonly retry_of?: string } | undefined;
   /** Queue policies: every job of the call (each child of a batch) gets them. */
   queue?: QueuePolicies | undefined;
+  /** The template run this command is (templates feature). */
+  origin?: RunOrigin | undefined;
 }
 
 export interface SettleInput {
@@ -116,6 +118,7 @@ export class RemoteBashService {
         fail_fast: input.fail_fast,
         links: input.links,
         queue: input.queue,
+        origin: input.origin,
       });
       return parent;
     }
@@ -139,15 +142,22 @@ export class RemoteBashService {
       ...(input.fresh_shell ? { fresh_shell: true } : {}),
     };
     const id = input.id ?? this.o.engine.newId();
-    if (input.env && Object.keys(input.env).length > 0) await this.o.files.putSecret(id, 'env', input.env);
-    return this.o.engine.submit({
-      id,
-      type: 'remote-bash',
-      server: server.name,
-      params: { ...params, mode: input.mode, ...input.links },
-      timeout_s,
-      ...queueFields(input.queue),
-    });
+    const hasEnv = input.env !== undefined && Object.keys(input.env).length > 0;
+    if (hasEnv) await this.o.files.putSecret(id, 'env', input.env);
+    try {
+      return await this.o.engine.submit({
+        id,
+        type: 'remote-bash',
+        server: server.name,
+        params: { ...params, mode: input.mode, ...input.links },
+        timeout_s,
+        ...queueFields(input.queue),
+        ...originFields(input.origin),
+      });
+    } catch (err) {
+      if (hasEnv) await this.o.files.clear(id).catch(() => undefined);
+      throw err;
+    }
   }
 
   /**

@@ -2,8 +2,11 @@ import type { ApprovalItem, PolicyAction, ServerPolicy } from '../policy/index.j
 
 /** Who makes a call: how it arrived, the HTTP token by name (with its policy), the MCP client from initialize. */
 export interface Caller {
-  /** 'dashboard': a person acting from the web dashboard (run again, retry), named by `person`. */
-  readonly via: 'stdio' | 'http' | 'in-process' | 'dashboard';
+  /**
+   * 'dashboard': a person acting from the web dashboard (run again, retry), named by `person`. 'schedule': a
+   * template's schedule firing, with nobody there to ask.
+   */
+  readonly via: 'stdio' | 'http' | 'in-process' | 'dashboard' | 'schedule';
   /** The person making the call themselves (the dashboard's logged-in user), as the audit log names them. */
   readonly person?: string | undefined;
   readonly token?: { readonly name: string; readonly policy?: ServerPolicy | undefined } | undefined;

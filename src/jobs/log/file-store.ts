@@ -95,7 +95,7 @@ export class FileLogStore implements LogStore {
   constructor(
     private readonly home: string,
     /** Which jobs are finished, for retention. */
-    private readonly jobs: Pick<JobStore, 'active' | 'get'>,
+    private readonly jobs: Pick<JobStore, 'active' | 'get'> & Partial<Pick<JobStore, 'keptLogs'>>,
   ) {}
 
   dir(key: string): string {
@@ -135,7 +135,9 @@ export class FileLogStore implements LogStore {
       home: this.home,
       policy,
       now: new Date(now),
-      activeIds: async () => new Set((await this.jobs.active()).map((j) => j.id)),
+      // Logs a template's history keeps count as active: retention leaves them.
+      activeIds: async () =>
+        new Set([...(await this.jobs.active()).map((j) => j.id), ...((await this.jobs.keptLogs?.()) ?? [])]),
       stateOf: async (id) => {
         const job = await this.jobs.get(id);
         return !job ? 'unknown' : isTerminal(job.status) ? 'finished' : 'active';

@@ -40,7 +40,10 @@ export async function sweepJobLogs(deps: SweepDeps): Promise<SweepResult> {
   const active = await deps.activeIds();
   let total = dirs.reduce((n, d) => n + d.bytes, 0);
   // Oldest last write first: past the byte budget, those go before any newer one.
-  const candidates = dirs.filter((d) => !active.has(d.id) && d.bytes > 0).sort((a, b) => a.lastWrite - b.lastWrite);
+  // A retried job's earlier attempts log under "<job id>.<n>": they belong to their job.
+  const candidates = dirs
+    .filter((d) => !active.has(d.id.split('.')[0] as string) && d.bytes > 0)
+    .sort((a, b) => a.lastWrite - b.lastWrite);
   let removed = 0;
   let bytes = 0;
   for (const d of candidates) {

@@ -16,7 +16,7 @@
  */
 import type { AuditSink, OutcomeSink } from '../../audit/sink.js';
 import type { LogLine, Offsets } from '../log/format.js';
-import type { Job, JobStatus, RetryPolicy } from '../types.js';
+import type { Job, JobStatus, RetryPolicy, TemplateRunRef } from '../types.js';
 
 /** The deckhand process (an instance) that owns running jobs. */
 export interface InstanceRef {
@@ -62,6 +62,8 @@ export interface NewJobSpec {
   readonly active_deadline_s?: number | null;
   /** The record (and its log) go this many seconds after the job ended (`deleteExpired`). */
   readonly ttl_after_finished_s?: number | null;
+  /** The template run this job is. */
+  readonly template?: TemplateRunRef | null;
   /** A job created already in this state (a batch parent is 'running' while its children run; it has no owner). */
   readonly status?: Extract<JobStatus, 'queued' | 'running'>;
 }
@@ -75,6 +77,8 @@ export interface JobFilter {
   readonly top_level?: boolean | undefined;
   /** Only queued jobs waiting for a time after this one (epoch ms): "scheduled". */
   readonly not_before_after?: number | undefined;
+  /** Only runs of this template (its id). */
+  readonly template_id?: string | undefined;
 }
 
 export interface JobPage {
@@ -149,6 +153,8 @@ export interface JobStore {
    * at a time, with their logs where the store keeps them (PostgreSQL's chunk rows, every attempt's); answers the ids.
    */
   deleteExpired(now: number, batch: number): Promise<string[]>;
+  /** Finished jobs whose logs a template's history limits keep (TemplateStore.keepHistory): retention leaves them. */
+  keptLogs(): Promise<string[]>;
 }
 
 /** The instances sharing this job system, for ownership and the pool view. */
@@ -381,6 +387,121 @@ export interface SafetyStore {
  */
 export interface AuditStore extends AuditSink, OutcomeSink {}
 
+/** A template's lifecycle: a disabled one refuses runs and its schedule does not fire; archived is disabled and hidden. */
+export type TemplateStatus = 'enabled' | 'disabled' | 'archived';
+
+/**
+ * A template as stored: its current version's definition (the templates feature owns its shape; the store keeps it
+ * whole) and its schedule's firing state (templates/schedule/decide.ts: cursor, since, next due time; epoch ms).
+ */
+export interface StoredTemplate {
+  readonly id: string;
+  readonly name: string;
+  readonly status: TemplateStatus;
+  readonly version: number;
+  readonly definition: Readonly<Record<string, unknown>>;
+  readonly created_at: number;
+  readonly updated_at: number;
+  readonly schedule_state: ScheduleFiringState;
+}
+
+export interface ScheduleFiringState {
+  readonly cursor: number | null;
+  readonly since: number | null;
+  /** When the scheduler looks at it again; null: no schedule, suspended, finished or disabled. */
+  readonly next_due_at: number | null;
+}
+
+export interface TemplateVersion {
+  readonly version: number;
+  readonly definition: Readonly<Record<string, unknown>>;
+  readonly created_at: number;
+}
+
+/** A slot a schedule did not start, as its history shows it. */
+export interface ScheduleEvent {
+  readonly slot: number;
+  readonly kind: 'skipped' | 'missed';
+  readonly reason: string;
+  /** Slots this entry stands for (a long downtime's missed slots beyond the listed ones are one entry). */
+  readonly count: number;
+  readonly at: number;
+}
+
+/** Statistics of a template's runs (top-level jobs carrying its id), computed from the job records at read time. */
+export interface RunStats {
+  readonly runs: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly lost: number;
+  /** Queued or running now. */
+  readonly active: number;
+  /** completed / (completed + failed + lost), null before any ended that way. */
+  readonly success_rate: number | null;
+  /** Over the newest `DURATION_SAMPLE` runs that completed or failed. */
+  readonly p50_ms: number | null;
+  readonly p95_ms: number | null;
+  readonly last_run: { readonly job_id: string; readonly status: JobStatus; readonly created_at: number } | null;
+  readonly last_failure: {
+    readonly job_id: string;
+    readonly status: JobStatus;
+    readonly finished_at: number | null;
+    readonly error: unknown;
+  } | null;
+}
+
+/**
+ * Templates, their versions and their schedules' firing state, shared by every instance. A definition change is a
+ * new immutable version written in the same transaction as the template's row; runs keep the version they started
+ * with. Exactly-once firing does not rest on this store alone: a scheduled run's job carries the slot's unique key
+ * (JobStore.create refuses a second one), and `advanceSchedule` only ever moves the cursor forward.
+ */
+export interface TemplateStore {
+  /** Creates a template at version 1; `template_exists` when the name is taken. */
+  create(t: StoredTemplate): Promise<StoredTemplate>;
+  get(name: string): Promise<StoredTemplate | undefined>;
+  getById(id: string): Promise<StoredTemplate | undefined>;
+  /** By name; `status` narrows; archived ones only when asked by status. */
+  list(filter: {
+    readonly status?: TemplateStatus;
+    readonly limit: number;
+    readonly after?: string;
+  }): Promise<StoredTemplate[]>;
+  /**
+   * Applies a pure change under a row lock. When the change raises `version` (by exactly one), the new definition is
+   * written as that version in the same transaction. Answers the template after the call (undefined: none).
+   */
+  update(name: string, change: (t: StoredTemplate) => StoredTemplate | undefined): Promise<StoredTemplate | undefined>;
+  /** Versions newest first. */
+  versions(id: string, limit: number): Promise<TemplateVersion[]>;
+  version(id: string, version: number): Promise<TemplateVersion | undefined>;
+  /** Removes the template, its versions and its schedule's events; its runs stay (they name its id). */
+  delete(name: string): Promise<StoredTemplate | undefined>;
+  /** Enabled templates whose schedule is due at `now` (next_due_at ≤ now), most overdue first. */
+  due(now: number, limit: number): Promise<StoredTemplate[]>;
+  /** Moves the firing state on: cursor = max(stored, given); next_due_at as given. */
+  advanceSchedule(
+    id: string,
+    state: { readonly cursor: number | null; readonly next_due_at: number | null },
+  ): Promise<void>;
+  /** Records slots not started; an event already recorded for the same slot and kind is left as it is. */
+  recordScheduleEvents(id: string, events: readonly ScheduleEvent[]): Promise<void>;
+  scheduleEvents(id: string, limit: number): Promise<ScheduleEvent[]>;
+  /** Statistics per template id (a template without runs has zero counts); `version` narrows to one version. */
+  runStats(ids: readonly string[], version?: number): Promise<Map<string, RunStats>>;
+  /** Whether a job with this unique key exists (a schedule's slot already started). */
+  slotTaken(key: string): Promise<boolean>;
+  /** Ids of the template's runs still queued or running. */
+  activeRuns(id: string): Promise<string[]>;
+  /**
+   * History limits: the newest `successful` completed runs and the newest `failed` failed or lost runs (and their
+   * batch children) keep their logs and records beyond the global retention; every other run of the template loses
+   * that protection.
+   */
+  keepHistory(id: string, limits: { readonly successful: number; readonly failed: number }): Promise<void>;
+}
+
 /** Everything one backend provides; `close` ends its connections and timers. */
 export interface Stores {
   readonly kind: 'sqlite' | 'postgres';
@@ -392,6 +513,7 @@ export interface Stores {
   readonly inventory: InventoryStore<{ readonly name: string }>;
   readonly safety: SafetyStore;
   readonly audit: AuditStore;
+  readonly templates: TemplateStore;
   /** Where it lives, for messages (a file path, or host:port/database without the password). */
   readonly location: string;
   close(): Promise<void>;

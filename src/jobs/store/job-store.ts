@@ -119,6 +119,7 @@ export class SqlJobStore implements JobStore {
       if (filter.type !== undefined) q = q.where('type', '=', filter.type);
       if (filter.parent_id !== undefined) q = q.where('parent_id', '=', filter.parent_id);
       if (filter.top_level) q = q.where('parent_id', 'is', null);
+      if (filter.template_id !== undefined) q = q.where('template_id', '=', filter.template_id);
       if (filter.not_before_after !== undefined)
         q = q.where('status', '=', 'queued').where('not_before', '>', filter.not_before_after);
       if (cursor !== undefined) q = q.where('id', '<', cursor);
@@ -189,8 +190,19 @@ export class SqlJobStore implements JobStore {
 
   deleteFinished(before: number, batch: number): Promise<string[]> {
     return this.deleteWhere((q) =>
-      q.where('finished_at', '<', before).where('status', 'in', FINISHED).orderBy('finished_at').limit(batch),
+      q
+        .where('finished_at', '<', before)
+        .where('status', 'in', FINISHED)
+        // A template's history limits keep these beyond the global retention.
+        .where((eb) => eb.or([eb('keep_log', 'is', null), eb('keep_log', '=', 0)]))
+        .orderBy('finished_at')
+        .limit(batch),
     );
+  }
+
+  async keptLogs(): Promise<string[]> {
+    const rows = await this.b.read((db) => db.selectFrom('jobs').select('id').where('keep_log', '=', 1).execute());
+    return rows.map((r) => r.id);
   }
 
   deleteExpired(now: number, batch: number): Promise<string[]> {

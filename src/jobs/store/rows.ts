@@ -49,6 +49,9 @@ export function jobColumns(job: Job, json: JsonCodec): Omit<Insertable<JobsTable
       job.finished_at === null || job.ttl_after_finished_s === null
         ? null
         : Date.parse(job.finished_at) + job.ttl_after_finished_s * 1000,
+    template_id: job.template?.id ?? null,
+    template_version: job.template?.version ?? null,
+    template_trigger: job.template?.trigger ?? null,
   };
 }
 
@@ -84,6 +87,14 @@ export function rowToJob(r: JobRow, json: JsonCodec): Job {
     active_deadline_s: r.active_deadline_s ?? null,
     ttl_after_finished_s: r.ttl_after_finished_s ?? null,
     attempts: r.attempts === null || r.attempts === undefined ? [] : (json.read(r.attempts) as AttemptRecord[]),
+    template:
+      r.template_id === null || r.template_id === undefined
+        ? null
+        : {
+            id: r.template_id,
+            version: r.template_version ?? 0,
+            trigger: r.template_trigger === 'schedule' ? 'schedule' : 'manual',
+          },
   };
 }
 
@@ -118,5 +129,6 @@ export function jobFromSpec(spec: NewJobSpec, now: number): Job {
     active_deadline_s: spec.active_deadline_s ?? null,
     ttl_after_finished_s: spec.ttl_after_finished_s ?? null,
     attempts: [],
+    template: spec.template ?? null,
   };
 }

@@ -39,6 +39,12 @@ export interface JobsTable {
   ttl_after_finished_s: number | null;
   /** finished_at + ttl_after_finished_s: when the housekeeper removes the job. */
   expires_at: number | null;
+  /** The template run this job is (0005): null for a job started otherwise. */
+  template_id: string | null;
+  template_version: number | null;
+  template_trigger: string | null;
+  /** 1: a template's history limits keep this run's log beyond the global retention. */
+  keep_log: number | null;
   /** Grows with every write of the row: SQLite's change feed reads rows past the revision it saw (sqlite/changes.ts). */
   rev: number;
   updated_at: number;
@@ -157,6 +163,38 @@ export interface AuditHeadTable {
   start_hash: string;
 }
 
+/** A template's current state (templates/store.ts TemplateRecord); `definition` is JSON. */
+export interface TemplatesTable {
+  id: string;
+  name: string;
+  status: string;
+  version: number;
+  definition: unknown;
+  created_at: number;
+  updated_at: number;
+  sched_cursor: number | null;
+  sched_since: number | null;
+  next_due_at: number | null;
+}
+
+/** Every version of every template, immutable once written. */
+export interface TemplateVersionsTable {
+  template_id: string;
+  version: number;
+  definition: unknown;
+  created_at: number;
+}
+
+/** Slots a schedule did not start: skipped (a run still active) or missed (deadline, catch-up), with how many. */
+export interface ScheduleEventsTable {
+  template_id: string;
+  slot: number;
+  kind: string;
+  reason: string;
+  count: number;
+  at: number;
+}
+
 export interface Database {
   jobs: JobsTable;
   instances: InstancesTable;
@@ -169,6 +207,9 @@ export interface Database {
   grants: GrantsTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  templates: TemplatesTable;
+  template_versions: TemplateVersionsTable;
+  schedule_events: ScheduleEventsTable;
 }
 
 export type StoreKind = 'sqlite' | 'postgres';

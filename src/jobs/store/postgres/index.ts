@@ -5,6 +5,7 @@ import { SqlInstanceStore } from '../instance-store.js';
 import { SqlJobStore } from '../job-store.js';
 import { migrate } from '../migrate.js';
 import { SqlSafetyStore } from '../safety-store.js';
+import { SqlTemplateStore } from '../template-store.js';
 import type { Database } from '../schema.js';
 import { PostgresBackend } from './backend.js';
 import { PgChangeSource } from './changes.js';
@@ -63,6 +64,7 @@ export async function openPostgresStores(o: PostgresStoresOptions): Promise<Stor
     secrets,
     inventory: new PgInventoryStore(backend),
     safety: new SqlSafetyStore(backend),
+    templates: new SqlTemplateStore(backend),
     audit: new SqlAuditStore(backend),
     location: target.location,
     async close() {

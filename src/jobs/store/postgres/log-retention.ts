@@ -63,7 +63,9 @@ function candidates(b: PostgresBackend, endedBefore: number | undefined): Promis
       .innerJoin('jobs as j', (join) => join.on(sql<boolean>`j.id = split_part(h.job_id, '.', 1)`))
       .select(['h.job_id', 'h.last_seq', 'h.bytes'])
       .where('h.removed_at', 'is', null)
-      .where('j.finished_at', 'is not', null);
+      .where('j.finished_at', 'is not', null)
+      // A template's history limits keep these beyond the global retention.
+      .where((eb) => eb.or([eb('j.keep_log', 'is', null), eb('j.keep_log', '=', 0)]));
     if (endedBefore !== undefined) q = q.where('j.finished_at', '<', endedBefore);
     return q.orderBy('j.finished_at').orderBy('j.id').limit(BATCH).execute();
   });

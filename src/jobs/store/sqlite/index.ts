@@ -5,6 +5,7 @@ import { SqlInstanceStore } from '../instance-store.js';
 import { SqlJobStore } from '../job-store.js';
 import { migrate } from '../migrate.js';
 import { SqlSafetyStore } from '../safety-store.js';
+import { SqlTemplateStore } from '../template-store.js';
 import { SqliteBackend, type Gate } from './backend.js';
 import { SqliteChangeSource } from './changes.js';
 import { openSqlite, type SqliteOptions } from './database.js';
@@ -53,6 +54,7 @@ export async function openSqliteStores(o: SqliteStoresOptions): Promise<Stores> 
     secrets: new FileSecretStore(o.home),
     inventory: new FileInventoryStore(o.home),
     safety: new SqlSafetyStore(backend),
+    templates: new SqlTemplateStore(backend),
     audit: new SqlAuditStore(backend),
     location: file,
     async close() {

@@ -9,6 +9,7 @@ import type { RemoteBashService } from '../../../remote-bash/index.js';
 import type { ServerService } from '../../../servers/index.js';
 import type { SafetyService } from '../../../safety/index.js';
 import type { SetupService } from '../../../setup/index.js';
+import type { TemplateService } from '../../../templates/index.js';
 import type { SessionInfo } from '../../session.js';
 
 /**
@@ -31,4 +32,5 @@ export interface ToolDeps {
   /** Who this MCP session is (transport, HTTP token): set per session by mcp/server.ts. */
   readonly session?: SessionInfo | undefined;
   readonly files: FileService;
+  readonly templates: TemplateService;
 }

@@ -1,0 +1,500 @@
+import { ulid } from 'ulid';
+import { DeckhandError, ValidationError } from '../errors.js';
+import type { Job, JobStatus } from '../jobs/types.js';
+import type {
+  RunStats,
+  ScheduleEvent,
+  SecretStore,
+  StoredTemplate,
+  TemplateStatus,
+  TemplateStore,
+  TemplateVersion,
+} from '../jobs/store/contract.js';
+import type { JobPage } from '../jobs/store/contract.js';
+import type { QueuePolicies, RemoteBashService, RunMode } from '../remote-bash/index.js';
+import {
+  changedFields,
+  checkHistory,
+  checkParams,
+  checkTemplateName,
+  resolveParams,
+  timingOf,
+  type ParamSpec,
+  type RunDefaults,
+  type TemplateDefinition,
+  type TemplateTarget,
+} from './definition.js';
+import { decide, parseScheduleSpec, scheduleView, type ScheduleSpec, type ScheduleView } from './schedule/index.js';
+
+/** A save-template call: the whole template when creating, any subset when updating (the rest is kept). */
+export interface SaveInput {
+  readonly name: string;
+  readonly description?: string | undefined;
+  readonly command?: string | undefined;
+  /** null clears. */
+  readonly cwd?: string | null | undefined;
+  readonly timeout_s?: number | undefined;
+  readonly sudo?: boolean | undefined;
+  readonly fresh_shell?: boolean | undefined;
+  /** Replaces the env (values go to the secret store); null clears it; absent keeps it. */
+  readonly env?: Readonly<Record<string, string>> | null | undefined;
+  /** Replaces the target whole when given. */
+  readonly target?: TemplateTarget | undefined;
+  readonly params?: readonly ParamSpec[] | undefined;
+  readonly run?: RunDefaults | undefined;
+  /** Merged into the current schedule (so `{suspend: true}` pauses it); null removes it. */
+  readonly schedule?: Readonly<Record<string, unknown>> | null | undefined;
+  readonly history?: { readonly successful?: number | undefined; readonly failed?: number | undefined } | undefined;
+  readonly status?: TemplateStatus | undefined;
+  /** Refuse unless the template is at this version (no lost update between reading and saving). */
+  readonly if_version?: number | undefined;
+  readonly dry_run?: boolean | undefined;
+}
+
+export interface TemplateView {
+  readonly id: string;
+  readonly name: string;
+  readonly status: TemplateStatus;
+  readonly version: number;
+  readonly description: string;
+  readonly command: string;
+  readonly target: TemplateTarget;
+  readonly params: readonly ParamSpec[];
+  readonly env_keys: readonly string[];
+  readonly schedule: (ScheduleView & { readonly spec: ScheduleSpec }) | null;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+export interface SaveResult {
+  readonly template: TemplateView;
+  readonly created: boolean;
+  /** Fields of the definition that changed (empty: nothing to save, no new version). */
+  readonly changed: readonly string[];
+  readonly dry_run: boolean;
+  /** Before → after of each changed field, in short. */
+  readonly diff: readonly string[];
+}
+
+export interface RunInput {
+  readonly params?: Readonly<Record<string, string>> | undefined;
+  /** Overrides of the template's run defaults for this run (start time, priority). */
+  readonly queue?: QueuePolicies | undefined;
+  readonly mode?: RunMode | undefined;
+  /** The run's job id, when a gate made it beforehand (the audit entry names it). */
+  readonly id?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A schedule's slot being started. */
+export interface SlotStart {
+  readonly key: string;
+  readonly startAt: number;
+}
+
+export interface TemplateDetail {
+  readonly template: TemplateView;
+  readonly stats: RunStats;
+  /** Statistics of the current version alone. */
+  readonly version_stats: RunStats;
+  readonly versions: readonly { readonly version: number; readonly created_at: string; readonly changed: string[] }[];
+  readonly recent_runs: readonly RunRow[];
+  readonly schedule_events: readonly ScheduleEvent[];
+  readonly last_slot: string | null;
+}
+
+export interface RunRow {
+  readonly job_id: string;
+  readonly status: JobStatus;
+  readonly version: number | null;
+  readonly trigger: string | null;
+  readonly slot: string | null;
+  readonly created_at: string;
+  readonly finished_at: string | null;
+  readonly duration_ms: number | null;
+  readonly exit_code: number | null;
+  readonly error: string | null;
+}
+
+export interface TemplateServiceOptions {
+  readonly store: TemplateStore;
+  readonly secrets: SecretStore;
+  readonly runner: Pick<RemoteBashService, 'start' | 'targetNames'>;
+  readonly jobs: {
+    list(filter: { template_id?: string; top_level?: boolean }, limit: number, cursor?: string): Promise<JobPage>;
+    cancel(id: string): Promise<unknown>;
+  };
+  readonly now?: () => number;
+}
+
+const PRIORITY_NAMES = ['high', 'normal', 'low'] as const;
+
+/**
+ * Templates: definitions kept with immutable versions, run on demand or by their schedule, with statistics read
+ * from their runs. A run is an ordinary remote-bash job (or batch) that carries the template's id and version.
+ */
+export class TemplateService {
+  private readonly now: () => number;
+
+  constructor(private readonly o: TemplateServiceOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async save(input: SaveInput): Promise<SaveResult> {
+    checkTemplateName(input.name);
+    const now = this.now();
+    const current = await this.o.store.get(input.name);
+    if (input.if_version !== undefined && (current?.version ?? 0) !== input.if_version) {
+      throw new DeckhandError(
+        'template_changed',
+        `Template "${input.name}" is at version ${current?.version ?? 'none (it does not exist)'}, not ${input.if_version}.`,
+        { hint: 'Read it again (list-templates with name), then save your change on top of the current version.' },
+      );
+    }
+    const before = current ? definitionOf(current) : undefined;
+    const def = await this.build(input, before, now);
+    const changed = changedFields(before, def);
+    const envChanged = input.env !== undefined;
+    const bump = !before || changed.length > 0 || envChanged;
+    const status = input.status ?? current?.status ?? 'enabled';
+    const diff = diffLines(before, def, changed);
+    const id = current?.id ?? `tpl_${ulid(now)}`;
+    const version = current ? current.version + (bump ? 1 : 0) : 1;
+    const state = current
+      ? timingOf(before?.schedule ?? null) === timingOf(def.schedule)
+        ? current.schedule_state
+        : { cursor: null, since: now, next_due_at: null }
+      : { cursor: null, since: now, next_due_at: null };
+    const next: StoredTemplate = {
+      id,
+      name: input.name,
+      status,
+      version,
+      definition: def as unknown as Record<string, unknown>,
+      created_at: current?.created_at ?? now,
+      updated_at: bump || status !== current?.status ? now : (current?.updated_at ?? now),
+      schedule_state: { ...state, next_due_at: nextDue(id, def.schedule, state, status, now) },
+    };
+    if (input.dry_run) {
+      return { template: view(next, now), created: !current, changed: bump ? changed : [], dry_run: true, diff };
+    }
+    if (envChanged && input.env !== null && input.env !== undefined && Object.keys(input.env).length > 0)
+      await this.o.secrets.put(envKey(id, version), JSON.stringify(input.env));
+    else if (bump && current && !envChanged) await this.copyEnv(id, current.version, version);
+    let saved: StoredTemplate | undefined;
+    if (!current) saved = await this.o.store.create(next);
+    else {
+      saved = await this.o.store.update(input.name, (t) => {
+        if (t.version !== current.version) {
+          throw new DeckhandError('template_changed', `Template "${input.name}" changed while this save was made.`, {
+            hint: 'Read it again and save your change on top of the current version.',
+          });
+        }
+        return next;
+      });
+      if (!saved) throw unknownTemplate(input.name);
+    }
+    return { template: view(saved, now), created: !current, changed: bump ? changed : [], dry_run: false, diff };
+  }
+
+  async get(name: string): Promise<StoredTemplate> {
+    const t = await this.o.store.get(name);
+    if (!t) throw unknownTemplate(name);
+    return t;
+  }
+
+  async detail(name: string, o: { runs?: number } = {}): Promise<TemplateDetail> {
+    const t = await this.get(name);
+    const now = this.now();
+    const [all, current, versions, page, events] = await Promise.all([
+      this.o.store.runStats([t.id]),
+      this.o.store.runStats([t.id], t.version),
+      this.o.store.versions(t.id, 10),
+      this.o.jobs.list({ template_id: t.id, top_level: true }, o.runs ?? 10),
+      this.o.store.scheduleEvents(t.id, 10),
+    ]);
+    return {
+      template: view(t, now),
+      stats: all.get(t.id) as RunStats,
+      version_stats: current.get(t.id) as RunStats,
+      versions: versionRows(versions),
+      recent_runs: page.jobs.map(runRow),
+      schedule_events: events,
+      last_slot: t.schedule_state.cursor === null ? null : new Date(t.schedule_state.cursor).toISOString(),
+    };
+  }
+
+  async list(o: {
+    status?: TemplateStatus | undefined;
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<{ templates: { template: TemplateView; stats: RunStats }[]; next_cursor: string | null }> {
+    const rows = await this.o.store.list({ status: o.status, limit: o.limit + 1, after: o.cursor });
+    const page = rows.slice(0, o.limit);
+    const stats = await this.o.store.runStats(page.map((t) => t.id));
+    const now = this.now();
+    return {
+      templates: page.map((t) => ({ template: view(t, now), stats: stats.get(t.id) as RunStats })),
+      next_cursor: rows.length > o.limit ? (page[page.length - 1]?.name ?? null) : null,
+    };
+  }
+
+  /** The template's runs, newest first. */
+  async history(name: string, limit: number, cursor?: string): Promise<{ runs: RunRow[]; next_cursor: string | null }> {
+    const t = await this.get(name);
+    const page = await this.o.jobs.list({ template_id: t.id, top_level: true }, limit, cursor);
+    return { runs: page.jobs.map(runRow), next_cursor: page.next_cursor };
+  }
+
+  /** A run now (manual): refused while the template is not enabled. */
+  async run(name: string, input: RunInput = {}): Promise<Job> {
+    const t = await this.get(name);
+    if (t.status !== 'enabled') {
+      throw new DeckhandError('template_disabled', `Template "${name}" is ${t.status}: it does not run.`, {
+        hint: `Enable it with save-template {"name": "${name}", "status": "enabled"} first.`,
+      });
+    }
+    return this.start(t, input, { trigger: 'manual' });
+  }
+
+  /** A schedule's slot: the run carries the slot's key, so a slot already started fails with `duplicate_job`. */
+  runSlot(t: StoredTemplate, slot: SlotStart, id?: string): Promise<Job> {
+    return this.start(
+      t,
+      { queue: slot.startAt > this.now() ? { not_before: slot.startAt } : undefined, mode: 'background', id },
+      { trigger: 'schedule', key: slot.key },
+    );
+  }
+
+  /** Pauses or resumes the schedule (a partial save). */
+  suspend(name: string, suspend: boolean): Promise<SaveResult> {
+    return this.save({ name, schedule: { suspend } });
+  }
+
+  async setStatus(name: string, status: TemplateStatus): Promise<SaveResult> {
+    return this.save({ name, status });
+  }
+
+  /** Removes a template (its runs stay as jobs); with cancel_runs, its queued and running runs are cancelled first. */
+  async delete(
+    name: string,
+    o: { cancel_runs?: boolean } = {},
+  ): Promise<{ template: TemplateView; cancelled: string[] }> {
+    const t = await this.get(name);
+    const cancelled: string[] = [];
+    if (o.cancel_runs) {
+      for (const id of await this.o.store.activeRuns(t.id)) {
+        await this.o.jobs.cancel(id);
+        cancelled.push(id);
+      }
+    }
+    const removed = await this.o.store.delete(name);
+    if (!removed) throw unknownTemplate(name);
+    for (const k of await this.o.secrets.keys(`template/${t.id}/`)) await this.o.secrets.delete(k);
+    return { template: view(removed, this.now()), cancelled };
+  }
+
+  /** After a run ended: its template's history limits move on. */
+  async runEnded(job: Job): Promise<void> {
+    if (!job.template) return;
+    const t = await this.o.store.getById(job.template.id);
+    if (!t) return;
+    await this.o.store.keepHistory(t.id, definitionOf(t).history);
+  }
+
+  private async start(t: StoredTemplate, input: RunInput, origin: { trigger: 'manual' | 'schedule'; key?: string }) {
+    const def = definitionOf(t);
+    const params = resolveParams(def.params, input.params ?? {});
+    const stored = await this.o.secrets.get(envKey(t.id, t.version));
+    const env = { ...(stored ? (JSON.parse(stored) as Record<string, string>) : {}), ...params };
+    return this.o.runner.start({
+      ...def.target,
+      servers: def.target.servers ? [...def.target.servers] : undefined,
+      command: def.command,
+      cwd: def.cwd,
+      timeout_s: def.timeout_s,
+      sudo: def.sudo,
+      fresh_shell: def.fresh_shell,
+      env: Object.keys(env).length > 0 ? env : undefined,
+      mode: input.mode ?? 'background',
+      queue: { ...def.run, ...input.queue },
+      origin: {
+        template: { id: t.id, version: t.version, trigger: origin.trigger },
+        ...(origin.key !== undefined ? { unique_key: origin.key } : {}),
+      },
+      id: input.id,
+      signal: input.signal,
+    });
+  }
+
+  private async copyEnv(id: string, from: number, to: number): Promise<void> {
+    const v = await this.o.secrets.get(envKey(id, from));
+    if (v !== undefined) await this.o.secrets.put(envKey(id, to), v);
+  }
+
+  /** The new definition: the input over the current one; everything checked before anything is stored. */
+  private async build(input: SaveInput, before: TemplateDefinition | undefined, now: number) {
+    const command = input.command ?? before?.command;
+    if (command === undefined)
+      throw new ValidationError(`Template "${input.name}" does not exist yet: command is required.`, 'Give command.');
+    const target = input.target ?? before?.target;
+    if (!target)
+      throw new ValidationError(
+        `Template "${input.name}" does not exist yet: its target is required.`,
+        'Give server, servers or selector.',
+      );
+    const named = (['server', 'servers', 'selector'] as const).filter((k) => target[k] !== undefined);
+    if (named.length !== 1)
+      throw new ValidationError(
+        named.length === 0 ? 'A template needs a target.' : `Give one of ${named.join(' and ')}, not both.`,
+        'Give exactly one of server, servers or selector.',
+      );
+    // Unknown servers and selectors that match nothing are refused now, not at 03:00 on Sunday.
+    await this.o.runner.targetNames({
+      server: target.server,
+      servers: target.servers ? [...target.servers] : undefined,
+      selector: target.selector,
+    });
+    const envKeys =
+      input.env === null ? [] : input.env !== undefined ? Object.keys(input.env).sort() : (before?.env_keys ?? []);
+    const params = input.params ?? before?.params ?? [];
+    checkParams(params, envKeys);
+    let schedule: ScheduleSpec | null = before?.schedule ?? null;
+    if (input.schedule === null) schedule = null;
+    else if (input.schedule !== undefined) {
+      const merged = { ...(schedule ?? {}), ...input.schedule };
+      const timingChanged =
+        schedule === null || ['cron', 'every', 'at', 'anchor', 'tz'].some((k) => k in input.schedule!);
+      // A schedule given as cron replaces an every (and so on): the one timing field given wins.
+      if (schedule !== null)
+        for (const k of ['cron', 'every', 'at'] as const)
+          if (k in input.schedule && input.schedule[k] !== undefined)
+            for (const other of ['cron', 'every', 'at'] as const)
+              if (other !== k && !(other in input.schedule)) delete (merged as Record<string, unknown>)[other];
+      schedule = parseScheduleSpec(merged, timingChanged ? { now: new Date(now) } : {});
+    }
+    const def: TemplateDefinition = {
+      description: input.description ?? before?.description ?? '',
+      kind: 'remote-bash',
+      command,
+      ...optional('cwd', input.cwd === null ? undefined : (input.cwd ?? before?.cwd)),
+      ...optional('timeout_s', input.timeout_s ?? before?.timeout_s),
+      ...optional('sudo', input.sudo ?? before?.sudo),
+      ...optional('fresh_shell', input.fresh_shell ?? before?.fresh_shell),
+      env_keys: envKeys,
+      target: stripUndefined(target),
+      params: params.map(stripUndefined),
+      run: stripUndefined(input.run ?? before?.run ?? {}),
+      schedule,
+      history: checkHistory({ ...before?.history, ...input.history }),
+    };
+    return def;
+  }
+}
+
+function optional<K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> {
+  return v === undefined ? {} : ({ [k]: v } as Record<K, V>);
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+function envKey(id: string, version: number): string {
+  return `template/${id}/v${version}/env`;
+}
+
+export function definitionOf(t: StoredTemplate): TemplateDefinition {
+  return t.definition as unknown as TemplateDefinition;
+}
+
+export function unknownTemplate(name: string): DeckhandError {
+  return new DeckhandError('unknown_template', `There is no template named "${name}".`, {
+    hint: 'list-templates shows the templates there are; save-template creates one.',
+  });
+}
+
+/** When the scheduler should look at this template next (null: never, until it changes). */
+export function nextDue(
+  id: string,
+  schedule: ScheduleSpec | null,
+  state: { cursor: number | null; since: number | null },
+  status: TemplateStatus,
+  now: number,
+): number | null {
+  if (schedule === null || status !== 'enabled' || schedule.suspend) return null;
+  const d = decide({
+    scheduleId: id,
+    schedule,
+    state: { cursor: state.cursor === null ? null : new Date(state.cursor), since: new Date(state.since ?? now) },
+    now: new Date(now),
+    activeRun: false,
+  });
+  // Slots already pending (a resume after a pause) are due at once; otherwise the next slot.
+  return d.advanced ? now : (d.nextDueAt?.getTime() ?? null);
+}
+
+export function view(t: StoredTemplate, now: number): TemplateView {
+  const def = definitionOf(t);
+  return {
+    id: t.id,
+    name: t.name,
+    status: t.status,
+    version: t.version,
+    description: def.description,
+    command: def.command,
+    target: def.target,
+    params: def.params,
+    env_keys: def.env_keys,
+    schedule: def.schedule === null ? null : { ...scheduleView(def.schedule, new Date(now)), spec: def.schedule },
+    created_at: new Date(t.created_at).toISOString(),
+    updated_at: new Date(t.updated_at).toISOString(),
+  };
+}
+
+function versionRows(versions: readonly TemplateVersion[]) {
+  return versions.map((v, i) => {
+    const older = versions[i + 1];
+    return {
+      version: v.version,
+      created_at: new Date(v.created_at).toISOString(),
+      changed: older
+        ? changedFields(
+            older.definition as unknown as TemplateDefinition,
+            v.definition as unknown as TemplateDefinition,
+          )
+        : [],
+    };
+  });
+}
+
+export function runRow(j: Job): RunRow {
+  const slot = j.unique_key?.includes('@') ? j.unique_key.slice(j.unique_key.lastIndexOf('@') + 1) : null;
+  return {
+    job_id: j.id,
+    status: j.status,
+    version: j.template?.version ?? null,
+    trigger: j.template?.trigger ?? null,
+    slot,
+    created_at: j.created_at,
+    finished_at: j.finished_at,
+    duration_ms:
+      j.started_at !== null && j.finished_at !== null ? Date.parse(j.finished_at) - Date.parse(j.started_at) : null,
+    exit_code: j.exit_code,
+    error: j.error?.message ?? null,
+  };
+}
+
+function diffLines(before: TemplateDefinition | undefined, after: TemplateDefinition, changed: string[]): string[] {
+  const short = (v: unknown) => {
+    const s = v === undefined ? '(none)' : JSON.stringify(v);
+    return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+  };
+  const rec = (d: TemplateDefinition | undefined, k: string) =>
+    (d as unknown as Record<string, unknown> | undefined)?.[k];
+  return changed.map((k) => `${k}: ${short(rec(before, k))} → ${short(rec(after, k))}`);
+}
+
+export function priorityName(p: number | undefined): string | undefined {
+  return p === undefined ? undefined : PRIORITY_NAMES[p];
+}
