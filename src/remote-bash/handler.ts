@@ -276,11 +276,12 @@ export class RemoteBashHandler implements JobHandler {
 
 /**
  * The job's directory on the server, per attempt: a retry must not find the last attempt's exit record (a start
- * launches only where no start did), so attempt n ≥ 2 works in "<job id>.<n>".
+ * launches only where no start did), so attempt n ≥ 2 works in "<job id>_a<n>".
  */
 export function remoteJobId(job: JobContext['job']): string {
   const n = job.attempts.length + 1;
-  return n <= 1 ? job.id : `${job.id}.${n}`;
+  // Letters, digits and underscores only: the resident agent's shell names variables after job ids.
+  return n <= 1 ? job.id : `${job.id}_a${n}`;
 }
 
 /** Whether the kernel may run this job again after this attempt (its retry policy has attempts left). */
