@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { ValidationError } from '../errors.js';
 import type { JobEngine } from '../jobs/engine.js';
 import type { JobFiles } from '../jobs/files.js';
 import type { ReadResult } from '../jobs/store/contract.js';
@@ -99,6 +100,7 @@ export class RemoteBashService {
   }
 
   async start(input: RemoteBashInput): Promise<Job> {
+    refuseNul(input);
     const targets = await resolveTargets(this.o.inventory, input);
     const timeout_s = input.timeout_s ?? (input.mode === 'sync' ? 60 * 60 : this.o.config.jobs.defaultTimeoutS);
     if (input.server === undefined) {
@@ -256,4 +258,23 @@ export class RemoteBashService {
       job_id: job.id,
     };
   }
+}
+
+/**
+ * A NUL byte cannot be part of a shell command, a path or an environment value (C strings end there): sshd refuses
+ * one in an exec request, and the resident agent's line protocol cannot carry one. Refused before anything starts.
+ */
+function refuseNul(input: Pick<RemoteBashInput, 'command' | 'cwd' | 'env'>): void {
+  const where = [
+    input.command.includes('\0') ? 'command' : undefined,
+    input.cwd?.includes('\0') ? 'cwd' : undefined,
+    ...Object.entries(input.env ?? {}).map(([k, v]) =>
+      v.includes('\0') || k.includes('\0') ? `env.${k.replace(/\0/g, '')}` : undefined,
+    ),
+  ].filter((w): w is string => w !== undefined);
+  if (where.length > 0)
+    throw new ValidationError(
+      `${where.join(', ')} contains a NUL byte (\\0), which no command, path or environment value can carry.`,
+      "Remove the NUL; to produce one on the server, write it in the command, e.g. printf 'a\\0b'.",
+    );
 }
