@@ -30,14 +30,23 @@ describe('jobs survive a crash of deckhand and a dropped SSH connection', () => 
   const seenStdout = async (id: string) => stdoutTexts((await d.status({ job_id: id })).logs).length;
 
   it('SIGKILL mid-job, twice: a new process finishes it with every line once and the exit code', async () => {
+    // The command waits at two gates (after lines 4 and 10) that the test opens only once deckhand is down, so it
+    // is still running, and writes more, whatever the machine's load makes a restart cost.
+    const gate = (n: number) => path.join(fx.home.dir, `gate-${n}`);
     const id = await d.background(
-      'for i in $(seq 1 16); do echo "n-$i"; if [ $((i % 4)) = 0 ]; then echo "e-$i" >&2; fi; sleep 0.4; done; exit 7',
+      'for i in $(seq 1 16); do echo "n-$i"; if [ $((i % 4)) = 0 ]; then echo "e-$i" >&2; fi; ' +
+        `if [ $i = 4 ]; then while [ ! -e ${gate(1)} ]; do sleep 0.1; done; fi; ` +
+        `if [ $i = 10 ]; then while [ ! -e ${gate(2)} ]; do sleep 0.1; done; fi; sleep 0.4; done; exit 7`,
     );
-    for (const after of [3, 9]) {
+    for (const [n, after] of [
+      [1, 3],
+      [2, 9],
+    ] as const) {
       await waitFor(async () => (await seenStdout(id)) >= after, `${after} lines logged`);
       await d.kill();
       // The command keeps going on the server while no deckhand runs: the next one must catch up.
       const seen = remoteOutLines(id);
+      fs.writeFileSync(gate(n), '');
       await waitFor(() => remoteOutLines(id) >= seen + 2, 'the command to write more while deckhand is down');
       d = await fx.start();
     }
