@@ -103,6 +103,7 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
       templates.start(scheduleGate(safety.service, remoteBash.service));
     },
     async close() {
+      await templates.stop();
       await safety.close();
       await kernel.close();
       for (const f of features) await f.close?.();

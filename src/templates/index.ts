@@ -33,6 +33,8 @@ export {
 export interface TemplatesFeature extends Feature<TemplateService> {
   /** Starts firing schedules (only processes that serve: a CLI command never fires). */
   start(gate?: ScheduleGate): void;
+  /** Stops firing, waiting for a pass under way (before the job kernel closes its stores). */
+  stop(): Promise<void>;
 }
 
 export function createTemplatesFeature(o: {
@@ -68,6 +70,9 @@ export function createTemplatesFeature(o: {
         onError: o.onError,
       });
       loop.start();
+    },
+    async stop() {
+      await loop?.close();
     },
     async close() {
       kernel.engine.events.off('job', onJob);
