@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import { DeckhandError } from '../../errors.js';
 import type { JobStatus } from '../types.js';
 import type { Backend } from './backend.js';
@@ -10,7 +10,7 @@ import type {
   TemplateStore,
   TemplateVersion,
 } from './contract.js';
-import type { TemplatesTable } from './schema.js';
+import type { Database, TemplatesTable } from './schema.js';
 
 /** Runs whose durations the percentiles are taken over: the newest this many that completed or failed. */
 export const DURATION_SAMPLE = 1000;
@@ -72,12 +72,7 @@ export class SqlTemplateStore implements TemplateStore {
 
   update(name: string, change: (t: StoredTemplate) => StoredTemplate | undefined): Promise<StoredTemplate | undefined> {
     return this.b.write(async (trx) => {
-      const row = await trx
-        .selectFrom('templates')
-        .selectAll()
-        .where('name', '=', name)
-        .$if(this.b.forUpdate, (q) => q.forUpdate())
-        .executeTakeFirst();
+      const row = await this.locked(trx, name);
       if (!row) return undefined;
       const before = this.template(row);
       const after = change(before);
@@ -128,12 +123,7 @@ export class SqlTemplateStore implements TemplateStore {
 
   delete(name: string): Promise<StoredTemplate | undefined> {
     return this.b.write(async (trx) => {
-      const row = await trx
-        .selectFrom('templates')
-        .selectAll()
-        .where('name', '=', name)
-        .$if(this.b.forUpdate, (q) => q.forUpdate())
-        .executeTakeFirst();
+      const row = await this.locked(trx, name);
       if (!row) return undefined;
       await trx.deleteFrom('template_versions').where('template_id', '=', row.id).execute();
       await trx.deleteFrom('schedule_events').where('template_id', '=', row.id).execute();
@@ -366,6 +356,16 @@ export class SqlTemplateStore implements TemplateStore {
         .execute(),
     );
     return rows.map((r) => Number(r.finished_at) - Number(r.started_at)).sort((a, b) => a - b);
+  }
+
+  /** The template's row, locked for the rest of the transaction (PostgreSQL; SQLite's write lock covers it). */
+  private locked(trx: Transaction<Database>, name: string) {
+    return trx
+      .selectFrom('templates')
+      .selectAll()
+      .where('name', '=', name)
+      .$if(this.b.forUpdate, (q) => q.forUpdate())
+      .executeTakeFirst();
   }
 
   private row(t: StoredTemplate): Selectable<TemplatesTable> {
