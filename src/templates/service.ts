@@ -153,9 +153,12 @@ export class TemplateService {
     }
     const before = current ? definitionOf(current) : undefined;
     const def = await this.build(input, before, now);
-    const changed = changedFields(before, def);
+    // Pausing and resuming is state, not a new definition: it makes no version (statistics per version go on).
+    const versioned = changedFields(before && unsuspended(before), unsuspended(def));
+    const paused = before?.schedule && def.schedule && before.schedule.suspend !== def.schedule.suspend;
+    const changed = paused ? [...versioned, 'schedule.suspend'] : versioned;
     const envChanged = input.env !== undefined;
-    const bump = !before || changed.length > 0 || envChanged;
+    const bump = !before || versioned.length > 0 || envChanged;
     const status = input.status ?? current?.status ?? 'enabled';
     const diff = diffLines(before, def, changed);
     const id = current?.id ?? `tpl_${ulid(now)}`;
@@ -172,11 +175,11 @@ export class TemplateService {
       version,
       definition: def as unknown as Record<string, unknown>,
       created_at: current?.created_at ?? now,
-      updated_at: bump || status !== current?.status ? now : (current?.updated_at ?? now),
+      updated_at: changed.length > 0 || envChanged || status !== current?.status ? now : (current?.updated_at ?? now),
       schedule_state: { ...state, next_due_at: nextDue(id, def.schedule, state, status, now) },
     };
     if (input.dry_run) {
-      return { template: view(next, now), created: !current, changed: bump ? changed : [], dry_run: true, diff };
+      return { template: view(next, now), created: !current, changed, dry_run: true, diff };
     }
     if (envChanged && input.env !== null && input.env !== undefined && Object.keys(input.env).length > 0)
       await this.o.secrets.put(envKey(id, version), JSON.stringify(input.env));
@@ -194,7 +197,7 @@ export class TemplateService {
       });
       if (!saved) throw unknownTemplate(input.name);
     }
-    return { template: view(saved, now), created: !current, changed: bump ? changed : [], dry_run: false, diff };
+    return { template: view(saved, now), created: !current, changed, dry_run: false, diff };
   }
 
   async get(name: string): Promise<StoredTemplate> {
@@ -390,6 +393,11 @@ export class TemplateService {
     };
     return def;
   }
+}
+
+/** The definition as versions compare it: whether the schedule is paused is left out. */
+function unsuspended(d: TemplateDefinition): TemplateDefinition {
+  return d.schedule === null ? d : { ...d, schedule: { ...d.schedule, suspend: false } };
 }
 
 function optional<K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> {
