@@ -499,7 +499,7 @@ function diffLines(before: TemplateDefinition | undefined, after: TemplateDefini
     return s.length > 200 ? `${s.slice(0, 200)}…` : s;
   };
   const rec = (d: TemplateDefinition | undefined, k: string) =>
-    (d as unknown as Record<string, unknown> | undefined)?.[k];
+    k === 'schedule.suspend' ? d?.schedule?.suspend : (d as unknown as Record<string, unknown> | undefined)?.[k];
   return changed.map((k) => `${k}: ${short(rec(before, k))} → ${short(rec(after, k))}`);
 }
 
