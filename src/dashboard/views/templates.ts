@@ -12,9 +12,10 @@ const pct = (r: number | null | undefined) => (r === null || r === undefined ? '
 function scheduleCell(t: TemplateSummary): Html | string {
   const s = t.schedule;
   if (!s) return '—';
-  return html`${s.in_words} <span class="muted">(${s.tz})</span>${
-      s.paused ? html` <strong class="warn">paused</strong>` : ''
-    }`;
+  // Cron descriptions name their zone already ("At 02:30 (Europe/Berlin)"); intervals do not.
+  return html`${s.in_words}${s.in_words.includes(`(${s.tz})`) ? '' : html` <span class="muted">(${s.tz})</span>`}${
+    s.paused ? html` <strong class="warn">paused</strong>` : ''
+  }`;
 }
 
 function nextRuns(t: TemplateSummary): Html | string {
