@@ -107,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
       servers: app.services.servers,
       safety: app.services.safety,
       audit: app.services.audit,
+      templates: app.services.templates,
+      remoteBash: app.services.remoteBash,
       person: `cli:${userInfo().username}@${hostname()}`,
       io: new CliOutput(process.stdout, process.stderr),
     };

@@ -18,6 +18,26 @@ import {
   AUDIT_TAIL_USAGE,
   AUDIT_VERIFY_USAGE,
 } from './audit.js';
+import {
+  schedulesList,
+  schedulesNext,
+  schedulesPause,
+  schedulesResume,
+  schedulesRun,
+  templatesHistory,
+  templatesList,
+  templatesRun,
+  templatesShow,
+  SCHEDULES_LIST_USAGE,
+  SCHEDULES_NEXT_USAGE,
+  SCHEDULES_PAUSE_USAGE,
+  SCHEDULES_RESUME_USAGE,
+  SCHEDULES_RUN_USAGE,
+  TEMPLATES_HISTORY_USAGE,
+  TEMPLATES_LIST_USAGE,
+  TEMPLATES_RUN_USAGE,
+  TEMPLATES_SHOW_USAGE,
+} from './templates.js';
 import type { CliContext, CommandSpec } from './table.js';
 
 export { CliOutput, UsageError } from './io.js';
@@ -52,6 +72,61 @@ export const CLI_COMMANDS: readonly CommandSpec<CliContext>[] = [
     usage: POOL_USAGE,
     summary: 'the deckhand instances sharing the job system, their slots, per-server counts and the queue',
     run: pool,
+  },
+  {
+    words: ['templates', 'list'],
+    usage: TEMPLATES_LIST_USAGE,
+    summary: 'saved templates: schedule in words and next run, runs, success rate, p50/p95, last run',
+    run: templatesList,
+  },
+  {
+    words: ['templates', 'show'],
+    usage: TEMPLATES_SHOW_USAGE,
+    summary: "a template's definition (env names, never values), versions, statistics, recent runs, schedule events",
+    run: templatesShow,
+  },
+  {
+    words: ['templates', 'history'],
+    usage: TEMPLATES_HISTORY_USAGE,
+    summary: "a template's runs, newest first",
+    run: templatesHistory,
+  },
+  {
+    words: ['templates', 'run'],
+    usage: TEMPLATES_RUN_USAGE,
+    summary:
+      'run a template now through policy (prints the job id; --yes confirms what policy would ask; --wait follows it to its end)',
+    run: (args, ctx) => templatesRun(args, ctx),
+  },
+  {
+    words: ['schedules', 'list'],
+    usage: SCHEDULES_LIST_USAGE,
+    summary: 'templates with a schedule: in words, tz, next run, paused, last slot',
+    run: schedulesList,
+  },
+  {
+    words: ['schedules', 'pause'],
+    usage: SCHEDULES_PAUSE_USAGE,
+    summary: "pause a template's schedule",
+    run: schedulesPause,
+  },
+  {
+    words: ['schedules', 'resume'],
+    usage: SCHEDULES_RESUME_USAGE,
+    summary: 'resume it (slots missed meanwhile follow its catch_up)',
+    run: schedulesResume,
+  },
+  {
+    words: ['schedules', 'run'],
+    usage: SCHEDULES_RUN_USAGE,
+    summary: 'run a scheduled template now, outside its slots (as templates run)',
+    run: (args, ctx) => schedulesRun(args, ctx),
+  },
+  {
+    words: ['schedules', 'next'],
+    usage: SCHEDULES_NEXT_USAGE,
+    summary: "the next N slot times (default 5) in the schedule's tz",
+    run: schedulesNext,
   },
   {
     words: ['servers', 'policy'],

@@ -2,7 +2,9 @@ import type { Config } from '../config.js';
 import type { JobService } from '../jobs/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { SafetyService } from '../safety/index.js';
+import type { RemoteBashService } from '../remote-bash/index.js';
 import type { ServerService } from '../servers/index.js';
+import type { TemplateService } from '../templates/index.js';
 import type { CliOutput } from './io.js';
 
 /** What a CLI command may use: services, never a store or a log file. */
@@ -12,6 +14,9 @@ export interface CliContext {
   readonly servers: ServerService;
   readonly safety: SafetyService;
   readonly audit: AuditLog;
+  readonly templates: TemplateService;
+  /** Which servers a target names (a template run is admitted on them). */
+  readonly remoteBash: Pick<RemoteBashService, 'targetNames'>;
   /** The person running the command, as approvals and the audit log name them ("cli:alice@laptop"). */
   readonly person: string;
   readonly io: CliOutput;

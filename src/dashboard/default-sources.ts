@@ -4,13 +4,15 @@ import type { JobService } from '../jobs/index.js';
 import type { RemoteBashService } from '../remote-bash/index.js';
 import type { SafetyService } from '../safety/index.js';
 import type { ServerService } from '../servers/index.js';
+import type { TemplateService } from '../templates/index.js';
 import { auditSource } from './audit-source.js';
 import { batchSource } from './batch-source.js';
 import { rerunActions } from './rerun.js';
 import type { ApprovalSource, DashboardSources, PoolSource, Reachability } from './sources.js';
 import { countByStatus } from './stats.js';
+import { templateSource } from './template-source.js';
 
-/** The sources this version can fill from its services; pool and templates stay empty until they exist. */
+/** The sources this version can fill from its services. */
 export function defaultSources(o: {
   readonly jobs: JobService;
   readonly servers: ServerService;
@@ -20,6 +22,8 @@ export function defaultSources(o: {
   readonly safety?: SafetyService | undefined;
   readonly audit?: AuditLog | undefined;
   readonly reachability?: ((server: string) => Promise<Reachability>) | undefined;
+  /** With this, the templates and schedules pages (run now and pause/resume with safety and audit). */
+  readonly templates?: TemplateService | undefined;
 }): DashboardSources {
   const { remoteBash, safety } = o;
   return {
@@ -36,6 +40,7 @@ export function defaultSources(o: {
     audit: o.audit ? auditSource(o.audit) : undefined,
     reachability: o.reachability,
     pool: poolSource(o.jobs),
+    templates: o.templates ? templateSource({ templates: o.templates, remoteBash, safety, audit: o.audit }) : undefined,
   };
 }
 

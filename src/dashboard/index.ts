@@ -1,5 +1,5 @@
 // The web dashboard: pages over the job, server, remote-bash (batches), safety (approvals, run again through the
-// gate) and audit services (and, later, templates and the pool) for the people beside the assistant. Mounted by `serve --http` at / and served alone by `deckhand dashboard`.
+// gate), audit, templates and pool services for the people beside the assistant. Mounted by `serve --http` at / and served alone by `deckhand dashboard`.
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { AuditLog } from '../audit/index.js';
@@ -7,6 +7,7 @@ import type { JobService } from '../jobs/index.js';
 import type { RemoteBashService } from '../remote-bash/index.js';
 import { DEFAULT_TOKEN_NAME, type SafetyService } from '../safety/index.js';
 import type { ServerService } from '../servers/index.js';
+import type { TemplateService } from '../templates/index.js';
 import { allowedHostsFor } from '../web/http-guards.js';
 import { packageVersion } from '../version.js';
 import { createDashboard, type Dashboard } from './dashboard.js';
@@ -34,6 +35,7 @@ export function dashboardForApp(
       readonly remoteBash: RemoteBashService;
       readonly safety: SafetyService;
       readonly audit: AuditLog;
+      readonly templates?: TemplateService | undefined;
     };
   },
   host: string,
@@ -54,6 +56,7 @@ export function dashboardForApp(
       remoteBash: services.remoteBash,
       safety: services.safety,
       audit: services.audit,
+      templates: services.templates,
       reachability: async (name) => prober.state(name),
     }),
     token,

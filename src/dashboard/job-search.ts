@@ -72,6 +72,8 @@ export interface SearchOptions {
   /** Jobs examined at most per page when filtering by text or template (those filters are applied here). */
   readonly scanBudget?: number;
   readonly templateOf?: ((job: Job) => string | undefined) | undefined;
+  /** The template filter as a store id: the store selects the template's runs (no scan). */
+  readonly templateId?: string | undefined;
 }
 
 /**
@@ -84,9 +86,9 @@ export async function searchJobs(
   q: JobQuery,
   opts: SearchOptions,
 ): Promise<SearchResult> {
-  const filter = { status: q.state, server: q.server, type: q.type };
+  const filter = { status: q.state, server: q.server, type: q.type, template_id: opts.templateId };
   const text = q.text?.toLowerCase();
-  const template = q.template;
+  const template = opts.templateId === undefined ? q.template : undefined;
   if (!text && !template) {
     const page = await jobs.list(filter, opts.limit, q.cursor);
     return { jobs: page.jobs, next_cursor: page.next_cursor, partial: false, scanned: page.jobs.length };

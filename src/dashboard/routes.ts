@@ -7,12 +7,12 @@ import { redirect } from './respond.js';
 import { JOB, page, whileOpen, type Route, type RouteContext } from './route.js';
 import { BATCH_ROUTES } from './routes-batches.js';
 import { SAFETY_ROUTES, rerun } from './routes-safety.js';
+import { TEMPLATE_ROUTES } from './routes-templates.js';
 import { cancelConfirmPage, jobPage, type LogView } from './views/job.js';
 import { jobsPage } from './views/jobs.js';
-import { messagePage } from './views/login.js';
 import { overviewPage } from './views/overview.js';
 import { poolPage } from './views/pool.js';
-import { notYetPage, templatePage, templatesPage } from './views/seams.js';
+import { notYetPage } from './views/seams.js';
 import { serversPage, type ServerRow } from './views/servers.js';
 
 const JOBS_PAGE = 50;
@@ -32,9 +32,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: /^\/pool$/, run: pool },
   ...BATCH_ROUTES,
   ...SAFETY_ROUTES,
-  { method: 'GET', path: /^\/templates$/, run: (c) => templates(c, '/templates') },
-  { method: 'GET', path: /^\/schedules$/, run: (c) => templates(c, '/schedules') },
-  { method: 'GET', path: /^\/templates\/([\w.-]{1,128})$/, run: template },
+  ...TEMPLATE_ROUTES,
 ];
 
 async function overview(ctx: RouteContext): Promise<void> {
@@ -65,7 +63,14 @@ async function jobsList(ctx: RouteContext): Promise<void> {
   const { query, problems } = parseJobQuery(ctx.url.searchParams);
   const s = ctx.sources;
   const [servers, templates] = await Promise.all([s.servers.list(), s.templates?.list()]);
-  const result = await searchJobs(s.jobs, query, { limit: JOBS_PAGE, templateOf: s.templates?.templateOf });
+  // A template filter by name goes to the store as the template's id (an unknown name matches nothing).
+  const templateId =
+    query.template && s.templates?.templateId ? ((await s.templates.templateId(query.template)) ?? 'none') : undefined;
+  const result = await searchJobs(s.jobs, query, {
+    limit: JOBS_PAGE,
+    templateOf: s.templates?.templateOf,
+    templateId,
+  });
   page(
     ctx,
     jobsPage(ctx.chrome, {
@@ -204,25 +209,4 @@ async function pool(ctx: RouteContext): Promise<void> {
   if (!src)
     return page(ctx, notYetPage(ctx.chrome, 'Pool', '/pool', 'The pool view (instances sharing the job system)'));
   page(ctx, poolPage(ctx.chrome, await src.status()));
-}
-
-async function templates(ctx: RouteContext, active: '/templates' | '/schedules'): Promise<void> {
-  const src = ctx.sources.templates;
-  const title = active === '/templates' ? 'Templates' : 'Schedules';
-  if (!src)
-    return page(ctx, notYetPage(ctx.chrome, title, active, `${title} (saved commands run on demand or on a schedule)`));
-  page(ctx, templatesPage(ctx.chrome, await src.list(), active));
-}
-
-async function template(ctx: RouteContext): Promise<void> {
-  const src = ctx.sources.templates;
-  if (!src) return page(ctx, notYetPage(ctx.chrome, 'Templates', '/templates', 'Templates'));
-  const t = await src.get(ctx.params[0] as string);
-  if (!t)
-    return page(
-      ctx,
-      messagePage(ctx.chrome, 'No such template', '/templates', [`No template "${ctx.params[0]}".`]),
-      404,
-    );
-  page(ctx, templatePage(ctx.chrome, t));
 }

@@ -20,7 +20,7 @@ export interface DashboardSources {
   readonly pool?: PoolSource | undefined;
   /** Fan-out jobs with their per-server children (remote-bash's batch view). */
   readonly batches?: BatchSource | undefined;
-  /** TODO(lead, templates): templates and their schedules (the schedules page is drawn from the same source). */
+  /** Templates and their schedules (the schedules page is drawn from the same source). */
   readonly templates?: TemplateSource | undefined;
   /** Actions waiting for a person's approval (safety), decided from the approvals page. */
   readonly approvals?: ApprovalSource | undefined;
@@ -137,41 +137,96 @@ export interface ScheduleView {
   readonly tz: string;
   readonly paused: boolean;
   readonly next_runs: readonly string[];
+  /** How overlapping, late and missed slots are handled, in short ("concurrency Forbid, catch-up latest"). */
+  readonly policy?: string | undefined;
 }
 
 export interface TemplateSummary {
+  /** What the template's pages are addressed by (its name). */
   readonly id: string;
   readonly name: string;
   readonly description?: string | undefined;
+  /** enabled or disabled. */
+  readonly status?: string | undefined;
+  readonly version?: number | undefined;
   readonly schedule?: ScheduleView | undefined;
   readonly last_run?: { readonly job_id: string; readonly status: JobStatus; readonly at: string } | undefined;
+  /** Runs in the history kept. */
+  readonly runs?: number | undefined;
   /** 0..1 over the history kept; null without runs. */
   readonly success_rate: number | null;
   readonly p50_ms: number | null;
   readonly p95_ms: number | null;
 }
 
+export interface TemplateRunCounts {
+  readonly runs: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly lost: number;
+  readonly active: number;
+  readonly success_rate: number | null;
+  readonly p50_ms: number | null;
+  readonly p95_ms: number | null;
+}
+
 export interface TemplateDetail extends TemplateSummary {
-  readonly params: readonly { readonly name: string; readonly description?: string; readonly required: boolean }[];
+  readonly params: readonly {
+    readonly name: string;
+    readonly description?: string | undefined;
+    readonly required: boolean;
+    readonly default?: string | undefined;
+    readonly pattern?: string | undefined;
+  }[];
+  /** What it runs: the command, where, and the names of its env (values are never shown). */
+  readonly definition?:
+    | {
+        readonly command: string;
+        readonly target: string;
+        readonly env_keys: readonly string[];
+        readonly options: readonly string[];
+      }
+    | undefined;
+  readonly stats?: TemplateRunCounts | undefined;
+  /** The current version's runs alone. */
+  readonly version_stats?: TemplateRunCounts | undefined;
+  readonly versions?: readonly { readonly version: number; readonly at: string; readonly changed: readonly string[] }[];
   readonly history: readonly {
     readonly job_id: string;
     readonly status: JobStatus;
     readonly at: string;
     readonly duration_ms: number | null;
+    readonly version?: number | null | undefined;
+    /** manual, or schedule with its slot. */
+    readonly trigger?: string | undefined;
   }[];
+  /** Slots that did not run (skipped: a run was active; missed: late, caught up, or refused by policy). */
+  readonly events?: readonly {
+    readonly slot: string;
+    readonly kind: string;
+    readonly reason: string;
+    readonly count: number;
+  }[];
+  /** The last slot handled (run, skipped or missed). */
+  readonly last_slot?: string | null | undefined;
 }
 
 export interface TemplateSource {
   list(): Promise<TemplateSummary[]>;
   get(id: string): Promise<TemplateDetail | undefined>;
-  /** The template a job was started from (the jobs list filters on it). */
+  /** The template a job was started from (the jobs list filters on it when templateId is not given). */
   templateOf(job: Job): string | undefined;
+  /** The store id of a template by name: the jobs list asks the store for its runs. */
+  templateId?: ((name: string) => Promise<string | undefined>) | undefined;
   /**
-   * TODO(lead): run now with parameters; pause and resume the schedule. No page offers them yet: add POST routes
-   * (`action: true`, so read-only mode refuses them) beside cancel in routes.ts, and their forms to templatePage.
+   * Runs it now with `params` through the safety gate as `by` (`confirmed`: the person confirmed what policy asks),
+   * and pauses or resumes its schedule (audited under `by`).
    */
-  runNow?: ((id: string, params: Record<string, string>) => Promise<Job>) | undefined;
-  setPaused?: ((id: string, paused: boolean) => Promise<void>) | undefined;
+  runNow?:
+    | ((id: string, params: Record<string, string>, by: DashboardActor, confirmed: boolean) => Promise<GatedOutcome>)
+    | undefined;
+  setPaused?: ((id: string, paused: boolean, by: DashboardActor) => Promise<void>) | undefined;
 }
 
 /** An approval request as the pages show it (safety's view of it). */

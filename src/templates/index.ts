@@ -19,6 +19,7 @@ export {
   type TemplateView,
 } from './service.js';
 export { ScheduleLoop, type ScheduleGate } from './scheduler.js';
+export { CONFIRMED_BY_PERSON, runTemplateAsPerson, suspendAsPerson, type GatedRun } from './gate.js';
 export type { ParamSpec, RunDefaults, TemplateDefinition, TemplateTarget } from './definition.js';
 export { DEFAULT_HISTORY, MAX_HISTORY } from './definition.js';
 export {

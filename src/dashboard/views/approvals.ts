@@ -143,8 +143,18 @@ export function approvalsPage(
 /** Run again / retry that policy asks about: the person at the page is the one it asks. */
 export function confirmAgainPage(
   chrome: Chrome,
-  m: { readonly action: string; readonly jobId: string; readonly path: string; readonly approval: ApprovalView },
+  m: {
+    readonly action: string;
+    readonly jobId?: string | undefined;
+    readonly path: string;
+    readonly approval: ApprovalView;
+    /** Fields the confirming form posts again (a template's parameters). */
+    readonly fields?: readonly (readonly [string, string])[] | undefined;
+    /** Where "back" goes (default: the job). */
+    readonly back?: { readonly href: string; readonly label: string } | undefined;
+  },
 ): Html {
+  const back = m.back ?? { href: `/jobs/${m.jobId ?? ''}`, label: 'Back to the job' };
   return layout(
     chrome,
     `${m.action}: approval needed`,
@@ -155,12 +165,13 @@ export function confirmAgainPage(
       <div class="actions">
         <form method="post" action="${m.path}" class="inline">
           ${csrfField(chrome)}<input type="hidden" name="confirm" value="yes" />
+          ${(m.fields ?? []).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`)}
           <button type="submit" class="danger">Approve and run it</button>
         </form>
         <form method="post" action="/approvals/${m.approval.id}/deny" class="inline">
           ${csrfField(chrome)}<button type="submit">Deny</button>
         </form>
-        <a href="/jobs/${m.jobId}">Back to the job</a>
+        <a href="${back.href}">${back.label}</a>
       </div>`,
   );
 }

@@ -48,6 +48,7 @@ export function overviewPage(chrome: Chrome, m: OverviewModel): Html {
             ? schedulesList(m.schedules)
             : html`<p class="muted">Templates and schedules are not available in this version.</p>`
         }
+        ${m.schedules ? failingTemplates(m.schedules) : ''}
       </section>
       ${
         m.approvals
@@ -129,6 +130,23 @@ function instancesTable(instances: readonly InstanceView[]): Html {
       )}
     </tbody>
   </table>`;
+}
+
+/** Templates whose last run failed or was lost: what a person should look at first. */
+function failingTemplates(ts: readonly TemplateSummary[]): Html | string {
+  const failing = ts.filter((t) => t.last_run && (t.last_run.status === 'failed' || t.last_run.status === 'lost'));
+  if (!failing.length) return '';
+  return html`<h3>Failing templates</h3>
+    <ul id="failing-templates">
+      ${failing.slice(0, 10).map(
+        (t) =>
+          html`<li>
+            <a href="/templates/${encodeURIComponent(t.id)}">${t.name}</a>: last run
+            <a href="/jobs/${t.last_run?.job_id ?? ''}">${statusBadge(t.last_run?.status ?? 'failed')}</a>
+            ${when(t.last_run?.at)}${t.success_rate !== null ? html`, success ${Math.round(t.success_rate * 100)} %` : ''}
+          </li>`,
+      )}
+    </ul>`;
 }
 
 function schedulesList(ts: readonly TemplateSummary[]): Html {
