@@ -12,6 +12,7 @@ import { benchFanout, benchOneCommand } from './fanout.js';
 import { benchFiles } from './files.js';
 import { benchFilesMcp } from './files-mcp.js';
 import { benchJobs } from './jobs.js';
+import { benchPool } from './pool.js';
 import { benchProvisioning } from './provisioning.js';
 
 const rows: Row[] = [];
@@ -198,6 +199,8 @@ async function main(): Promise<void> {
     await benchOneCommand(rows);
     await benchFanout(rows);
   }
+  // PostgreSQL mode: three instances on one throwaway PostgreSQL against SQLite with one, on 20 sshds of its own.
+  if (process.env.BENCH_SKIP_POOL !== '1') await benchPool(rows);
   printTable(rows);
   void spawn;
 }
