@@ -107,6 +107,8 @@ export class JobEngine {
     this.started = true;
     await this.recovery.start();
     this.unwatch = this.o.stores.changes.watch((c) => {
+      // Long-polls here on a job another instance runs wake up on its hints instead of their next poll.
+      this.events.emit('hint', c.id);
       if (c.kind !== 'job') return;
       // Another process created, ended or asked to cancel a job: maybe room, maybe work, maybe a stop for us.
       if (this.runs.has(c.id)) void this.checkCancel(c.id);
@@ -180,8 +182,8 @@ export class JobEngine {
 
   /**
    * Waits for a change to a job (new lines or a new state) or `ms`, whichever first. Resolves with the job's new
-   * record for a new state, 'lines' for new output, undefined otherwise: a waiter reads the store only when it has to
-   * (this process's events say nothing about a job another process executes).
+   * record for a new state, 'lines' for new output, undefined otherwise (the time ran out, or another instance's
+   * hint came, which says that something changed but not what): a waiter reads the store only when it has to.
    */
   nextEvent(id: string, ms: number, signal?: AbortSignal): Promise<Job | 'lines' | undefined> {
     return new Promise((resolve) => {
@@ -189,15 +191,19 @@ export class JobEngine {
         clearTimeout(timer);
         this.events.off('job', onJob);
         this.events.off('lines', onLines);
+        this.events.off('hint', onHint);
         signal?.removeEventListener('abort', onAbort);
         resolve(job);
       };
       const onAbort = () => done();
       const onJob = (j: Job) => j.id === id && done(j);
       const onLines = (jid: string) => jid === id && done('lines');
+      // Nothing in hand but a hint: the waiter reads the store, as after a quiet spell.
+      const onHint = (jid: string) => jid === id && done();
       const timer = setTimeout(onAbort, Math.max(0, ms));
       this.events.on('job', onJob);
       this.events.on('lines', onLines);
+      this.events.on('hint', onHint);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

@@ -6,4 +6,6 @@ export interface EngineEvents {
   job: [Job];
   /** Lines of a job run here are durable up to this seq. */
   lines: [string, number];
+  /** Another process or instance changed this job or added to its log (a store hint: read the store to know what). */
+  hint: [string];
 }
