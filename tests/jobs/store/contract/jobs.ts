@@ -36,6 +36,7 @@ export function jobsContract(world: MakeWorld): void {
         active_deadline_s: null,
         ttl_after_finished_s: null,
         attempts: [],
+        template: null,
       };
       expect(job).toEqual(expected);
       expect(await s.jobs.get(sp.id)).toEqual(expected);
