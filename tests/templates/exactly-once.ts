@@ -4,9 +4,9 @@ import type { Job } from '../../src/jobs/types.js';
 import { scheduleRunKey } from '../../src/templates/schedule/identity.js';
 import type { TemplateInstance } from './instance.js';
 
-export const START = Date.parse('2027-03-01T00:00:00Z');
-export const MIN = 60_000;
-export const SLOTS = 200;
+import { MIN, SLOTS, START } from './instance.js';
+
+export { MIN, SLOTS, START };
 
 /** Every top-level run of the template, through the store. */
 export async function allRuns(stores: Stores, templateId: string): Promise<Job[]> {

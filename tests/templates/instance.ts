@@ -13,6 +13,10 @@ import type { ServerRecord } from '../../src/servers/types.js';
 import { SshPool } from '../../src/ssh/pool.js';
 import { ScheduleLoop, TemplateService } from '../../src/templates/index.js';
 
+export const START = Date.parse('2027-03-01T00:00:00Z');
+export const MIN = 60_000;
+export const SLOTS = 200;
+
 export interface TemplateInstance {
   readonly service: TemplateService;
   readonly loop: ScheduleLoop;
@@ -23,7 +27,10 @@ export interface TemplateInstance {
   close(): Promise<void>;
 }
 
-export function templateInstance(stores: Stores, o: { home: string; now: () => number }): TemplateInstance {
+export function templateInstance(
+  stores: Stores,
+  o: { home: string; now: () => number; onSlot?: (key: string, phase: 'firing' | 'started') => void },
+): TemplateInstance {
   const config = loadConfig({ DECKHAND_HOME: o.home });
   const errors: unknown[] = [];
   const onError = (err: unknown) => errors.push(err);
@@ -59,9 +66,11 @@ export function templateInstance(stores: Stores, o: { home: string; now: () => n
     store: stores.templates,
     service: {
       async runSlot(t, slot, id) {
+        o.onSlot?.(slot.key, 'firing');
         try {
           const job = await service.runSlot(t, slot, id);
           counts.started++;
+          o.onSlot?.(slot.key, 'started');
           return job;
         } catch (err) {
           if ((err as { code?: string }).code === 'duplicate_job') counts.duplicates++;
