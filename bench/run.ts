@@ -13,6 +13,7 @@ import { benchFiles } from './files.js';
 import { benchFilesMcp } from './files-mcp.js';
 import { benchJobs } from './jobs.js';
 import { benchProvisioning } from './provisioning.js';
+import { benchTemplates } from './templates.js';
 
 const rows: Row[] = [];
 
@@ -198,6 +199,8 @@ async function main(): Promise<void> {
     await benchOneCommand(rows);
     await benchFanout(rows);
   }
+  // Templates and schedules on the embedded store (no sshd: runs are created, never executed).
+  if (process.env.BENCH_SKIP_TEMPLATES !== '1') await benchTemplates(rows);
   printTable(rows);
   void spawn;
 }

@@ -54,7 +54,10 @@ export class SchedulerFixture {
       env: {},
       process: { pid: process.pid, isAlive: () => true },
     });
-    for (const s of servers) await app.kernel.stores.inventory.add({ ...s, auth: { private_key_path: key } });
+    for (const s of servers) {
+      const record: ServerRecord = { ...s, auth: { private_key_path: key } };
+      await app.kernel.stores.inventory.add(record);
+    }
     const holder: { f?: SchedulerFixture } = {};
     const now = () => holder.f!.clock;
     const service = new TemplateService({
