@@ -14,6 +14,7 @@ import { benchFilesMcp } from './files-mcp.js';
 import { benchJobs } from './jobs.js';
 import { benchPool } from './pool.js';
 import { benchProvisioning } from './provisioning.js';
+import { benchTemplates } from './templates.js';
 
 const rows: Row[] = [];
 
@@ -201,6 +202,8 @@ async function main(): Promise<void> {
   }
   // PostgreSQL mode: three instances on one throwaway PostgreSQL against SQLite with one, on 20 sshds of its own.
   if (process.env.BENCH_SKIP_POOL !== '1') await benchPool(rows);
+  // Templates and schedules on the embedded store (no sshd: runs are created, never executed).
+  if (process.env.BENCH_SKIP_TEMPLATES !== '1') await benchTemplates(rows);
   printTable(rows);
   void spawn;
 }

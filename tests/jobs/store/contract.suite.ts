@@ -8,6 +8,7 @@ import { queueContract } from './contract/queue.js';
 import { retentionContract } from './contract/retention.js';
 import { safetyContract } from './contract/safety.js';
 import { smallStoresContract } from './contract/small.js';
+import { templatesContract } from './contract/templates.js';
 import type { StoreHarness, World } from './contract/world.js';
 
 export type { StoreHarness, World };
@@ -36,6 +37,7 @@ export function storeContract(h: StoreHarness): void {
     retentionContract(world);
     smallStoresContract(world);
     safetyContract(world);
+    templatesContract(world);
   });
 }
 

@@ -58,13 +58,24 @@ export function templatesMigration(kind: StoreKind): Migration {
       await db.schema.alterTable('jobs').addColumn('template_version', 'integer').execute();
       await db.schema.alterTable('jobs').addColumn('template_trigger', 'text').execute();
       await db.schema.alterTable('jobs').addColumn('keep_log', 'integer').execute();
-      // A template's runs, newest first (history, statistics, the active run of a schedule).
+      // A template's runs, newest first, in the order its listings sort by, with what its statistics read: the
+      // durations of the newest runs, the last run and failure, the active runs come from this index alone. Without
+      // it, listing 20 templates with 100,000 runs read every run's row (bench/templates.ts: 1.7 s, now a few ms).
       await db.schema
         .createIndex('jobs_template')
         .on('jobs')
-        .columns(['template_id', 'created_at'])
+        .columns(['template_id', 'created_at', 'id', 'status', 'started_at', 'finished_at'])
         .where(sql.ref('template_id'), 'is not', null)
         .execute();
+      // Counts of a template's runs by status, from the index alone.
+      await db.schema
+        .createIndex('jobs_template_status')
+        .on('jobs')
+        .columns(['template_id', 'status'])
+        .where(sql.ref('template_id'), 'is not', null)
+        .execute();
+      // The few runs whose logs a history keeps, for retention (JobStore.keptLogs) without a scan of every job.
+      await db.schema.createIndex('jobs_keep_log').on('jobs').column('id').where(sql.ref('keep_log'), '=', 1).execute();
     },
   };
 }
