@@ -12,6 +12,7 @@ import type {
 } from '../jobs/store/contract.js';
 import type { JobPage } from '../jobs/store/contract.js';
 import type { QueuePolicies, RemoteBashService, RunMode } from '../remote-bash/index.js';
+import { ScheduleViews } from './schedule-views.js';
 import {
   changedFields,
   checkHistory,
@@ -135,6 +136,7 @@ const PRIORITY_NAMES = ['high', 'normal', 'low'] as const;
  */
 export class TemplateService {
   private readonly now: () => number;
+  private readonly views = new ScheduleViews();
 
   constructor(private readonly o: TemplateServiceOptions) {
     this.now = o.now ?? Date.now;
@@ -237,7 +239,7 @@ export class TemplateService {
     const stats = await this.o.store.runStats(page.map((t) => t.id));
     const now = this.now();
     return {
-      templates: page.map((t) => ({ template: view(t, now), stats: stats.get(t.id) as RunStats })),
+      templates: page.map((t) => ({ template: view(t, now, this.views), stats: stats.get(t.id) as RunStats })),
       next_cursor: rows.length > o.limit ? (page[page.length - 1]?.name ?? null) : null,
     };
   }
@@ -442,8 +444,9 @@ export function nextDue(
   return d.advanced ? now : (d.nextDueAt?.getTime() ?? null);
 }
 
-export function view(t: StoredTemplate, now: number): TemplateView {
+export function view(t: StoredTemplate, now: number, views?: ScheduleViews): TemplateView {
   const def = definitionOf(t);
+  const sv = def.schedule === null ? null : (views?.get(t, now) ?? scheduleView(def.schedule, new Date(now)));
   return {
     id: t.id,
     name: t.name,
@@ -454,7 +457,7 @@ export function view(t: StoredTemplate, now: number): TemplateView {
     target: def.target,
     params: def.params,
     env_keys: def.env_keys,
-    schedule: def.schedule === null ? null : { ...scheduleView(def.schedule, new Date(now)), spec: def.schedule },
+    schedule: def.schedule === null || sv === null ? null : { ...sv, spec: def.schedule },
     created_at: new Date(t.created_at).toISOString(),
     updated_at: new Date(t.updated_at).toISOString(),
   };
