@@ -20,7 +20,7 @@ export {
 } from './service.js';
 export { ScheduleLoop, type ScheduleGate } from './scheduler.js';
 export type { ParamSpec, RunDefaults, TemplateDefinition, TemplateTarget } from './definition.js';
-export { DEFAULT_HISTORY, MAX_HISTORY } from './definition.js';
+export { DEFAULT_HISTORY, MAX_HISTORY, resolveParams } from './definition.js';
 export {
   cronInWords,
   describeSchedule,
