@@ -34,6 +34,7 @@ interface Detail {
     name: string;
     version: number;
     status: string;
+    description: string;
     command: string;
     env_keys: string[];
     params: { name: string }[];
@@ -172,6 +173,27 @@ describe('job templates through the MCP tools, over a real sshd through the stdi
       expect(answer).not.toContain(SECRET);
     expect(filesContaining(home.dir, SECRET)).toEqual([]);
     expect(filesContaining(path.join(home.dir, 'secrets'), SECRET).length).toBeGreaterThan(0);
+  });
+
+  it('new env values under the same names make a new version; a stale if_version is refused', async () => {
+    const other = 'tok-other-77a1';
+    const saved = await ok<Saved>('save-template', { name: 'greet', env: { API_TOKEN: other } });
+    expect(saved).toMatchObject({ status: 'updated', version: 2, changed: ['env'] });
+    expect(saved.diff).toEqual(['env: values replaced (kept secret)']);
+    const r = await ok<RunResult>('run-template', { name: 'greet', params: { WHO: 'again' }, mode: 'sync' });
+    const digest = crypto.createHash('sha256').update(other).digest('hex').slice(0, 16);
+    expect(r.stdout).toBe(`hello again at 1.0\n${digest}`);
+    expect(filesContaining(home.dir, other)).toEqual([]);
+
+    const stale = await refused('save-template', { name: 'greet', description: 'x', if_version: 1 });
+    expect(stale).toMatch(/^Error \(template_changed\): Template "greet" is at version 2, not 1\. Read it again/);
+    expect((await detail('greet')).description).toBe('Says hello');
+    // Saving the same again changes nothing and makes no version.
+    expect(await ok<Saved>('save-template', { name: 'greet', description: 'Says hello' })).toMatchObject({
+      status: 'unchanged',
+      version: 2,
+      changed: [],
+    });
   });
 
   it('refuses bad params naming each (unknown, missing required, pattern mismatch) and starts nothing', async () => {
