@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
 import { startStdio, structured, textOf, type StdioSession } from '../helpers/mcp.js';
@@ -403,5 +403,94 @@ describe('job templates through the MCP tools, over a real sshd through the stdi
     expect((await ok<Saved>('save-template', { name: 'peek', server: 'ro', command: 'uptime' })).status).toBe(
       'created',
     );
+  });
+
+  it('keeps every list-templates answer under 20 KB: a long page is cut short with a cursor that leads on', async () => {
+    const long = 'x'.repeat(1000);
+    for (let i = 0; i < 60; i++)
+      await ok('save-template', {
+        name: `bulk-${String(i).padStart(2, '0')}`,
+        description: long,
+        servers: ['box', 'ro'],
+        command: 'uptime',
+        schedule: { every: '1h' },
+      });
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const r = await call('list-templates', { limit: 100, ...(cursor ? { cursor } : {}) });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(Buffer.byteLength(JSON.stringify(r.structuredContent))).toBeLessThan(20 * 1024);
+      expect(Buffer.byteLength(textOf(r))).toBeLessThan(20 * 1024);
+      const page = structured<{ templates: { name: string }[]; next_cursor: string | null }>(r);
+      for (const t of page.templates) {
+        expect(seen.has(t.name), t.name).toBe(false);
+        seen.add(t.name);
+      }
+      if (!page.next_cursor) break;
+      cursor = page.next_cursor;
+    }
+    const bulk = [...seen].filter((n) => n.startsWith('bulk-'));
+    expect(bulk).toHaveLength(60);
+    // The first page could not hold all: it was cut, and the cursor found the rest.
+    expect(seen.size).toBeGreaterThan(60);
+    const first = structured<{ templates: unknown[] }>(await call('list-templates', { limit: 100 }));
+    expect(first.templates.length).toBeLessThan(seen.size);
+    for (let i = 0; i < 60; i++)
+      await ok('delete-template', { name: `bulk-${String(i).padStart(2, '0')}`, confirm: true });
+  });
+});
+
+describe('delete-template with a client that can ask the user (elicitation)', () => {
+  let sshd: SshdHandle;
+  let home: { dir: string; cleanup(): void };
+  let mcp: StdioSession;
+  const asked: { message: string }[] = [];
+  let reply: 'accept' | 'decline' = 'decline';
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    home = tempHome();
+    mcp = await startStdio(
+      { DECKHAND_HOME: home.dir },
+      {
+        clientOptions: { capabilities: { elicitation: {} } },
+        prepare: (client) =>
+          client.setRequestHandler(ElicitRequestSchema, async (req) => {
+            asked.push(req.params as { message: string });
+            return reply === 'decline' ? { action: 'decline' } : { action: 'accept', content: { confirm: true } };
+          }),
+      },
+    );
+    const added = await mcp.call('add-server', {
+      name: 'box',
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      private_key_path: sshd.clientKey,
+    });
+    expect(added.isError, textOf(added)).toBeFalsy();
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await sshd?.stop();
+    home?.cleanup();
+  });
+
+  it('asks; a decline deletes nothing, a yes deletes it without confirm: true', async () => {
+    const saved = await mcp.call('save-template', { name: 'asked', server: 'box', command: 'uptime' });
+    expect(saved.isError, textOf(saved)).toBeFalsy();
+    reply = 'decline';
+    const kept = structured<{ status: string }>(await mcp.call('delete-template', { name: 'asked' }));
+    expect(kept.status).toBe('declined');
+    expect(asked.map((a) => a.message)).toEqual([
+      'Delete template "asked" (version 1) with its versions and schedule?',
+    ]);
+    expect((await mcp.call('list-templates', { name: 'asked' })).isError).toBeFalsy();
+    reply = 'accept';
+    const gone = structured<{ status: string }>(await mcp.call('delete-template', { name: 'asked' }));
+    expect(gone.status).toBe('deleted');
+    expect(asked).toHaveLength(2);
+    expect(textOf(await mcp.call('list-templates', { name: 'asked' }))).toMatch(/^Error \(unknown_template\)/);
   });
 });

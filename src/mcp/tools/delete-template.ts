@@ -1,7 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { DeckhandError } from '../../errors.js';
-import { definitionOf } from '../../templates/index.js';
 import { admit } from './shared/admit.js';
 import { askUser, clientCanElicit } from './shared/confirm.js';
 import type { ToolDeps } from './shared/deps.js';
@@ -9,7 +8,7 @@ import { guarded, ok } from './shared/results.js';
 
 export function registerDeleteTemplateTool(
   server: McpServer,
-  deps: Pick<ToolDeps, 'config' | 'templates' | 'remoteBash' | 'safety' | 'session'>,
+  deps: Pick<ToolDeps, 'config' | 'templates' | 'safety' | 'session'>,
 ): void {
   server.registerTool(
     'delete-template',
@@ -35,19 +34,11 @@ export function registerDeleteTemplateTool(
           { hint: 'Call it again with "confirm": true once the user has agreed.' },
         );
       }
-      const def = definitionOf(t);
-      const names = await deps.remoteBash
-        .targetNames({
-          server: def.target.server,
-          servers: def.target.servers ? [...def.target.servers] : undefined,
-          selector: def.target.selector,
-        })
-        // A template whose servers are gone can still be deleted: policy then sees a call on no server.
-        .catch(() => [] as string[]);
+      // deckhand's own state changes, not a server's (cancelling runs is always allowed, as cancel-job is).
       const action = {
         kind: 'tool' as const,
         tool: 'delete-template',
-        class: args.cancel_runs ? ('destructive' as const) : ('change' as const),
+        class: 'change' as const,
         why: args.cancel_runs ? `deletes template ${t.name} and cancels its runs` : `deletes template ${t.name}`,
         words: [t.name, ...(args.cancel_runs ? ['--cancel-runs'] : [])],
       };
@@ -56,7 +47,7 @@ export function registerDeleteTemplateTool(
         deps,
         {
           tool: 'delete-template',
-          targets: names.length ? names.map((n) => ({ server: n, action })) : [{ server: null, action }],
+          targets: [{ server: null, action }],
           args,
           key: { name: t.name, id: t.id, cancel_runs: args.cancel_runs },
         },
