@@ -405,6 +405,53 @@ describe('job templates through the MCP tools, over a real sshd through the stdi
     );
   });
 
+  it('a template over several servers runs as one batch; a delayed run answers scheduled_for and can be cancelled', async () => {
+    await ok('save-template', {
+      name: 'fleet',
+      servers: ['box', 'ro'],
+      command: 'echo "hi $WHO"',
+      params: [{ name: 'WHO', default: 'all' }],
+      priority: 'low',
+    });
+    const r = await call('run-template', { name: 'fleet', mode: 'sync' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const b = structured<{ status: string; job_id: string; batch: { total: number } }>(r);
+    expect(b.status).toBe('completed');
+    expect(b.batch.total).toBe(2);
+    expect(textOf(r)).toContain('hi all');
+    const runs = await ok<{ jobs: { id: string; type: string; priority?: string }[] }>('list-jobs', {
+      template: 'fleet',
+    });
+    expect(runs.jobs.map((j) => j.id)).toEqual([b.job_id]);
+    // The template's run default is shown and reaches the run (each server's job).
+    expect(((await detail('fleet')) as unknown as { defaults: unknown }).defaults).toEqual({
+      priority: 'low',
+      history: { successful: 3, failed: 1 },
+    });
+    const child = await ok<{ jobs: { parent_id?: string; priority?: string }[] }>('list-jobs', {
+      server: 'ro',
+      limit: 1,
+    });
+    expect(child.jobs[0]).toMatchObject({ parent_id: b.job_id, priority: 'low' });
+
+    expect((await detail('fleet')).stats).toMatchObject({ runs: 1, completed: 1, active: 0 });
+
+    // (A single-server template: a batch answers after sync_wait_s even while its children wait for their time.)
+    const later = await ok<{ status: string; job_id: string; scheduled_for: string }>('run-template', {
+      name: 'flaky',
+      delay_s: 3600,
+      priority: 'high',
+    });
+    expect(later.status).toBe('queued');
+    expect(Date.parse(later.scheduled_for) - Date.now()).toBeGreaterThan(3500_000);
+    const st = await ok<{ job: { status: string; priority?: string } }>('get-job-status', { job_id: later.job_id });
+    expect(st.job.priority).toBe('high');
+    expect((await detail('flaky')).stats.active).toBe(1);
+    await ok('cancel-job', { job_id: later.job_id });
+    expect((await jobStatus(later.job_id)).job.status).toBe('cancelled');
+    expect((await detail('flaky')).stats).toMatchObject({ cancelled: 1, active: 0 });
+  });
+
   it('keeps every list-templates answer under 20 KB: a long page is cut short with a cursor that leads on', async () => {
     const long = 'x'.repeat(1000);
     for (let i = 0; i < 60; i++)

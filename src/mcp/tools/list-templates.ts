@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { definitionOf } from '../../templates/index.js';
 import type { ToolDeps } from './shared/deps.js';
 import { guarded, ok } from './shared/results.js';
 import { detailOf, detailText, fitBudget, summaryOf, summaryText } from './shared/template-shapes.js';
@@ -28,8 +29,9 @@ export function registerListTemplatesTool(server: McpServer, deps: Pick<ToolDeps
     },
     guarded(async (args) => {
       if (args.name !== undefined) {
-        const d = await deps.templates.detail(args.name);
-        return ok({ template: detailOf(d) }, detailText(d));
+        const [d, t] = await Promise.all([deps.templates.detail(args.name), deps.templates.get(args.name)]);
+        const def = t.version === d.template.version ? definitionOf(t) : undefined;
+        return ok({ template: detailOf(d, def) }, detailText(d, def));
       }
       const page = await deps.templates.list({ status: args.status, limit: args.limit, cursor: args.cursor });
       const { kept, dropped } = fitBudget(page.templates, (k) =>

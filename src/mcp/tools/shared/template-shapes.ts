@@ -2,6 +2,7 @@ import type {
   RunDefaults,
   RunRow,
   SaveInput,
+  TemplateDefinition,
   TemplateDetail,
   TemplateTarget,
   TemplateView,
@@ -124,8 +125,32 @@ export function runRowText(r: RunRow): string {
   return `${r.job_id} v${r.version ?? '?'} ${how} ${r.status}${exit}${took} at ${r.created_at}${err}`;
 }
 
+const PRIORITIES = ['high', 'normal', 'low'] as const;
+
+/** What a run of this version gets unless the call says otherwise, as save-template takes it. */
+export function runDefaultsOf(def: TemplateDefinition) {
+  const r = def.run;
+  return {
+    ...(def.cwd !== undefined ? { cwd: def.cwd } : {}),
+    ...(def.timeout_s !== undefined ? { timeout_s: def.timeout_s } : {}),
+    ...(def.sudo ? { sudo: true } : {}),
+    ...(r.priority !== undefined ? { priority: PRIORITIES[r.priority] ?? 'normal' } : {}),
+    ...(r.retry
+      ? {
+          attempts: r.retry.attempts,
+          retry_on: [...r.retry.retry_on, ...(r.retry.idempotent ? ['lost'] : [])],
+          backoff: r.retry.backoff.kind,
+          backoff_s: r.retry.backoff.initial_s,
+        }
+      : {}),
+    ...(r.active_deadline_s !== undefined ? { active_deadline_s: r.active_deadline_s } : {}),
+    ...(r.ttl_after_finished_s !== undefined ? { ttl_after_finished_s: r.ttl_after_finished_s } : {}),
+    history: def.history,
+  };
+}
+
 /** One template in detail: definition, versions, recent runs, schedule events, statistics of all runs and of this version. */
-export function detailOf(d: TemplateDetail) {
+export function detailOf(d: TemplateDetail, def?: TemplateDefinition) {
   const t = d.template;
   return {
     name: t.name,
@@ -137,6 +162,7 @@ export function detailOf(d: TemplateDetail) {
     target: t.target,
     params: t.params,
     env_keys: t.env_keys,
+    ...(def ? { defaults: runDefaultsOf(def) } : {}),
     schedule: scheduleOf(t),
     last_slot: d.last_slot,
     stats: statsView(d.stats),
@@ -155,7 +181,7 @@ export function detailOf(d: TemplateDetail) {
   };
 }
 
-export function detailText(d: TemplateDetail): string {
+export function detailText(d: TemplateDetail, def?: TemplateDefinition): string {
   const t = d.template;
   const cmd = t.command.length > 2000 ? `${t.command.slice(0, 2000)}…` : t.command;
   const lines = [
@@ -167,6 +193,11 @@ export function detailText(d: TemplateDetail): string {
       `Params: ${t.params.map((p) => `${p.name}${p.required ? ' (required)' : ''}${p.default !== undefined ? `=${p.default}` : ''}${p.pattern ? ` /${p.pattern}/` : ''}`).join(', ')}`,
     );
   if (t.env_keys.length) lines.push(`Env (values kept secret): ${t.env_keys.join(', ')}`);
+  if (def) {
+    const { history, ...rest } = runDefaultsOf(def);
+    const shown = Object.entries(rest).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : String(v)}`);
+    lines.push(`Defaults: ${[...shown, `history=${history.successful}/${history.failed}`].join(', ')}`);
+  }
   lines.push(scheduleText(t));
   lines.push(`All runs: ${statsText(d.stats)}`, `Version ${t.version}: ${statsText(d.version_stats)}`);
   if (d.versions.length)
