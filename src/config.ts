@@ -38,7 +38,13 @@ export interface Config {
   readonly dashboard: DashboardConfig;
   readonly safety: SafetyConfig;
   readonly files: FilesConfig;
+  /** DECKHAND_TOOLSETS: the groups of MCP tools tools/list shows (default all). */
+  readonly toolsets: readonly Toolset[];
 }
+
+/** Groups of MCP tools, chosen with DECKHAND_TOOLSETS (mcp/tools/index.ts says which tool is in which). */
+export const TOOLSETS = ['commands', 'jobs', 'templates', 'servers', 'provisioning', 'apps', 'files'] as const;
+export type Toolset = (typeof TOOLSETS)[number];
 
 /** The web dashboard (`serve --http` at /, and `deckhand dashboard`). */
 export interface DashboardConfig {
@@ -189,6 +195,20 @@ const EnvSchema = z.object({
     .optional(),
   DECKHAND_DEPLOY_WAIT_S: int(10, 24 * 3600).default(900),
   DECKHAND_DASHBOARD: z.enum(['full', 'readonly', 'off']).default('full'),
+  DECKHAND_TOOLSETS: z
+    .string()
+    .transform((v) => commaList(v.toLowerCase()))
+    .superRefine((list, ctx) => {
+      const unknown = list.filter((g) => !(TOOLSETS as readonly string[]).includes(g));
+      if (unknown.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown group${unknown.length > 1 ? 's' : ''} ${unknown.map((g) => `"${g}"`).join(', ')}; the groups are ${TOOLSETS.join(', ')}`,
+        });
+      else if (list.length === 0)
+        ctx.addIssue({ code: 'custom', message: `name one or more of ${TOOLSETS.join(', ')}` });
+    })
+    .optional(),
   DECKHAND_FILES_ROOT: z
     .string()
     .refine((p) => path.isAbsolute(p), 'must be an absolute path, e.g. /srv/deckhand-files')
@@ -285,6 +305,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, homeDir = os.homedir()): Conf
       auditRetainDays: e.DECKHAND_AUDIT_RETAIN_DAYS,
     }),
     files: Object.freeze({ root: e.DECKHAND_FILES_ROOT, sshConfigFile: e.DECKHAND_SSH_CONFIG }),
+    toolsets: Object.freeze(
+      e.DECKHAND_TOOLSETS ? TOOLSETS.filter((g) => e.DECKHAND_TOOLSETS?.includes(g)) : [...TOOLSETS],
+    ),
   });
 }
 

@@ -9,6 +9,7 @@ import { registerTools } from './tools/index.js';
 import type { ToolDeps } from './tools/shared/deps.js';
 import { registerApprovalResource } from './approvals.js';
 import { registerPoolResource } from './pool.js';
+import { registerTemplateResource } from './templates-resource.js';
 import type { SessionInfo } from './session.js';
 
 const INSTRUCTIONS =
@@ -35,7 +36,8 @@ export function mcpServerFactory(services: ToolDeps, logger: Logger): ServerFact
     changes: services.changes,
     safety: services.safety,
     logger,
-    tasks: services.config.tasks,
+    // Tasks run remote-bash: without the commands group there is nothing to run as a task.
+    tasks: services.config.tasks && services.config.toolsets.includes('commands'),
   });
   const jobViewHtml = jobViewHtmlLoader();
   return (session = { via: 'stdio' }) => {
@@ -50,6 +52,7 @@ export function mcpServerFactory(services: ToolDeps, logger: Logger): ServerFact
     live.attach(server, session);
     registerApprovalResource(server, services.safety);
     registerPoolResource(server, services.jobs);
+    registerTemplateResource(server, services.templates);
     // Outermost: tools/list compacted for every client and context window, map arguments taken either way.
     installToolListing(server);
     return server;

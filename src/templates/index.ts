@@ -21,7 +21,7 @@ export {
 export { ScheduleLoop, type ScheduleGate } from './scheduler.js';
 export { CONFIRMED_BY_PERSON, runTemplateAsPerson, suspendAsPerson, type GatedRun } from './gate.js';
 export type { ParamSpec, RunDefaults, TemplateDefinition, TemplateTarget } from './definition.js';
-export { DEFAULT_HISTORY, MAX_HISTORY } from './definition.js';
+export { DEFAULT_HISTORY, MAX_HISTORY, resolveParams } from './definition.js';
 export {
   cronInWords,
   describeSchedule,

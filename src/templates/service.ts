@@ -163,6 +163,11 @@ export class TemplateService {
     const bump = !before || versioned.length > 0 || envChanged;
     const status = input.status ?? current?.status ?? 'enabled';
     const diff = diffLines(before, def, changed);
+    // New env values under the same names change no field of the definition, yet make a new version: say so.
+    if (before && envChanged && !changed.includes('env_keys')) {
+      changed.push('env');
+      diff.push('env: values replaced (kept secret)');
+    }
     const id = current?.id ?? `tpl_${ulid(now)}`;
     const version = current ? current.version + (bump ? 1 : 0) : 1;
     const state = current

@@ -83,6 +83,7 @@ describe('job resources', () => {
       ['deckhand://jobs/{id}', 'application/json'],
       ['deckhand://jobs/{id}/log', 'text/plain'],
       ['deckhand://approvals/{id}', 'application/json'],
+      ['deckhand://templates/{name}', 'application/json'],
     ]);
     const a = await job(1);
     const b = await job(1);

@@ -8,13 +8,13 @@ import { serverName } from './shared/schemas.js';
 import { BATCH_TYPE } from '../../jobs/index.js';
 import { progressLine } from '../../remote-bash/index.js';
 
-export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jobs'>): void {
+export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jobs' | 'templates'>): void {
   server.registerTool(
     'list-jobs',
     {
       title: 'List jobs',
       description:
-        'Jobs, newest first, filtered by status, server or type; a command on several servers is one batch (its ' +
+        'Jobs, newest first, filtered by status, server, type or template; a command on several servers is one batch (its ' +
         'per-server jobs show under a server filter). Pass next_cursor as cursor for more.',
       inputSchema: z
         .object({
@@ -24,6 +24,7 @@ export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jo
             .describe('scheduled: queued, waiting for its time.'),
           server: serverName.optional(),
           type: z.string().max(64).optional().describe('e.g. "remote-bash".'),
+          template: z.string().min(1).max(63).optional().describe("A template's runs."),
           limit: z.number().int().min(1).max(200).default(20),
           cursor: z.string().max(64).optional(),
         })
@@ -35,12 +36,15 @@ export function registerListJobsTool(server: McpServer, deps: Pick<ToolDeps, 'jo
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     guarded(async (args) => {
+      // A template by name: unknown names are refused (unknown_template, with where to look), never an empty page.
+      const template_id = args.template !== undefined ? (await deps.templates.get(args.template)).id : undefined;
       // A batch is listed once, by its parent; a server filter shows the jobs that ran there, batch children included.
       const page = await deps.jobs.list(
         {
           ...(args.status === 'scheduled' ? { not_before_after: Date.now() } : { status: args.status }),
           server: args.server,
           type: args.type,
+          ...(template_id !== undefined ? { template_id } : {}),
           top_level: args.server === undefined,
         },
         args.limit,

@@ -39,6 +39,7 @@ export const jobShape = z.object({
   scheduled_for: z.string().optional(),
   max_attempts: z.number().optional(),
   attempts: z.array(z.unknown()).optional(),
+  template: z.object({ id: z.string(), version: z.number(), trigger: z.string() }).optional(),
 });
 
 const PRIORITY = ['high', 'normal', 'low'] as const;
@@ -83,6 +84,7 @@ export function publicJob(j: Job): z.infer<typeof jobShape> {
     ...(j.attempts.length > 0 && (j.retry || j.attempts.length > 1)
       ? { attempts: j.attempts.slice(-SHOWN_ATTEMPTS).map((a) => ({ ...a })) }
       : {}),
+    ...(j.template ? { template: { ...j.template } } : {}),
   };
 }
 
@@ -102,6 +104,7 @@ export function formatLines(lines: readonly LogLine[]): string {
 export function jobSummary(j: Job): string {
   const at = scheduledFor(j);
   const bits = [`${j.id} ${j.type}${j.server ? ` on ${j.server}` : ''}: ${at ? `scheduled for ${at}` : j.status}`];
+  if (j.template) bits.push(`template run v${j.template.version} (${j.template.trigger})`);
   if (j.retry) bits.push(`attempt ${currentAttempt(j)} of ${j.retry.attempts}`);
   for (const a of j.attempts.length > 1 || j.retry ? j.attempts.slice(-SHOWN_ATTEMPTS) : [])
     bits.push(`attempt ${a.n} ${a.status} (${endWords(a)})`);
