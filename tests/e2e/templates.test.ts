@@ -334,7 +334,8 @@ describe('job templates through the MCP tools, over a real sshd through the stdi
     expect(new Set(times).size).toBe(5);
 
     const paused = await call('save-template', { name: 'nightly', schedule: { suspend: true } });
-    expect(structured<Saved>(paused)).toMatchObject({ status: 'updated', version: 2 });
+    // Pausing is state, not a new definition: the version (and its statistics) stay.
+    expect(structured<Saved>(paused)).toMatchObject({ status: 'updated', version: 1, changed: ['schedule.suspend'] });
     expect(structured<Saved>(paused).schedule?.suspended).toBe(true);
     expect(textOf(paused)).toContain('paused (save-template {schedule: {suspend: false}} resumes it)');
     const d = await detail('nightly');
@@ -344,6 +345,7 @@ describe('job templates through the MCP tools, over a real sshd through the stdi
     const resumed = await ok<Saved>('save-template', { name: 'nightly', schedule: { suspend: false } });
     expect(resumed.schedule).toMatchObject({ suspended: false, description: 'At 03:30 (Europe/Berlin)' });
     expect(resumed.schedule?.next_runs).toHaveLength(5);
+    expect(resumed.version).toBe(1);
 
     const removed = await ok<Saved>('save-template', { name: 'nightly', schedule: null });
     expect(removed.schedule).toBeNull();
