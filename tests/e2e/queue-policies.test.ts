@@ -119,6 +119,15 @@ describe('queue policies on remote-bash, over a real sshd through the stdio bina
     const st = structured<Status>(await mcp.call('get-job-status', { job_id: r.job_id }));
     expect(st.job.status).toBe('cancelled');
     expect(structured<{ jobs: unknown[] }>(await mcp.call('list-jobs', { status: 'scheduled' })).jobs).toEqual([]);
+
+    // A batch whose servers all wait for their start answers at once too (auto mode would otherwise wait 20 s).
+    const t1 = Date.now();
+    const batch = await mcp.call('remote-bash', { servers: ['box'], command: 'echo never', delay_s: 3600 });
+    expect(Date.now() - t1).toBeLessThan(10_000);
+    const bv = structured<{ status: string; job_id: string; batch: { servers: { status: string }[] } }>(batch);
+    expect(bv.status).toBe('running');
+    expect(bv.batch.servers.map((s) => s.status)).toEqual(['queued']);
+    await mcp.call('cancel-job', { job_id: bv.job_id });
   });
 
   it('a batch gives each child the policy: an unreachable server is tried again, then fails with its code', async () => {
