@@ -5,7 +5,7 @@ import { columnTypes } from './column-types.js';
 
 /**
  * What policy and the audit log keep, for both databases: approvals a person is asked for, time-boxed grants, and
- * the audit log's hash chain with its head row. (0003 belongs to templates.)
+ * the audit log's hash chain with its head row.
  */
 export function safetyMigration(kind: StoreKind): Migration {
   const t = columnTypes(kind);
