@@ -5,7 +5,7 @@ import type { JobFiles } from '../jobs/files.js';
 import type { Job } from '../jobs/types.js';
 import type { ServerRecord } from '../servers/index.js';
 import type { RemoteBashParams } from './handler.js';
-import { originFields, queueFields, type QueuePolicies, type RunOrigin } from './queue.js';
+import { originFields, originParams, queueFields, type QueuePolicies, type RunOrigin } from './queue.js';
 
 export interface BatchOptions {
   /** Most children running at once (default 20). */
@@ -104,6 +104,7 @@ export async function startBatch(
       ...(spec.max_failures !== undefined ? { max_failures: spec.max_failures } : {}),
       ...(spec.fail_fast ? { fail_fast: true } : {}),
       ...spec.links,
+      ...originParams(spec.origin),
     },
     ...originFields(spec.origin),
   };

@@ -28,6 +28,13 @@ export interface RunOrigin {
   readonly template: TemplateRunRef;
   /** One job ever per key (a schedule slot): a second start fails with `duplicate_job`. */
   readonly unique_key?: string | undefined;
+  /** The template's parameters this run was given (not secrets: kept in the job's params as `template_params`). */
+  readonly params?: Readonly<Record<string, string>> | undefined;
+}
+
+/** The run's parameters as the job's params show them. */
+export function originParams(o: RunOrigin | undefined): { template_params?: Readonly<Record<string, string>> } {
+  return o?.params && Object.keys(o.params).length > 0 ? { template_params: o.params } : {};
 }
 
 /** The origin as the fields of the job that stands for the run (a single job, or a batch's parent). */

@@ -5,7 +5,7 @@ import type { JobFiles } from '../jobs/files.js';
 import type { ReadResult } from '../jobs/store/contract.js';
 import type { JobService } from '../jobs/service.js';
 import { isTerminal, type Job } from '../jobs/types.js';
-import { originFields, queueFields, type QueuePolicies, type RunOrigin } from './queue.js';
+import { originFields, originParams, queueFields, type QueuePolicies, type RunOrigin } from './queue.js';
 import type { Inventory, ServerRecord } from '../servers/index.js';
 import type { SshPool } from '../ssh/pool.js';
 import { BATCH_TYPE } from '../jobs/batch.js';
@@ -151,7 +151,7 @@ export class RemoteBashService {
         id,
         type: 'remote-bash',
         server: server.name,
-        params: { ...params, mode: input.mode, ...input.links },
+        params: { ...params, mode: input.mode, ...input.links, ...originParams(input.origin) },
         timeout_s,
         ...queueFields(input.queue),
         ...originFields(input.origin),

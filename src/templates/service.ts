@@ -115,6 +115,8 @@ export interface RunRow {
   readonly duration_ms: number | null;
   readonly exit_code: number | null;
   readonly error: string | null;
+  /** The parameters the run was given (defaults filled in). */
+  readonly params: Readonly<Record<string, string>>;
 }
 
 export interface TemplateServiceOptions {
@@ -330,6 +332,7 @@ export class TemplateService {
       queue: { ...def.run, ...input.queue },
       origin: {
         template: { id: t.id, version: t.version, trigger: origin.trigger },
+        params,
         ...(origin.key !== undefined ? { unique_key: origin.key } : {}),
       },
       id: input.id,
@@ -498,6 +501,7 @@ export function runRow(j: Job): RunRow {
       j.started_at !== null && j.finished_at !== null ? Date.parse(j.finished_at) - Date.parse(j.started_at) : null,
     exit_code: j.exit_code,
     error: j.error?.message ?? null,
+    params: (j.params.template_params as Record<string, string> | undefined) ?? {},
   };
 }
 

@@ -42,7 +42,7 @@ interface Detail {
     stats: Stats;
     version_stats: Stats;
     versions: { version: number; changed: string[] }[];
-    recent_runs: { job_id: string; status: string; version: number; trigger: string }[];
+    recent_runs: { job_id: string; status: string; version: number; trigger: string; params: Record<string, string> }[];
   };
 }
 interface RunResult {
@@ -153,6 +153,11 @@ describe('job templates through the MCP tools, over a real sshd through the stdi
     expect(d.env_keys).toEqual(['API_TOKEN']);
     expect(d.params.map((p) => p.name)).toEqual(['WHO', 'VERSION']);
     expect(d.recent_runs.map((x) => x.job_id)).toEqual([r2.job_id, r.job_id]);
+    // A run records the parameters it was given, defaults filled in.
+    expect(d.recent_runs.map((x) => x.params)).toEqual([
+      { WHO: 'deckhand', VERSION: '2.5' },
+      { WHO: 'world', VERSION: '1.0' },
+    ]);
 
     const resource = await mcp.client.readResource({ uri: 'deckhand://templates/greet' });
     const text = (resource.contents[0] as { text: string }).text;
