@@ -1,12 +1,22 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { healthcheckSchema } from './apps/catalogue/schema.js';
-import type { ImageOverride } from './apps/render/render.js';
 import { hetznerConfigFromEnv } from './providers/index.js';
 import { allHttpTokens, parseHttpTokens, type HttpToken } from './policy/tokens.js';
 
 /** Everything configurable, parsed once at the edge (cli.ts) from env and flags into a frozen object. */
+/**
+ * An image replaced for offline or private-registry deploys (DECKHAND_IMAGE_OVERRIDES): the substitute image, or one
+ * with its own healthcheck (validated against the catalogue's schema when applied) and command.
+ */
+export type ImageOverride =
+  | string
+  | {
+      readonly image: string;
+      readonly healthcheck?: Readonly<Record<string, unknown>> | undefined;
+      readonly command?: readonly string[] | undefined;
+    };
+
 export interface Config {
   readonly home: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -184,7 +194,8 @@ const EnvSchema = z.object({
           z
             .object({
               image: z.string().min(1),
-              healthcheck: healthcheckSchema.optional(),
+              // Its shape is the catalogue's: checked where the override is applied (apps/render), named there.
+              healthcheck: z.record(z.string(), z.unknown()).optional(),
               command: z.array(z.string()).min(1).optional(),
             })
             .strict(),

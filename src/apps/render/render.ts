@@ -1,5 +1,6 @@
+import type { ImageOverride } from '../../config.js';
 import { createHash } from 'node:crypto';
-import { healthcheckSchema, type AppDefinition, type HealthcheckDefinition } from '../catalogue/schema.js';
+import { healthcheckSchema, type AppDefinition } from '../catalogue/schema.js';
 import { sortedRecord, toComposeYaml } from './compose-yaml.js';
 import { COMPOSE_VERSION, ENV_FILE_NAME, PUBLIC_NETWORK } from './constants.js';
 import { formatEnvFile, resolveEnvEntries, type DependencyRuntime } from './env-resolve.js';
@@ -11,14 +12,8 @@ import { buildPlan, type ReleasePlan } from './plan.js';
 import { renderService, type EffectiveService } from './service.js';
 
 /** Swaps a service's image, e.g. for a locally imported busybox image of the same shape in tests. */
-export type ImageOverride =
-  | string
-  | {
-      readonly image: string;
-      /** Replaces the catalogue check, which may call a tool the substitute image lacks. */
-      readonly healthcheck?: HealthcheckDefinition;
-      readonly command?: readonly string[];
-    };
+/** An image override as configured (config.ts): its healthcheck is checked against the catalogue's schema here. */
+export type { ImageOverride };
 
 export interface RenderOptions {
   readonly stackName: string;
