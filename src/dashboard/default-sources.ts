@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/index.js';
 import type { Config } from '../config.js';
-import type { JobService } from '../jobs/index.js';
+import type { Job, JobService } from '../jobs/index.js';
+import { DeckhandError } from '../errors.js';
 import type { RemoteBashService } from '../remote-bash/index.js';
 import type { SafetyService } from '../safety/index.js';
 import type { ServerService } from '../servers/index.js';
@@ -8,7 +9,7 @@ import type { TemplateService } from '../templates/index.js';
 import { auditSource } from './audit-source.js';
 import { batchSource } from './batch-source.js';
 import { rerunActions } from './rerun.js';
-import type { ApprovalSource, DashboardSources, PoolSource, Reachability } from './sources.js';
+import type { ApprovalSource, DashboardActor, DashboardSources, PoolSource, Reachability } from './sources.js';
 import { countByStatus } from './stats.js';
 import { templateSource } from './template-source.js';
 
@@ -31,7 +32,7 @@ export function defaultSources(o: {
     servers: o.servers,
     stats: { countByStatus: () => countByStatus(o.jobs) },
     actions: {
-      cancel: (id) => o.jobs.requestCancel(id),
+      cancel: (id, by) => (safety && by ? auditedCancel(o.jobs, safety, id, by) : o.jobs.requestCancel(id)),
       ...(remoteBash && safety ? rerunActions({ jobs: o.jobs, remoteBash, safety }) : {}),
     },
     limits: { maxJobs: o.config.jobs.maxJobs, maxPerServer: o.config.jobs.maxPerServer },
@@ -68,4 +69,25 @@ function approvalSource(safety: SafetyService): ApprovalSource {
     approve: async (id, a) => (await safety.approve(id, { by: a.by, minutes: a.minutes })).approval,
     deny: (id, by) => safety.deny(id, by),
   };
+}
+
+/**
+ * A person's cancel from the dashboard, through the safety gate as cancel-job goes (stopping work is always allowed):
+ * the audit log names the person and the job.
+ */
+async function auditedCancel(jobs: JobService, safety: SafetyService, id: string, by: DashboardActor): Promise<Job> {
+  const admission = await safety.admit({
+    tool: 'cancel-job',
+    targets: [
+      {
+        server: null,
+        action: { kind: 'tool', tool: 'cancel-job', class: 'read-only', why: 'stops a job', words: [id] },
+      },
+    ],
+    args: { job_id: id, from: 'dashboard' },
+    caller: { via: 'dashboard', person: by.person, token: { name: by.token } },
+  });
+  if (!admission.ok)
+    throw new DeckhandError(admission.refusal.code, admission.refusal.message, { hint: admission.refusal.hint });
+  return admission.run(() => jobs.requestCancel(id));
 }

@@ -176,7 +176,7 @@ async function cancelConfirm(ctx: RouteContext): Promise<void> {
 }
 
 async function cancel(ctx: RouteContext): Promise<void> {
-  const job = await ctx.sources.actions.cancel(ctx.params[0] as string);
+  const job = await ctx.sources.actions.cancel(ctx.params[0] as string, ctx.actor);
   redirect(ctx.res, `/jobs/${job.id}?done=cancel`);
 }
 

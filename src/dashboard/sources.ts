@@ -39,8 +39,11 @@ export interface JobStats {
 }
 
 export interface JobActions {
-  /** Asks for a cancel and answers at once (the executing process stops the job; the page follows it live). */
-  cancel(id: string): Promise<Job>;
+  /**
+   * Asks for a cancel and answers at once (the executing process stops the job; the page follows it live). With
+   * `by`, the cancel is recorded in the audit log in that person's name, as cancel-job records an assistant's.
+   */
+  cancel(id: string, by?: DashboardActor): Promise<Job>;
   /**
    * A new job with the same type, server and parameters (secrets re-read from where they live), through the safety
    * gate as `by`. `confirmed`: the person confirmed on the page what policy wants approved.

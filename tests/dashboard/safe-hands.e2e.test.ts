@@ -208,6 +208,12 @@ describe('dashboard: batches, approvals, audit, reachability, run again (real ap
     expect(remoteProcessCount(sshd1, `sleep ${secs}`)).toBe(0);
     const after = await get(full, `/batches/${id}`);
     expect(after.body.match(/status-cancelled/g)?.length).toBeGreaterThanOrEqual(3);
+    // The cancel is in the audit log in the person's name, as cancel-job records an assistant's.
+    const cancels = (await auditEntries()).filter(
+      (e) => e.event === 'tool-call' && e.tool === 'cancel-job' && JSON.stringify(e.args ?? {}).includes(id),
+    );
+    expect(cancels).toHaveLength(1);
+    expect(cancels[0]!.who.person).toBe('dashboard:alice@127.0.0.1');
   });
 
   it('approves from the dashboard: a pending ask call of an MCP client then runs; deny refuses it', async () => {
