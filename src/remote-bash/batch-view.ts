@@ -45,7 +45,8 @@ const ORDER: Record<JobStatus, number> = { failed: 0, lost: 1, cancelled: 2, run
 
 export async function children(jobs: JobService, parentId: string): Promise<Job[]> {
   return (await jobs.children(parentId)).sort(
-    (a, b) => ORDER[a.status] - ORDER[b.status] || (a.server ?? '').localeCompare(b.server ?? ''),
+    (a, b) =>
+      ORDER[a.status] - ORDER[b.status] || (a.server ?? '').localeCompare(b.server ?? '', 'en', { numeric: true }),
   );
 }
 
