@@ -98,7 +98,7 @@ describe('the job view as an MCP App', () => {
 
   it('is declared by remote-bash and get-job-status, whose results are the same for clients with and without apps', async () => {
     const tools = (await plain.listTools()).tools;
-    for (const name of ['remote-bash', 'get-job-status']) {
+    for (const name of ['remote-bash', 'get-job-status', 'run-template']) {
       const t = tools.find((x) => x.name === name);
       expect(t?._meta, name).toEqual({ ui: { resourceUri: VIEW }, 'ui/resourceUri': VIEW });
     }
@@ -107,7 +107,7 @@ describe('the job view as an MCP App', () => {
         .filter((t) => t._meta)
         .map((t) => t.name)
         .sort(),
-    ).toEqual(['get-job-status', 'remote-bash']);
+    ).toEqual(['get-job-status', 'remote-bash', 'run-template']);
     // The tool lists differ in nothing for the two clients.
     expect((await apps.listTools()).tools).toEqual(tools);
 
