@@ -71,6 +71,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const found = findCommand(TABLE, argv);
   const group = TABLE.filter((c) => c.words.length > 1 && c.words[0] === argv[0]);
+  if (argv.slice(1).some((a) => a === '--help' || a === '-h')) {
+    // "deckhand jobs --help", "deckhand pool --help": the usage of what was named, on stdout, exit 0.
+    const named = group.length > 0 ? group : TABLE.filter((c) => c.words[0] === argv[0]);
+    if (named.length > 0) {
+      process.stdout.write(`Usage:\n${usageText(named)}\n`);
+      return 0;
+    }
+  }
   if (group.length > 0 && (!found || found.spec.words[0] !== argv[0])) {
     // A group's word with no (or an unknown) command after it: the group's own usage.
     const message =

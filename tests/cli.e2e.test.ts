@@ -54,6 +54,16 @@ describe('deckhand CLI', () => {
       expect(r.stdout).toContain('deckhand serve --http');
       expect(r.stdout).toContain('DECKHAND_HOME');
     }
+    // A command group's or a command's own help: its usage only, on stdout.
+    for (const args of [
+      ['jobs', '--help'],
+      ['templates', '-h'],
+      ['pool', '--help'],
+    ]) {
+      const r = await runCli(args, { DECKHAND_HOME: home.dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage:\\n  deckhand ${args[0]} `));
+    }
     for (const flag of ['--version', '-v']) {
       const r = await runCli([flag], { DECKHAND_HOME: home.dir });
       expect(r.code, r.stderr).toBe(0);
