@@ -1,9 +1,6 @@
-// ssh2 is CommonJS: Node's ESM loader finds Client as a named export but not utils.
-import ssh2 from 'ssh2';
 import { stringify } from 'yaml';
+import { generateEd25519 } from '../ssh/keygen.js';
 import { sha256Fingerprint } from './ssh-key-fingerprint.js';
-
-const { utils } = ssh2;
 
 /**
  * deckhand generates the server's SSH host key itself and hands it over through cloud-init, so the
@@ -22,7 +19,7 @@ export interface HostKeyPair {
 }
 
 export function generateHostKeyPair(comment = 'deckhand-host-key'): HostKeyPair {
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
+  const pair = generateEd25519(comment);
   const publicKey = pair.public.trim();
   return { privateKey: pair.private, publicKey, fingerprint: sha256Fingerprint(publicKey) };
 }

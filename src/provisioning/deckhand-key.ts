@@ -3,6 +3,7 @@ import path from 'node:path';
 // ssh2 is CommonJS: Node's ESM loader finds Client as a named export but not utils.
 import ssh2 from 'ssh2';
 import { DeckhandError } from '../errors.js';
+import { generateEd25519 } from '../ssh/keygen.js';
 import { expandHome } from '../ssh/credentials.js';
 
 const { utils } = ssh2;
@@ -27,7 +28,7 @@ export function ensureDeckhandKey(home: string): DeckhandKey {
   const publicKeyPath = `${privateKeyPath}.pub`;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!fs.existsSync(privateKeyPath)) {
-    const pair = utils.generateKeyPairSync('ed25519', { comment: 'deckhand' });
+    const pair = generateEd25519('deckhand');
     const tmp = `${privateKeyPath}.${process.pid}.${Date.now()}.tmp`;
     fs.writeFileSync(tmp, pair.private, { mode: 0o600 });
     try {
