@@ -11,9 +11,7 @@ import { createSafetyFeature } from './safety/index.js';
 import { createServersFeature, type Inventory } from './servers/index.js';
 import { createSetupFeature } from './setup/index.js';
 import { SshPool } from './ssh/pool.js';
-import { createTemplatesFeature, type ScheduleGate } from './templates/index.js';
-import type { SafetyService } from './safety/index.js';
-import type { RemoteBashService } from './remote-bash/index.js';
+import { createTemplatesFeature, scheduleGate } from './templates/index.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -100,7 +98,7 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
       await provisioning.start();
       await kernel.start();
       safety.start();
-      templates.start(scheduleGate(safety.service, remoteBash.service));
+      templates.start(scheduleGate(safety.service, (target) => remoteBash.service.targetNames(target)));
     },
     async close() {
       await templates.stop();
@@ -109,32 +107,5 @@ export async function createApp({ config, logger, env, process: proc }: AppDeps)
       for (const f of features) await f.close?.();
       await pool.close();
     },
-  };
-}
-
-/**
- * Policy on a schedule's runs: the command classified on every target like a remote-bash call, with nobody to ask.
- * What policy would ask a person about is refused (fail closed) and the slot recorded as missed; a person's grant
- * (`deckhand grants`) or an `allow` pattern lets such a schedule run.
- */
-function scheduleGate(safety: SafetyService, remoteBash: RemoteBashService): ScheduleGate {
-  return async (t, def, start) => {
-    const names = await remoteBash.targetNames({
-      server: def.target.server,
-      servers: def.target.servers ? [...def.target.servers] : undefined,
-      selector: def.target.selector,
-    });
-    const admission = await safety.admit({
-      tool: 'schedule',
-      targets: names.map((server) => ({ server, action: { kind: 'command', command: def.command } })),
-      args: { template: t.name, version: t.version },
-      key: { template: t.id, version: t.version },
-      command: def.command,
-      startsJob: true,
-      caller: { via: 'schedule' },
-    });
-    if (!admission.ok) return { ok: false, reason: admission.refusal.message };
-    await admission.run(() => start(admission.jobId));
-    return { ok: true };
   };
 }

@@ -147,15 +147,6 @@ function summary(t: TemplateView, s: Stats): TemplateSummary {
 }
 
 function counts(s: Stats): TemplateRunCounts {
-  return {
-    runs: s.runs,
-    completed: s.completed,
-    failed: s.failed,
-    cancelled: s.cancelled,
-    lost: s.lost,
-    active: s.active,
-    success_rate: s.success_rate,
-    p50_ms: s.p50_ms,
-    p95_ms: s.p95_ms,
-  };
+  const { last_run: _run, last_failure: _failure, ...rest } = s;
+  return rest;
 }

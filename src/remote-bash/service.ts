@@ -220,12 +220,7 @@ export class RemoteBashService {
   /** A batch waited for as the mode says (a batch ends when its last child does). */
   private async settleBatch(job: Job, input: SettleInput): Promise<RemoteBashOutcome> {
     let current = job;
-    // A batch whose servers all wait for their start time answers at once, as a single scheduled job does.
-    const now = Date.now();
-    const later = (c: Job) => c.status === 'queued' && c.not_before !== null && Date.parse(c.not_before) > now;
-    const kids = isTerminal(job.status) ? [] : await this.o.jobs.children(job.id);
-    const waiting = kids.some(later) && kids.every((c) => isTerminal(c.status) || later(c));
-    if (input.mode !== 'background' && !waiting) {
+    if (input.mode !== 'background' && !(await this.allWaitingForStart(job))) {
       const waitMs = input.mode === 'sync' ? job.timeout_s * 1000 + 30_000 : input.sync_wait_s * 1000;
       current = (await this.o.engine.wait(job.id, waitMs, input.signal)) ?? current;
       if (input.signal?.aborted && !isTerminal(current.status)) {
@@ -235,6 +230,15 @@ export class RemoteBashService {
       }
     }
     return { kind: 'batch', job: current, view: await batchView(this.o.jobs, current) };
+  }
+
+  /** A batch whose servers all wait for their start time: it answers at once, as a single scheduled job does. */
+  private async allWaitingForStart(job: Job): Promise<boolean> {
+    if (isTerminal(job.status)) return false;
+    const now = Date.now();
+    const later = (c: Job) => c.status === 'queued' && c.not_before !== null && Date.parse(c.not_before) > now;
+    const kids = await this.o.jobs.children(job.id);
+    return kids.some(later) && kids.every((c) => isTerminal(c.status) || later(c));
   }
 
   /** The full result of a finished remote-bash job: each stream as head + tail within the caps. */

@@ -2,8 +2,41 @@ import type { AuditLog } from '../audit/index.js';
 import { ValidationError } from '../errors.js';
 import type { Job } from '../jobs/types.js';
 import type { ApprovalView, Asker, Caller, SafetyService } from '../safety/index.js';
-import type { TemplateTarget } from './definition.js';
-import { definitionOf, type SaveResult, type TemplateService } from './service.js';
+import type { TemplateDefinition, TemplateTarget } from './definition.js';
+import type { ScheduleGate } from './scheduler.js';
+import type { SaveResult, TemplateService } from './service.js';
+import { definitionOf } from './views.js';
+
+/** The registered servers a target names (RemoteBashService.targetNames). */
+export type TargetNames = (target: TemplateTarget) => Promise<string[]>;
+
+/** What policy judges of a template's run: its command on every server its target names now. */
+async function commandTargets(def: TemplateDefinition, targetNames: TargetNames) {
+  const names = await targetNames(def.target);
+  return names.map((server) => ({ server, action: { kind: 'command' as const, command: def.command } }));
+}
+
+/**
+ * Policy on a schedule's runs: the command classified on every target like a remote-bash call, with nobody to ask.
+ * What policy would ask a person about is refused (fail closed) and the slot recorded as missed; a person's grant
+ * (`deckhand grants`) or an `allow` pattern lets such a schedule run.
+ */
+export function scheduleGate(safety: Pick<SafetyService, 'admit'>, targetNames: TargetNames): ScheduleGate {
+  return async (t, def, start) => {
+    const admission = await safety.admit({
+      tool: 'schedule',
+      targets: await commandTargets(def, targetNames),
+      args: { template: t.name, version: t.version },
+      key: { template: t.id, version: t.version },
+      command: def.command,
+      startsJob: true,
+      caller: { via: 'schedule' },
+    });
+    if (!admission.ok) return { ok: false, reason: admission.refusal.message };
+    await admission.run(() => start(admission.jobId));
+    return { ok: true };
+  };
+}
 
 /** How a person's "run now" ended: a new job, or a refusal that says why (and the approval, when one may be given). */
 export type GatedRun =
@@ -25,11 +58,7 @@ export async function runTemplateAsPerson(
   o: {
     readonly templates: Pick<TemplateService, 'get' | 'run'>;
     readonly safety: Pick<SafetyService, 'admit'>;
-    readonly targetNames: (target: {
-      server?: string | undefined;
-      servers?: string[] | undefined;
-      selector?: string | undefined;
-    }) => Promise<string[]>;
+    readonly targetNames: TargetNames;
   },
   name: string,
   input: {
@@ -40,16 +69,10 @@ export async function runTemplateAsPerson(
 ): Promise<GatedRun> {
   const t = await o.templates.get(name);
   const def = definitionOf(t);
-  const target: TemplateTarget = def.target;
-  const names = await o.targetNames({
-    server: target.server,
-    servers: target.servers ? [...target.servers] : undefined,
-    selector: target.selector,
-  });
   const params = input.params ?? {};
   const admission = await o.safety.admit({
     tool: 'run-template',
-    targets: names.map((server) => ({ server, action: { kind: 'command', command: def.command } })),
+    targets: await commandTargets(def, o.targetNames),
     args: { template: t.name, version: t.version, params },
     key: { template: t.id, version: t.version, params },
     command: def.command,

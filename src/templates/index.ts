@@ -6,20 +6,17 @@ import type { RemoteBashService } from '../remote-bash/index.js';
 import { ScheduleLoop, type ScheduleGate } from './scheduler.js';
 import { TemplateService } from './service.js';
 
-export {
-  TemplateService,
-  definitionOf,
-  runRow,
-  view as templateView,
-  type RunInput,
-  type RunRow,
-  type SaveInput,
-  type SaveResult,
-  type TemplateDetail,
-  type TemplateView,
-} from './service.js';
+export { TemplateService, type RunInput, type SaveInput, type SaveResult, type TemplateDetail } from './service.js';
+export { definitionOf, runRow, view as templateView, type RunRow, type TemplateView } from './views.js';
 export { ScheduleLoop, type ScheduleGate } from './scheduler.js';
-export { CONFIRMED_BY_PERSON, runTemplateAsPerson, suspendAsPerson, type GatedRun } from './gate.js';
+export {
+  CONFIRMED_BY_PERSON,
+  runTemplateAsPerson,
+  scheduleGate,
+  suspendAsPerson,
+  type GatedRun,
+  type TargetNames,
+} from './gate.js';
 export type { ParamSpec, RunDefaults, TemplateDefinition, TemplateTarget } from './definition.js';
 export { DEFAULT_HISTORY, MAX_HISTORY, resolveParams } from './definition.js';
 export {

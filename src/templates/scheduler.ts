@@ -2,7 +2,8 @@ import { DeckhandError } from '../errors.js';
 import type { ScheduleEvent, StoredTemplate, TemplateStore } from '../jobs/store/contract.js';
 import type { TemplateDefinition } from './definition.js';
 import { compileSchedule, decide, type CompiledSchedule, type ScheduleDecision } from './schedule/index.js';
-import { definitionOf, type TemplateService } from './service.js';
+import type { TemplateService } from './service.js';
+import { definitionOf } from './views.js';
 
 /**
  * Policy on a scheduled run, with nobody there to ask: `start` is called (with the job id the gate made) only when

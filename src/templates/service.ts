@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import { DeckhandError, ValidationError } from '../errors.js';
-import type { Job, JobStatus } from '../jobs/types.js';
+import type { Job } from '../jobs/types.js';
 import type {
   RunStats,
   ScheduleEvent,
@@ -8,11 +8,20 @@ import type {
   StoredTemplate,
   TemplateStatus,
   TemplateStore,
-  TemplateVersion,
 } from '../jobs/store/contract.js';
 import type { JobPage } from '../jobs/store/contract.js';
 import type { QueuePolicies, RemoteBashService, RunMode } from '../remote-bash/index.js';
 import { ScheduleViews } from './schedule-views.js';
+import {
+  definitionOf,
+  diffLines,
+  runRow,
+  unsuspended,
+  versionRows,
+  view,
+  type RunRow,
+  type TemplateView,
+} from './views.js';
 import {
   changedFields,
   checkHistory,
@@ -25,7 +34,7 @@ import {
   type TemplateDefinition,
   type TemplateTarget,
 } from './definition.js';
-import { decide, parseScheduleSpec, scheduleView, type ScheduleSpec, type ScheduleView } from './schedule/index.js';
+import { decide, parseScheduleSpec, type ScheduleSpec } from './schedule/index.js';
 
 /** A save-template call: the whole template when creating, any subset when updating (the rest is kept). */
 export interface SaveInput {
@@ -50,21 +59,6 @@ export interface SaveInput {
   /** Refuse unless the template is at this version (no lost update between reading and saving). */
   readonly if_version?: number | undefined;
   readonly dry_run?: boolean | undefined;
-}
-
-export interface TemplateView {
-  readonly id: string;
-  readonly name: string;
-  readonly status: TemplateStatus;
-  readonly version: number;
-  readonly description: string;
-  readonly command: string;
-  readonly target: TemplateTarget;
-  readonly params: readonly ParamSpec[];
-  readonly env_keys: readonly string[];
-  readonly schedule: (ScheduleView & { readonly spec: ScheduleSpec }) | null;
-  readonly created_at: string;
-  readonly updated_at: string;
 }
 
 export interface SaveResult {
@@ -104,21 +98,6 @@ export interface TemplateDetail {
   readonly last_slot: string | null;
 }
 
-export interface RunRow {
-  readonly job_id: string;
-  readonly status: JobStatus;
-  readonly version: number | null;
-  readonly trigger: string | null;
-  readonly slot: string | null;
-  readonly created_at: string;
-  readonly finished_at: string | null;
-  readonly duration_ms: number | null;
-  readonly exit_code: number | null;
-  readonly error: string | null;
-  /** The parameters the run was given (defaults filled in). */
-  readonly params: Readonly<Record<string, string>>;
-}
-
 export interface TemplateServiceOptions {
   readonly store: TemplateStore;
   readonly secrets: SecretStore;
@@ -129,8 +108,6 @@ export interface TemplateServiceOptions {
   };
   readonly now?: () => number;
 }
-
-const PRIORITY_NAMES = ['high', 'normal', 'low'] as const;
 
 /**
  * Templates: definitions kept with immutable versions, run on demand or by their schedule, with statistics read
@@ -321,7 +298,6 @@ export class TemplateService {
     const env = { ...(stored ? (JSON.parse(stored) as Record<string, string>) : {}), ...params };
     return this.o.runner.start({
       ...def.target,
-      servers: def.target.servers ? [...def.target.servers] : undefined,
       command: def.command,
       cwd: def.cwd,
       timeout_s: def.timeout_s,
@@ -363,11 +339,7 @@ export class TemplateService {
         'Give exactly one of server, servers or selector.',
       );
     // Unknown servers and selectors that match nothing are refused now, not at 03:00 on Sunday.
-    await this.o.runner.targetNames({
-      server: target.server,
-      servers: target.servers ? [...target.servers] : undefined,
-      selector: target.selector,
-    });
+    await this.o.runner.targetNames(target);
     const envKeys =
       input.env === null ? [] : input.env !== undefined ? Object.keys(input.env).sort() : (before?.env_keys ?? []);
     const params = input.params ?? before?.params ?? [];
@@ -405,11 +377,6 @@ export class TemplateService {
   }
 }
 
-/** The definition as versions compare it: whether the schedule is paused is left out. */
-function unsuspended(d: TemplateDefinition): TemplateDefinition {
-  return d.schedule === null ? d : { ...d, schedule: { ...d.schedule, suspend: false } };
-}
-
 function optional<K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> {
   return v === undefined ? {} : ({ [k]: v } as Record<K, V>);
 }
@@ -420,10 +387,6 @@ function stripUndefined<T extends object>(o: T): T {
 
 function envKey(id: string, version: number): string {
   return `template/${id}/v${version}/env`;
-}
-
-export function definitionOf(t: StoredTemplate): TemplateDefinition {
-  return t.definition as unknown as TemplateDefinition;
 }
 
 export function unknownTemplate(name: string): DeckhandError {
@@ -450,71 +413,4 @@ export function nextDue(
   });
   // Slots already pending (a resume after a pause) are due at once; otherwise the next slot.
   return d.advanced ? now : (d.nextDueAt?.getTime() ?? null);
-}
-
-export function view(t: StoredTemplate, now: number, views?: ScheduleViews): TemplateView {
-  const def = definitionOf(t);
-  const sv = def.schedule === null ? null : (views?.get(t, now) ?? scheduleView(def.schedule, new Date(now)));
-  return {
-    id: t.id,
-    name: t.name,
-    status: t.status,
-    version: t.version,
-    description: def.description,
-    command: def.command,
-    target: def.target,
-    params: def.params,
-    env_keys: def.env_keys,
-    schedule: def.schedule === null || sv === null ? null : { ...sv, spec: def.schedule },
-    created_at: new Date(t.created_at).toISOString(),
-    updated_at: new Date(t.updated_at).toISOString(),
-  };
-}
-
-function versionRows(versions: readonly TemplateVersion[]) {
-  return versions.map((v, i) => {
-    const older = versions[i + 1];
-    return {
-      version: v.version,
-      created_at: new Date(v.created_at).toISOString(),
-      changed: older
-        ? changedFields(
-            older.definition as unknown as TemplateDefinition,
-            v.definition as unknown as TemplateDefinition,
-          )
-        : [],
-    };
-  });
-}
-
-export function runRow(j: Job): RunRow {
-  const slot = j.unique_key?.includes('@') ? j.unique_key.slice(j.unique_key.lastIndexOf('@') + 1) : null;
-  return {
-    job_id: j.id,
-    status: j.status,
-    version: j.template?.version ?? null,
-    trigger: j.template?.trigger ?? null,
-    slot,
-    created_at: j.created_at,
-    finished_at: j.finished_at,
-    duration_ms:
-      j.started_at !== null && j.finished_at !== null ? Date.parse(j.finished_at) - Date.parse(j.started_at) : null,
-    exit_code: j.exit_code,
-    error: j.error?.message ?? null,
-    params: (j.params.template_params as Record<string, string> | undefined) ?? {},
-  };
-}
-
-function diffLines(before: TemplateDefinition | undefined, after: TemplateDefinition, changed: string[]): string[] {
-  const short = (v: unknown) => {
-    const s = v === undefined ? '(none)' : JSON.stringify(v);
-    return s.length > 200 ? `${s.slice(0, 200)}…` : s;
-  };
-  const rec = (d: TemplateDefinition | undefined, k: string) =>
-    k === 'schedule.suspend' ? d?.schedule?.suspend : (d as unknown as Record<string, unknown> | undefined)?.[k];
-  return changed.map((k) => `${k}: ${short(rec(before, k))} → ${short(rec(after, k))}`);
-}
-
-export function priorityName(p: number | undefined): string | undefined {
-  return p === undefined ? undefined : PRIORITY_NAMES[p];
 }

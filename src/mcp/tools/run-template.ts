@@ -59,11 +59,7 @@ export function registerRunTemplateTool(
       if (t.status !== 'enabled') await deps.templates.run(args.name, { params: args.params });
       const def = definitionOf(t);
       const params = resolveParams(def.params, args.params ?? {});
-      const names = await deps.remoteBash.targetNames({
-        server: def.target.server,
-        servers: def.target.servers ? [...def.target.servers] : undefined,
-        selector: def.target.selector,
-      });
+      const names = await deps.remoteBash.targetNames(def.target);
       const gate = await admit(
         server,
         deps,

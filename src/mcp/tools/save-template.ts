@@ -163,14 +163,7 @@ export function registerSaveTemplateTool(
       // The gate sees what the template will run and where: the saved command, on each server it names now.
       const command = args.command ?? cur?.command;
       const target = input.target ?? cur?.target;
-      const names =
-        target && command !== undefined
-          ? await deps.remoteBash.targetNames({
-              server: target.server,
-              servers: target.servers ? [...target.servers] : undefined,
-              selector: target.selector,
-            })
-          : [];
+      const names = target && command !== undefined ? await deps.remoteBash.targetNames(target) : [];
       const envKeys = Object.keys(args.env ?? {}).sort();
       const gate = await admit(
         server,

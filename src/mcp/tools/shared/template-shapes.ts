@@ -21,16 +21,9 @@ const iso = (ms: number | null | undefined) => (ms === null || ms === undefined 
 export function statsView(s: RunStats) {
   const err = s.last_failure?.error as { message?: unknown } | string | null | undefined;
   const message = typeof err === 'string' ? err : typeof err?.message === 'string' ? err.message : null;
+  const { last_run: _run, last_failure: _failure, ...counts } = s;
   return {
-    runs: s.runs,
-    completed: s.completed,
-    failed: s.failed,
-    cancelled: s.cancelled,
-    lost: s.lost,
-    active: s.active,
-    success_rate: s.success_rate,
-    p50_ms: s.p50_ms,
-    p95_ms: s.p95_ms,
+    ...counts,
     last_run: s.last_run
       ? { job_id: s.last_run.job_id, status: s.last_run.status, at: iso(s.last_run.created_at) }
       : null,
