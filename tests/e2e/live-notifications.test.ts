@@ -207,7 +207,7 @@ describe('live job output for a job another deckhand process executes', () => {
     const r = structured<RunningView>(
       await other.call('remote-bash', {
         server: 'box',
-        command: 'for i in $(seq 1 25); do echo far-$i; sleep 0.2; done',
+        command: 'for i in $(seq 1 60); do echo far-$i; sleep 0.2; done',
         mode: 'background',
       }),
     );
