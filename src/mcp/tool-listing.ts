@@ -74,6 +74,16 @@ export function mapsFromLists(schema: ZodTypeAny, args: unknown): unknown {
       }),
     );
   }
+  // A list of objects with maps of their own (run-template's runs: [{params}]) is advertised the same way inside.
+  for (const [name, field] of Object.entries(objectShape(schema))) {
+    const t = unwrap(field);
+    const v = (args as Record<string, unknown>)[name];
+    if (!(t instanceof z.ZodArray) || !Array.isArray(v)) continue;
+    const item = t.element as ZodTypeAny;
+    if (!mapFields(item).size) continue;
+    out ??= { ...(args as Record<string, unknown>) };
+    out[name] = v.map((e) => mapsFromLists(item, e));
+  }
   return out ?? args;
 }
 

@@ -216,6 +216,70 @@ describe('job templates through the MCP tools, over a real sshd through the stdi
     );
   });
 
+  it('one call starts several runs with different params: one job each, failures first, refused sets start nothing', async () => {
+    interface Runs {
+      template: string;
+      version: number;
+      runs: {
+        params: Record<string, string>;
+        job_id: string;
+        status: string;
+        exit_code: number | null;
+        last_line?: string;
+      }[];
+    }
+    const before = (await ok<{ jobs: unknown[] }>('list-jobs', { template: 'greet' })).jobs.length;
+    // One set breaks the pattern: nothing starts, and the refusal names it.
+    const bad = await refused('run-template', {
+      name: 'greet',
+      runs: [{ params: { WHO: 'ann' } }, { params: { WHO: 'Bob!' } }],
+    });
+    expect(bad).toMatch(/"WHO" = "Bob!" does not match/);
+    expect((await ok<{ jobs: unknown[] }>('list-jobs', { template: 'greet' })).jobs.length).toBe(before);
+    expect(
+      await refused('run-template', { name: 'greet', params: { WHO: 'x' }, runs: [{ params: { WHO: 'y' } }] }),
+    ).toMatch(/not both/);
+
+    const r = await call('run-template', {
+      name: 'greet',
+      runs: [
+        { params: { WHO: 'ann' } },
+        { params: { WHO: 'bob', VERSION: '9.9' } },
+        // The advertised "NAME=value" form works inside runs too.
+        { params: ['WHO=cy'] },
+      ],
+      mode: 'sync',
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const runs = structured<Runs>(r);
+    expect(runs).toMatchObject({ template: 'greet', version: 2 });
+    expect(
+      runs.runs.map((x) => [x.params, x.status, x.exit_code, x.last_line]),
+      textOf(r),
+    ).toEqual([
+      // The last line is the digest of version 2's token.
+      [{ WHO: 'ann', VERSION: '1.0' }, 'completed', 0, expect.stringMatching(/^[0-9a-f]{16}$/)],
+      [{ WHO: 'bob', VERSION: '9.9' }, 'completed', 0, expect.stringMatching(/^[0-9a-f]{16}$/)],
+      [{ WHO: 'cy', VERSION: '1.0' }, 'completed', 0, expect.stringMatching(/^[0-9a-f]{16}$/)],
+    ]);
+    expect(new Set(runs.runs.map((x) => x.job_id)).size).toBe(3);
+    expect(textOf(r)).toMatch(
+      /^Template "greet" v2: 3 runs, 3 finished\.\n- job_\S+ completed exit 0 \(\d+ ms\) WHO=ann VERSION=1\.0: /,
+    );
+    // Each is a run in the template's history with its own params, and its output is its own.
+    const d = await detail('greet');
+    expect(
+      d.recent_runs
+        .slice(0, 3)
+        .map((x) => x.params.WHO)
+        .sort(),
+    ).toEqual(['ann', 'bob', 'cy']);
+    const bob = runs.runs[1]?.job_id as string;
+    const status = await ok<{ logs: { text: string }[] }>('get-job-status', { job_id: bob, tail_logs: 5 });
+    expect(status.logs.map((l) => l.text)).toContain('hello bob at 9.9');
+    for (const x of runs.runs) await jobStatus(x.job_id);
+  });
+
   it('statistics match a hand-counted history: 2 completed, 1 failed → 2/3; list-jobs {template} lists those runs', async () => {
     await ok('save-template', {
       name: 'flaky',
