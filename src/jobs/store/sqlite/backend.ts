@@ -5,6 +5,7 @@ import type { Backend } from '../backend.js';
 import { storeUnavailable } from '../errors.js';
 import type { JsonCodec } from '../rows.js';
 import type { Database } from '../schema.js';
+import { GroupCommit } from './group-commit.js';
 
 const json: JsonCodec = {
   write: (v) => JSON.stringify(v),
@@ -19,8 +20,21 @@ export class OwnRevisions {
   private readonly revs = new Set<number>();
   recording = false;
 
+  /** Revisions stamped by the write under way (group-commit.ts), forgotten if its savepoint is rolled back. */
+  private current: number[] = [];
+
   add(rev: number): void {
+    this.current.push(rev);
     if (this.recording) this.revs.add(rev);
+  }
+  /** A write of a shared transaction begins. */
+  begin(): void {
+    this.current = [];
+  }
+  /** That write was rolled back: its revisions were never committed, and another process may commit them. */
+  rolledBack(): void {
+    for (const r of this.current) this.revs.delete(r);
+    this.current = [];
   }
   has(rev: number): boolean {
     return this.revs.has(rev);
@@ -73,16 +87,19 @@ export class SqliteBackend implements Backend {
   readonly json = json;
   readonly forUpdate = false;
   readonly own = new OwnRevisions();
+  private readonly commits: GroupCommit;
 
   constructor(
     readonly db: Kysely<Database>,
     private readonly file: string,
-    private readonly gate = new Gate(),
-  ) {}
+    gate = new Gate(),
+  ) {
+    this.commits = new GroupCommit(db, (fn) => gate.run(fn), this.own);
+  }
 
   async write<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     try {
-      return await this.gate.run(() => this.db.transaction().execute(fn));
+      return await this.commits.write(fn);
     } catch (err) {
       throw mapError(err, this.file);
     }
@@ -130,6 +147,7 @@ export class SqliteBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    await this.commits.idle();
     await this.db.destroy();
   }
 }
