@@ -3,7 +3,8 @@
 //   loop   1,000 templates with schedules (every 1m, cron, mixed time zones, jitter 0), 1 s ticks for some simulated
 //          minutes: the tick's CPU per simulated minute, and the delay from a slot's nominal time to its run's
 //          creation (the tick's lateness on the simulated clock plus the real time the tick took until that run
-//          existed). The job engine is not started, so no run executes.
+//          existed; runs are made up to 5 s before their slot and wait for it, so one made in time counts 0).
+//          The job engine is not started, so no run executes.
 //   list   TemplateService.list (20 a page, with statistics) over 100,000 runs in the jobs table: p50/p99.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -104,9 +105,11 @@ async function benchLoop(rows: Row[]): Promise<void> {
     const tickWall: number[] = [];
     const tickRuns: number[] = [];
     const ticks = SIM_MINUTES * 60;
-    clock.t = T0;
+    // Ticking from 10 s before the first slots, as a deckhand already running would be.
+    const from = T0 - 10_000;
+    clock.t = from;
     for (let k = 0; k < ticks; k++) {
-      clock.t = T0 + k * 1000;
+      clock.t = from + k * 1000;
       const cpu = process.cpuUsage();
       tickStartReal = performance.now();
       const before = inst.counts.started;
@@ -143,12 +146,22 @@ async function benchLoop(rows: Row[]): Promise<void> {
       ratio: `${((cpuTotal / SIM_MINUTES / MIN) * 100).toFixed(1)}% of a core`,
       target: '',
     });
+    // Runs are made up to 5 s ahead of their slot (waiting for it): a run made before its slot is 0 late.
+    const late = delays.map((d) => Math.max(0, d));
+    const early = delays.filter((d) => d <= 0).length;
     rows.push({
-      figure: `schedule loop: slot to run created, p99 (p50), jitter 0`,
-      deckhand: `${fmtMs(percentile(delays, 99))} (${fmtMs(percentile(delays, 50))})`,
+      figure: `schedule loop: slot to run waiting for it, p99 (p50), jitter 0`,
+      deckhand: `${fmtMs(percentile(late, 99))} (${fmtMs(percentile(late, 50))})`,
       reference: `${burst} runs due at once, ${(busiest / burst).toFixed(1)} ms each`,
-      ratio: `${(busiest / burst / commit).toFixed(1)} commits of ${commit.toFixed(1)} ms a run`,
+      ratio: `${((early / delays.length) * 100).toFixed(1)}% made before their slot`,
       target: '< 1 s',
+    });
+    rows.push({
+      figure: `schedule loop: a run's creation, in SQLite commits`,
+      deckhand: `${(busiest / burst).toFixed(2)} ms`,
+      reference: `one commit ${commit.toFixed(2)} ms`,
+      ratio: `${(busiest / burst / commit).toFixed(1)} commits' time`,
+      target: '',
     });
   } finally {
     await inst.close();

@@ -45,6 +45,8 @@ export class JobEngine {
   private readonly ulid = monotonicFactory();
   private poller: NodeJS.Timeout | undefined;
   private repairer: NodeJS.Timeout | undefined;
+  /** The earliest start time of a delayed job queued here: admission looks then, not at the next poll. */
+  private wake: { at: number; timer: NodeJS.Timeout } | undefined;
   private unwatch: (() => void) | undefined;
   private started = false;
   private stopped = false;
@@ -139,6 +141,7 @@ export class JobEngine {
     this.events.emit('job', job);
     if (job.status === 'running' && job.owner?.instance === this.o.instance.id) this.runs.launch(job, false);
     else this.scheduler.kick();
+    this.wakeFor([job]);
     return job;
   }
 
@@ -152,6 +155,7 @@ export class JobEngine {
     );
     for (const j of jobs) this.events.emit('job', j);
     this.scheduler.kick();
+    this.wakeFor(jobs);
     return jobs;
   }
 
@@ -220,10 +224,31 @@ export class JobEngine {
     this.stopped = true;
     clearInterval(this.poller);
     clearInterval(this.repairer);
+    clearTimeout(this.wake?.timer);
+    this.wake = undefined;
     this.unwatch?.();
     await this.scheduler.idle();
     await this.runs.stopAll();
     if (this.started) await this.recovery.stop().catch((err: unknown) => this.o.onError?.(err, 'leaving'));
+  }
+
+  /** Arms the wake-up for the earliest delayed job among these (a scheduled run starts at its slot, not up to a poll later). */
+  private wakeFor(jobs: readonly Job[]): void {
+    const now = Date.now();
+    for (const j of jobs) {
+      const at = j.status === 'queued' && j.not_before !== null ? Date.parse(j.not_before) : NaN;
+      if (!(at > now) || this.stopped || (this.wake && this.wake.at <= at)) continue;
+      clearTimeout(this.wake?.timer);
+      const timer = setTimeout(
+        () => {
+          this.wake = undefined;
+          this.scheduler.kick();
+        },
+        at - now + 1,
+      );
+      timer.unref();
+      this.wake = { at, timer };
+    }
   }
 
   private claimRequest(): ClaimRequest | undefined {

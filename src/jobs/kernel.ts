@@ -39,10 +39,12 @@ export interface KernelDeps {
   readonly logger: Logger;
   /** This process as the job system knows it (pid and host from the entry point). */
   readonly process: { readonly pid: number; readonly host?: string; readonly isAlive: (pid: number) => boolean };
+  /** How often the queue is looked at without a wake-up (default 1 s; tests that must not rely on it set more). */
+  readonly pollMs?: number;
 }
 
 /** Opens the stores (migrations run) and builds the kernel over them. */
-export async function createJobKernel({ config, logger, process: proc }: KernelDeps): Promise<JobKernel> {
+export async function createJobKernel({ config, logger, process: proc, pollMs }: KernelDeps): Promise<JobKernel> {
   const onError = (err: unknown, context: string) => logger.error({ err, context }, 'job system error');
   const instance: InstanceRef = {
     id: `inst_${newJobId().slice('job_'.length)}`,
@@ -61,6 +63,7 @@ export async function createJobKernel({ config, logger, process: proc }: KernelD
     instance: { ...instance, version: packageVersion() },
     isAlive: proc.isAlive,
     onError,
+    pollMs,
   });
   engine.events.on('job', (j) => logger.debug({ job: j.id, status: j.status }, 'job update'));
   const changes = new JobChanges({ engine, stores, onError: (err, context) => logger.debug({ err }, context) });

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import { DeckhandError, ValidationError } from '../errors.js';
-import type { Job } from '../jobs/types.js';
+import { isTerminal, type Job } from '../jobs/types.js';
 import type {
   RunStats,
   ScheduleEvent,
@@ -34,7 +34,7 @@ import {
   type TemplateDefinition,
   type TemplateTarget,
 } from './definition.js';
-import { decide, parseScheduleSpec, type ScheduleSpec } from './schedule/index.js';
+import { decide, parseScheduleRunKey, parseScheduleSpec, type ScheduleSpec } from './schedule/index.js';
 
 /** A save-template call: the whole template when creating, any subset when updating (the rest is kept). */
 export interface SaveInput {
@@ -182,6 +182,9 @@ export class TemplateService {
         return next;
       });
       if (!saved) throw unknownTemplate(input.name);
+      // The schedule stopped (paused, removed, retimed, disabled): runs it made ahead of their slot do not start.
+      if (status !== 'enabled' || !def.schedule || def.schedule.suspend || saved.schedule_state.cursor === null)
+        await this.cancelAhead(saved.id);
     }
     return { template: view(saved, now), created: !current, changed, dry_run: false, diff };
   }
@@ -279,6 +282,7 @@ export class TemplateService {
     }
     const removed = await this.o.store.delete(name);
     if (!removed) throw unknownTemplate(name);
+    if (!o.cancel_runs) cancelled.push(...(await this.cancelAhead(t.id)));
     for (const k of await this.o.secrets.keys(`template/${t.id}/`)) await this.o.secrets.delete(k);
     return { template: view(removed, this.now()), cancelled };
   }
@@ -314,6 +318,22 @@ export class TemplateService {
       id: input.id,
       signal: input.signal,
     });
+  }
+
+  /**
+   * The schedule's runs made ahead of their slot (scheduler.ts decides slots a few seconds early) that have not
+   * started: cancelled, as if the slot had not come yet. The newest runs are the only ones that can be.
+   */
+  private async cancelAhead(templateId: string): Promise<string[]> {
+    const now = this.now();
+    const page = await this.o.jobs.list({ template_id: templateId, top_level: true }, 10);
+    // The slot is in the run's key; nothing of a run (a batch's children included) starts before its slot.
+    const slotOf = (key: string | null | undefined) => (key ? parseScheduleRunKey(key)?.slot.getTime() : undefined);
+    const ahead = page.jobs.filter(
+      (j) => !isTerminal(j.status) && j.template?.trigger === 'schedule' && (slotOf(j.unique_key) ?? 0) > now,
+    );
+    for (const j of ahead) await this.o.jobs.cancel(j.id);
+    return ahead.map((j) => j.id);
   }
 
   private async copyEnv(id: string, from: number, to: number): Promise<void> {

@@ -42,11 +42,12 @@ afterEach(async () => {
   homes.splice(0).forEach((h) => h.cleanup());
 });
 
-async function kernel(home: string): Promise<JobKernel> {
+async function kernel(home: string, o: { pollMs?: number } = {}): Promise<JobKernel> {
   const k = await createJobKernel({
     config: loadConfig({ DECKHAND_HOME: home }),
     logger: silentLogger(),
     process: { pid: process.pid, isAlive: () => true },
+    ...o,
   });
   kernels.push(k);
   k.engine.register('scripted', new Scripted());
@@ -168,6 +169,22 @@ describe('queue policies in the kernel', () => {
     const { job: cancelled } = await k.jobs.cancel(job.id);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.started_at).toBeNull();
+  });
+
+  it('a delayed job starts at its time, not at the next look at the queue', async () => {
+    const h = tempHome();
+    homes.push(h);
+    // The queue is looked at every 10 minutes here: only the engine's wake-up for the job's time can start it.
+    const k = await kernel(h.dir, { pollMs: 600_000 });
+    const at = Date.now() + 400;
+    const job = await submit(k, [{ kind: 'exit', code: 0 }], { retry: null, not_before: at });
+    expect(job.status).toBe('queued');
+    const done = await waitFor(async () => {
+      const j = await k.jobs.get(job.id);
+      return j && T.isTerminal(j.status) ? j : undefined;
+    }, 'the delayed job to run');
+    expect(done.status).toBe('completed');
+    expect(Date.parse(done.started_at!)).toBeGreaterThanOrEqual(at);
   });
 
   it('a retry scheduled before a restart still happens after it', async () => {

@@ -195,6 +195,48 @@ describe('the schedule loop', () => {
     expect(new Set(delays).size).toBeGreaterThan(10);
   });
 
+  it('makes a run up to 5 s before its slot, waiting for it; pausing, retiming or deleting cancels such a run', async () => {
+    const f = await open();
+    // All saved at START: every-1m slots fall on START + n minutes.
+    await f.save({ name: 'early', schedule: { every: '1m', concurrency_policy: 'Allow' } });
+    await f.save({ name: 'strict', schedule: { every: '1m' } });
+    await f.save({ name: 'moved', schedule: { every: '1m', concurrency_policy: 'Allow' } });
+    await f.tickAt(START + MIN - 6_000);
+    expect(await f.runs('early')).toEqual([]);
+    await f.tickAt(START + MIN - 4_000);
+    const [run] = await f.runs('early');
+    expect(slotOf(run!)).toBe(iso(START + MIN));
+    // Its children wait for the slot itself, not for the moment the run was made.
+    expect((await f.app.kernel.jobs.children(run!.id))[0]!.not_before).toBe(iso(START + MIN));
+    await f.tickAt(START + MIN);
+    expect(await f.runs('early')).toHaveLength(1);
+
+    // Forbid with a run active decides at the slot's time (the run may end before it), not ahead.
+    expect(await f.runs('strict')).toHaveLength(1);
+    await f.tickAt(START + 2 * MIN - 3_000);
+    expect(await f.runs('strict')).toHaveLength(1);
+    expect(await f.events('strict')).toEqual([]);
+
+    // Paused before its slot came: the run made ahead does not start; the one whose slot came stays.
+    const ahead = (await f.runs('early'))[1]!;
+    expect(slotOf(ahead)).toBe(iso(START + 2 * MIN));
+    await f.service.suspend('early', true);
+    expect((await f.app.kernel.jobs.get(ahead.id))?.status).toBe('cancelled');
+    expect((await f.app.kernel.jobs.get(run!.id))?.status).not.toBe('cancelled');
+
+    // A retimed schedule and a deleted template leave no run waiting for a slot that is no longer theirs.
+    const moved = (await f.runs('moved')).at(-1)!;
+    expect(slotOf(moved)).toBe(iso(START + 2 * MIN));
+    await f.save({ name: 'moved', schedule: { every: '2m', concurrency_policy: 'Allow' } });
+    expect((await f.app.kernel.jobs.get(moved.id))?.status).toBe('cancelled');
+    await f.save({ name: 'doomed', schedule: { every: '1m', concurrency_policy: 'Allow' } });
+    await f.tickAt(f.clock + MIN - 2_000);
+    const doomed = (await f.runs('doomed')).at(-1)!;
+    const deleted = await f.service.delete('doomed');
+    expect(deleted.cancelled).toEqual([doomed.id]);
+    expect((await f.app.kernel.jobs.get(doomed.id))?.status).toBe('cancelled');
+  });
+
   it('suspend stops firing; resume applies the catch-up policy to the slots that passed', async () => {
     const f = await open();
     await f.save({ name: 'pause', schedule: { every: '1m', concurrency_policy: 'Allow' } });

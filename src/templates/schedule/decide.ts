@@ -9,7 +9,7 @@ import { missedReport, type MissedReport } from './missed.js';
  * supplies `now` and persists the result.
  *
  * The rules, after Kubernetes CronJob and systemd timers:
- * - Pending slots are those in (cursor, now]. A slot older than starting_deadline_s is missed ("deadline").
+ * - Pending slots are those in (cursor, now + aheadMs]. A slot older than starting_deadline_s is missed ("deadline").
  * - catch_up picks among the others: "latest" starts the most recent one (one run however long deckhand was down,
  *   like the CronJob controller and systemd's Persistent=); "none" starts a slot only if it is noticed on time
  *   (within `graceMs`), so nothing runs for slots that passed while deckhand was down; "all" starts the most recent
@@ -47,6 +47,12 @@ export interface DecideInput {
   readonly activeRun: boolean;
   /** How late a slot may be noticed and still be on time: the loop's tick plus slack. Default 60 s. */
   readonly graceMs?: number;
+  /**
+   * How far ahead slots may be decided: a slot up to this long after `now` fires now, its run waiting for the
+   * slot's time (startAt), so a thousand schedules due in one second are all created before it. Not with a run
+   * active under Forbid or Replace: whether the slot is skipped, or the active run replaced, is decided at its time.
+   */
+  readonly aheadMs?: number;
 }
 
 /** A run to start. */
@@ -91,6 +97,9 @@ export function decide(input: DecideInput): ScheduleDecision {
   const { spec, source } = asCompiled(input.schedule);
   const graceMs = input.graceMs ?? DEFAULT_GRACE_MS;
   const start = state.cursor ?? state.since;
+  const ahead = activeRun && spec.concurrency_policy !== 'Allow' ? 0 : Math.max(0, input.aheadMs ?? 0);
+  // Slots up to the horizon are pending; how late each is stays measured from now (a slot ahead is never late).
+  const horizon = new Date(now.getTime() + ahead);
   const idle = (nextDueAt: Date | null, suspended: boolean): ScheduleDecision =>
     Object.freeze({
       fire: [],
@@ -105,15 +114,15 @@ export function decide(input: DecideInput): ScheduleDecision {
 
   if (spec.suspend) return idle(null, true);
   const first = source.after(start);
-  if (first === null || first.getTime() > now.getTime()) return idle(first, false);
+  if (first === null || first.getTime() > horizon.getTime()) return idle(first, false);
 
   // The usual tick finds exactly one pending slot: two forward steps tell, and give the next due time too, which
   // keeps the common case at two cron computations. Otherwise only the most recent pending slots can run; older
   // ones are at most counted.
   const second = source.after(first);
-  const single = second === null || second.getTime() > now.getTime();
+  const single = second === null || second.getTime() > horizon.getTime();
   const want = spec.catch_up === 'all' ? (spec.catch_up_limit ?? 1) : 1;
-  const looked = single ? [first] : source.latest(start, now, want);
+  const looked = single ? [first] : source.latest(start, horizon, want);
   // Stepping back and forth agree (tested across DST); should they ever not, handling `first` alone still moves on.
   const recent = looked.length > 0 ? looked : [first];
   const latest = recent[recent.length - 1] as Date;

@@ -21,6 +21,35 @@ describe('a slot on time', () => {
     expect(d.nextDueAt).toEqual(t('2026-05-01T11:00:00Z'));
   });
 
+  it('with aheadMs, fires a slot that close ahead: it starts at its slot, is not late, and nothing is missed', () => {
+    const before = t('2026-05-01T09:59:57Z');
+    const d = decision(hourly, { cursor: t('2026-05-01T09:00:00Z') }, before, { aheadMs: 5000 });
+    expect(d.fire.map((r) => [r.slot, r.startAt, r.late])).toEqual([
+      [t('2026-05-01T10:00:00Z'), t('2026-05-01T10:00:00Z'), false],
+    ]);
+    expect(d).toMatchObject({ missed: null, cursor: t('2026-05-01T10:00:00Z'), advanced: true });
+    expect(decision(hourly, { cursor: t('2026-05-01T09:00:00Z') }, before, { aheadMs: 2000 }).fire).toEqual([]);
+    // A slot ahead is never older than a starting deadline.
+    const strict = { ...hourly, starting_deadline_s: 10 };
+    expect(decision(strict, { cursor: t('2026-05-01T09:00:00Z') }, before, { aheadMs: 5000 }).fire).toHaveLength(1);
+  });
+
+  it('with a run active under Forbid or Replace, decides a slot at its time, not ahead (the run may end first)', () => {
+    const before = t('2026-05-01T09:59:57Z');
+    for (const policy of ['Forbid', 'Replace'] as const) {
+      const d = decision({ ...hourly, concurrency_policy: policy }, { cursor: t('2026-05-01T09:00:00Z') }, before, {
+        aheadMs: 5000,
+        activeRun: true,
+      });
+      expect(d).toMatchObject({ fire: [], skipped: [], advanced: false });
+    }
+    const allow = decision({ ...hourly, concurrency_policy: 'Allow' }, { cursor: t('2026-05-01T09:00:00Z') }, before, {
+      aheadMs: 5000,
+      activeRun: true,
+    });
+    expect(allow.fire).toHaveLength(1);
+  });
+
   it('decides nothing before the slot, and says when to ask again', () => {
     const d = decision(hourly, { cursor: t('2026-05-01T09:00:00Z') }, t('2026-05-01T09:59:59Z'));
     expect(d).toMatchObject({ fire: [], advanced: false, cursor: t('2026-05-01T09:00:00Z'), finished: false });
