@@ -7,7 +7,10 @@ import { SH_READER } from './sh-reader.js';
 export const AGENT_PROTOCOL = 1;
 
 /** Largest data frame: one chatty job cannot hold the channel for long while others wait. */
-const MAX_FRAME = 1 << 20;
+const MAX_FRAME = 1 << 22;
+
+/** Frames a stream may send in one pass of the poller: 32 MiB a pass, hundreds of MB a second at a 50 ms tick. */
+const BURST_FRAMES = 8;
 
 /**
  * The exec command that starts the agent. sshd runs it through the user's login shell, which is the one shell start
@@ -42,6 +45,7 @@ export function agentScript(): string {
     'dk_J="$HOME"/.deckhand/jobs',
     `dk_proto=${AGENT_PROTOCOL}`,
     `dk_max=${MAX_FRAME}`,
+    `dk_burst=${BURST_FRAMES}`,
     `dk_run=${shQuote(RUNNER)}`,
     SH_COMMON,
     SH_READER,

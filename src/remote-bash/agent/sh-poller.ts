@@ -94,20 +94,27 @@ dk_check() {
   fi
   dk_drop "$1"
 }
-# One data frame: kind job file offset size. Sets em_ to the new offset; a capped frame clears fin_.
+# One data frame: kind job file offset size, at most dk_max bytes. Sets em_ to the new offset.
 dk_emit() {
   n_=$(($5 - $4))
-  [ $n_ -gt $dk_max ] && { n_=$dk_max; fin_=; }
+  [ $n_ -gt $dk_max ] && n_=$dk_max
   printf '%s %s %s %s\n' "$1" "$2" "$4" "$n_"
   if [ "$4" = 0 ]; then head -c "$n_" <"$3"; else tail -c +$(($4 + 1)) "$3" | head -c "$n_"; fi
   em_=$(($4 + n_))
 }
+# Up to dk_burst frames a stream in one pass: a job writing fast is not held to one frame per tick (a tick is 10 to
+# 200 ms), and one with a large backlog still lets the other jobs' frames through between passes.
 dk_job() {
   j_=$dk_J/$1
   eval "oo_=\$dk_o_$1 oe_=\$dk_e_$1 fin_=\$dk_f_$1"
-  mv_=0
-  if [ "$2" -gt "$oo_" ]; then dk_emit O "$1" "$j_/out" "$oo_" "$2"; eval "dk_o_$1=$em_"; mv_=1; fi
-  if [ "$3" -gt "$oe_" ]; then dk_emit E "$1" "$j_/err" "$oe_" "$3"; eval "dk_e_$1=$em_"; mv_=1; fi
+  f0_=$fin_ mv_=0 k_=0
+  while [ "$2" -gt "$oo_" ] && [ $k_ -lt $dk_burst ]; do dk_emit O "$1" "$j_/out" "$oo_" "$2"; oo_=$em_; k_=$((k_ + 1)); done
+  k_=0
+  while [ "$3" -gt "$oe_" ] && [ $k_ -lt $dk_burst ]; do dk_emit E "$1" "$j_/err" "$oe_" "$3"; oe_=$em_; k_=$((k_ + 1)); done
+  eval "x_=\$dk_o_$1 y_=\$dk_e_$1"
+  [ "$oo_" = "$x_" ] && [ "$oe_" = "$y_" ] || { mv_=1; eval "dk_o_$1=$oo_ dk_e_$1=$oe_"; }
+  # The exit record goes out only once everything before it has.
+  fin_=$f0_; { [ "$2" -gt "$oo_" ] || [ "$3" -gt "$oe_" ]; } && fin_=
   [ $mv_ = 1 ] && dk_moved=1
   if [ -n "$fin_" ]; then
     v_=; IFS= read -r v_ <"$j_/exit"; printf 'X %s %s\n' "$1" "$v_"; dk_drop "$1"; return

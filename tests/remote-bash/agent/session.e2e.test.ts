@@ -55,6 +55,20 @@ describe.each(['sh', 'bash', '/bin/busybox sh'])('the agent under %s', (shell) =
     expect(fs.statSync(path.join(dir, 'out')).mode & 0o777).toBe(0o600);
   });
 
+  it('streams a large output on both streams byte for byte, and the exit status only after the last byte', async () => {
+    const id = target.newId();
+    const c = collector();
+    // Written faster than one frame a tick could carry: the poller sends several frames a pass.
+    const command =
+      "head -c 41943040 /dev/zero | tr '\\0' a; head -c 12582913 /dev/zero | tr '\\0' b >&2; printf z; exit 4";
+    const { follow } = agent.start({ jobId: id, command }, { out: 0, err: 0 }, c.onEvent);
+    expect(await follow.done).toEqual({ kind: 'exit', status: 4 });
+    expect(follow.offsets).toEqual({ out: 41943041, err: 12582913 });
+    expect([c.got.stdout.length, c.got.stderr.length]).toEqual([41943041, 12582913]);
+    expect(/^a+z$/.test(c.got.stdout) && /^b+$/.test(c.got.stderr)).toBe(true);
+    expect(c.got.events).toEqual(['pid', 'exit 4']);
+  });
+
   it('the runner and the command hold no descriptor of the agent: no FIFO, no pipe of the channel', async () => {
     const id = target.newId();
     const c = collector();
