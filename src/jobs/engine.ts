@@ -27,6 +27,9 @@ export interface EngineOptions {
   readonly pollMs?: number;
 }
 
+/** The longest wait a wake-up for a delayed job is set for; a later start is left to the queue's poll. */
+const WAKE_MAX_MS = 24 * 3600_000;
+
 /** What a caller asks for; the engine makes the id (or takes one from newId) and the store the rest. */
 export type SubmitSpec = Omit<NewJobSpec, 'id'> & { readonly id?: string };
 
@@ -237,7 +240,8 @@ export class JobEngine {
     const now = Date.now();
     for (const j of jobs) {
       const at = j.status === 'queued' && j.not_before !== null ? Date.parse(j.not_before) : NaN;
-      if (!(at > now) || this.stopped || (this.wake && this.wake.at <= at)) continue;
+      // Far ahead (setTimeout takes at most 2^31-1 ms), the poll sees it come due soon enough.
+      if (!(at > now) || at - now > WAKE_MAX_MS || this.stopped || (this.wake && this.wake.at <= at)) continue;
       clearTimeout(this.wake?.timer);
       const timer = setTimeout(
         () => {
