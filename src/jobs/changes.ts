@@ -27,6 +27,9 @@ interface Seen {
 
 const ENDED_MEMORY = 1000;
 
+/** A job first seen already ended this long ago (restored, imported, written by a tool) is history, not news. */
+const STALE_END_MS = 60_000;
+
 /**
  * Job changes as one event stream for the MCP sessions of this process. Jobs executed here arrive through the
  * engine's events at once; jobs created, executed or cancelled by another process or instance arrive as the store's
@@ -39,6 +42,9 @@ export class JobChanges {
   private readonly ended = new Set<string>();
   private users = 0;
   private unwatch: (() => void) | undefined;
+  /** Jobs hinted at by the store and not read yet: read one at a time, so a burst of hints is a queue, not a flood. */
+  private readonly hinted = new Set<string>();
+  private reading: Promise<void> | undefined;
 
   constructor(private readonly opts: JobChangesOptions) {
     this.events.setMaxListeners(0);
@@ -84,11 +90,27 @@ export class JobChanges {
       this.events.emit('lines', c.id);
       return;
     }
-    this.opts.stores.jobs
-      .get(c.id)
-      .then((job) => job && this.observe(job, true))
-      .catch((err: unknown) => this.opts.onError?.(err, 'job changes'));
+    this.hinted.add(c.id);
+    this.readHinted();
   };
+
+  private readHinted(): void {
+    if (this.reading || this.hinted.size === 0 || this.users === 0) return;
+    this.reading = (async () => {
+      for (const id of this.hinted) {
+        this.hinted.delete(id);
+        try {
+          const job = await this.opts.stores.jobs.get(id);
+          if (job && this.users > 0) this.observe(job, true);
+        } catch (err) {
+          this.opts.onError?.(err, 'job changes');
+        }
+      }
+    })().finally(() => {
+      this.reading = undefined;
+      this.readHinted();
+    });
+  }
 
   private start(): void {
     this.opts.engine.events.on('job', this.onEngineJob);
@@ -107,6 +129,7 @@ export class JobChanges {
     this.unwatch?.();
     this.unwatch = undefined;
     this.seen.clear();
+    this.hinted.clear();
   }
 
   /** Records a job state and emits it when it is new; stale snapshots from the store never go back in time. */
@@ -115,6 +138,8 @@ export class JobChanges {
     const key = JSON.stringify(job);
     const prev = this.seen.get(job.id);
     if (prev?.key === key) return;
+    const finished = job.finished_at === null ? NaN : Date.parse(job.finished_at);
+    if (fromStore && !prev && isTerminal(job.status) && Date.now() - finished > STALE_END_MS) quiet = true;
     // A retry puts a running job back in the queue: its ended attempts count, so that is news, not a stale snapshot.
     const rank =
       (job.attempt + job.attempts.length) * 2 +

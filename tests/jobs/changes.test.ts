@@ -109,6 +109,33 @@ describe('JobChanges', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a burst of hints is read one job at a time; jobs first seen long finished are history, not news', async () => {
+    const { engine, stored, stores, hint } = fakeEngine();
+    let reading = 0;
+    let most = 0;
+    const get = stores.jobs.get.bind(stores.jobs);
+    (stores.jobs as { get: typeof get }).get = async (id) => {
+      most = Math.max(most, ++reading);
+      await Promise.resolve();
+      reading--;
+      return get(id);
+    };
+    const feed = new JobChanges({ engine, stores });
+    const seen = record(feed);
+    const release = feed.retain();
+    await vi.advanceTimersByTimeAsync(0);
+    // Another process wrote 500 jobs that ended an hour ago (a restore, a bulk import) and one that ended just now.
+    const ids = Array.from({ length: 500 }, (_, i) => `job_01JD3Q8X5K2M7N4P6R8S${String(i).padStart(6, '0')}`);
+    const longAgo = new Date(Date.now() - 3_600_000).toISOString();
+    for (const id of ids) stored.set(id, at(id, 'completed', { finished_at: longAgo }));
+    stored.set(ID, at(ID, 'completed', { finished_at: new Date(Date.now() - 1000).toISOString() }));
+    for (const id of [...ids, ID]) void hint({ kind: 'job', id });
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.waitFor(() => expect(seen).toEqual([[ID, 'completed', 'finished']]));
+    expect(most).toBe(1);
+    release();
+  });
+
   it('ignores a stale store snapshot that is older than what the engine already said', async () => {
     const { engine, events, stored, stores, hint } = fakeEngine();
     const feed = new JobChanges({ engine, stores });
