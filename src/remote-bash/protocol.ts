@@ -137,7 +137,13 @@ follow() {
           rm -rf "$d"
           printf 'L not-started\\n'; exit 0
         fi
+        # A runner between fork and exec is alive, but its command line does not name us yet (the other of two starts
+        # sent together launched it a moment ago): give it the same 3 s before calling it gone.
+        w=0; while ! alive && [ ! -s "$d/exit" ] && rd "$d/runner.pid" && kill -0 "$v_" 2>/dev/null && [ $w -lt 30 ]; do
+          sleep 0.1; w=$((w+1)); kill -0 "$PPID" 2>/dev/null || exit 0
+        done
         alive && continue
+        [ -s "$d/exit" ] && continue
         printf 'L runner-gone\\n'; exit 0
       fi
       naps=$((naps+1))
