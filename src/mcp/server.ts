@@ -5,6 +5,7 @@ import { installArgumentValidation } from './argument-validation.js';
 import { jobViewHtmlLoader, registerJobView } from './job-view.js';
 import { LiveFeatures } from './live.js';
 import { installToolListing } from './tool-listing.js';
+import { installOutputValidation, OutputChecks } from './output-validation.js';
 import { registerTools } from './tools/index.js';
 import type { ToolDeps } from './tools/shared/deps.js';
 import { registerApprovalResource } from './approvals.js';
@@ -40,6 +41,7 @@ export function mcpServerFactory(services: ToolDeps, logger: Logger): ServerFact
     tasks: services.config.tasks && services.config.toolsets.includes('commands'),
   });
   const jobViewHtml = jobViewHtmlLoader();
+  const outputChecks = new OutputChecks();
   return (session = { via: 'stdio' }) => {
     const server = new McpServer(
       { name: 'deckhand', version: packageVersion(), title: 'deckhand' },
@@ -47,6 +49,7 @@ export function mcpServerFactory(services: ToolDeps, logger: Logger): ServerFact
     );
     registerTools(server, { ...services, session });
     registerJobView(server, jobViewHtml);
+    installOutputValidation(server, outputChecks);
     // After the tools (it checks their schemas) and before task support (which wraps tools/call in turn).
     installArgumentValidation(server);
     live.attach(server, session);
