@@ -60,12 +60,12 @@ describe('a job with 500,000 lines of output', () => {
     expect(again.stdout.split('\n').at(-1)).toBe(String(N));
 
     // The output never sits in memory: a 500,000-line log read whole through 500 pages leaves deckhand far below the
-    // log's share of a naive reader. The peak is mostly garbage of those pages' answers not yet collected (V8 grows
-    // its heap rather than collect early); measured here 215-235 MB, from a start of ~93 MB (the bash grammar's
-    // WebAssembly and SQLite are resident from the start).
+    // log's share of a naive reader. Measured here 146-148 MB from a start of ~98 MB (the bash grammar's WebAssembly
+    // and SQLite are resident from the start); 237 MB while the SDK checked each answer with zod's async parse, whose
+    // garbage outlived the young generation (mcp/output-validation.ts). The bound leaves room for a loaded machine.
     const peak = d.peakRss();
     expect(peak, `peak RSS ${Math.round(peak / MB)} MB (at start ${Math.round(rssBefore / MB)} MB)`).toBeLessThan(
-      256 * MB,
+      200 * MB,
     );
   }, 90_000);
 });
