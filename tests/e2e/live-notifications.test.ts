@@ -24,7 +24,7 @@ interface RunningView {
 // Silent for 3 s (only heartbeats can go out then), then lines, then a steady tick for the subscription part.
 const COMMAND =
   'echo first-line; sleep 3; echo second-line; sleep 0.4; echo third-line; ' +
-  'for i in $(seq 1 150); do echo tick-$i; sleep 0.2; done';
+  'for i in $(seq 1 300); do echo tick-$i; sleep 0.2; done';
 
 describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind) => {
   let sshd: SshdHandle;
@@ -112,10 +112,20 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
     const uri = `deckhand://jobs/${jobId}/log`;
     const from = mcp.received.updates.length;
     await mcp.client.subscribeResource({ uri });
-    const updates = await waitFor(() => {
-      const u = mcp.received.updates.slice(from).filter((x) => x.uri === uri);
-      return u.length >= 4 && u;
-    }, 'four resources/updated notifications for the log');
+    // A loaded CI machine once went 20 s without one (the job still running): the wait allows more and, should it
+    // run out, says where the job and its log were.
+    const updates = await waitFor(
+      () => {
+        const u = mcp.received.updates.slice(from).filter((x) => x.uri === uri);
+        return u.length >= 4 && u;
+      },
+      'four resources/updated notifications for the log',
+      40_000,
+    ).catch(async (err: Error) => {
+      const seen = mcp.received.updates.slice(from).filter((x) => x.uri === uri).length;
+      const now = textOf(await mcp.call('get-job-status', { job_id: jobId, tail_logs: 3 }));
+      throw new Error(`${err.message} (${seen} arrived); the job now: ${now}`);
+    });
     // Throttled on the server to one per 500 ms. Measured where they arrive, one late delivery shortens the gap after
     // it (304 ms seen on a loaded machine), so the rate is checked: n updates need at least (n - 1) × 500 ms, less
     // one interval of slack for that jitter.
@@ -145,7 +155,7 @@ describe.each<TransportKind>(['stdio', 'http'])('live job output over %s', (kind
       return s.total_lines >= cursor + 10;
     }, 'ten more log lines after unsubscribing');
     expect(mcp.received.updates.slice(after).filter((x) => x.uri === uri)).toEqual([]);
-  });
+  }, 90_000);
 
   it('logs cancelled at notice and, at level warning, failures but nothing below', async () => {
     const cancelled = structured<{ job: { status: string } }>(await mcp.call('cancel-job', { job_id: jobId }));
