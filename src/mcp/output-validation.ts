@@ -9,8 +9,9 @@ type Validate = (tool: RegisteredTool, result: CallToolResult | object, name: st
 type Check = JsonSchemaValidator<unknown>;
 
 /**
- * Output schemas compiled once per process (every session's tools advertise the same ones): a compiled check
- * allocates next to nothing, where zod's parse makes objects for every field of every element.
+ * Output schemas compiled once per process (every session's tools advertise the same ones), each at its tool's
+ * first answer: a compiled check allocates next to nothing, where zod's parse makes objects for every field of
+ * every element.
  */
 export class OutputChecks {
   private readonly validator = new AjvJsonSchemaValidator();
@@ -41,10 +42,17 @@ export function installOutputValidation(server: McpServer, checks: OutputChecks)
   if (typeof target.validateToolOutput !== 'function')
     throw new Error('McpServer.validateToolOutput is gone: see src/mcp/output-validation.ts for what it replaced.');
   const list = installedHandler(server, 'tools/list');
-  let schemas: Promise<Map<string, Check>> | undefined;
+  let schemas: Promise<Map<string, JsonSchemaType>> | undefined;
+  const known = new Map<string, Check>();
   const checkOf = async (name: string): Promise<Check | undefined> => {
-    schemas ??= listedChecks(list, checks);
-    return (await schemas).get(name);
+    const have = known.get(name);
+    if (have) return have;
+    schemas ??= listedSchemas(list);
+    const schema = (await schemas).get(name);
+    if (!schema) return undefined;
+    const check = checks.check(schema);
+    known.set(name, check);
+    return check;
   };
   target.validateToolOutput = async (tool, result, name) => {
     if (!tool.outputSchema || !('content' in result) || (result as CallToolResult).isError) return;
@@ -63,9 +71,9 @@ export function installOutputValidation(server: McpServer, checks: OutputChecks)
   };
 }
 
-async function listedChecks(list: InstalledHandler, checks: OutputChecks): Promise<Map<string, Check>> {
+async function listedSchemas(list: InstalledHandler): Promise<Map<string, JsonSchemaType>> {
   const listed = (await list({ method: 'tools/list', params: {} }, {} as ToolExtra)) as ListToolsResult;
-  const out = new Map<string, Check>();
-  for (const t of listed.tools) if (t.outputSchema) out.set(t.name, checks.check(t.outputSchema as JsonSchemaType));
+  const out = new Map<string, JsonSchemaType>();
+  for (const t of listed.tools) if (t.outputSchema) out.set(t.name, t.outputSchema as JsonSchemaType);
   return out;
 }

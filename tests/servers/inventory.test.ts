@@ -176,4 +176,19 @@ describe('Inventory', () => {
     fs.utimesSync(file, before.atime, before.mtime);
     expect((await a.get('web-1')).host_key_fingerprint).toBe(`SHA256:${'B'.repeat(43)}`);
   });
+
+  it('sees a hand edit made in place, and hands out copies a caller may change', async () => {
+    const inv = inventoryOf(home);
+    await inv.add(record('web-1'));
+    const mine = await inv.get('web-1');
+    (mine.labels as Record<string, string>).role = 'changed-by-a-caller';
+    expect((await inv.get('web-1')).labels).toEqual({});
+    // An editor that writes the file in place keeps its inode: the change must still be read.
+    const file = path.join(home, 'inventory.json');
+    const ino = fs.statSync(file).ino;
+    // The same size: only the times tell.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"127.0.0.1"', '"127.0.0.2"'));
+    expect(fs.statSync(file).ino).toBe(ino);
+    expect((await inv.get('web-1')).host).toBe('127.0.0.2');
+  });
 });
