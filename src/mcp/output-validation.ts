@@ -20,9 +20,22 @@ export class OutputChecks {
   check(schema: JsonSchemaType): Check {
     const key = JSON.stringify(schema);
     let check = this.compiled.get(key);
-    if (!check) this.compiled.set(key, (check = this.validator.getValidator(schema)));
+    if (!check) this.compiled.set(key, (check = this.validator.getValidator(openObjects(schema) as JsonSchemaType)));
     return check;
   }
+}
+
+/**
+ * The schema without `additionalProperties: false`, which the SDK writes for every zod object: zod's parse, the
+ * check this replaces, lets a field the schema does not name through, and so does this one (clients see the
+ * compacted listing, which never closes an object).
+ */
+function openObjects(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(openObjects);
+  if (typeof s !== 'object' || s === null) return s;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) if (!(k === 'additionalProperties' && v === false)) out[k] = openObjects(v);
+  return out;
 }
 
 /**

@@ -50,6 +50,10 @@ describe('output validation', () => {
       content: [{ type: 'text' as const, text: 'ok' }],
       structuredContent: { logs: [good.logs[0], { seq: 2, stream: 'elsewhere', text: 'b' }], n: 1 },
     }),
+    extra: () => ({
+      content: [{ type: 'text' as const, text: 'ok' }],
+      structuredContent: { ...good, logs: [{ ...good.logs[0], more: 1 }], later: 'a field added later' },
+    }),
     missing: () => ({ content: [{ type: 'text' as const, text: 'ok' }] }),
     failed: () => ({ content: [{ type: 'text' as const, text: 'Error: no' }], isError: true }),
   };
@@ -59,6 +63,10 @@ describe('output validation', () => {
     const ok = await raw(client, 'good');
     expect(ok.isError).toBeFalsy();
     expect(ok.structuredContent).toEqual(good);
+
+    // A field the schema does not name passes, as it did through zod's parse.
+    const extra = await raw(client, 'extra');
+    expect(extra.isError, textOf(extra)).toBeFalsy();
 
     const bad = await raw(client, 'bad');
     expect(bad.isError).toBe(true);
