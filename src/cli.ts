@@ -2,9 +2,10 @@
 // The binary's entry and the only module that touches the process: argv, env, stdio, signals, exit. The heap is
 // sized before anything else loads (loading the MCP SDK alone would already grow V8's young generation, see
 // heap.ts), so everything past heap.ts is imported dynamically, and the HTTP stack only for --http.
-import { keepYoungGenerationSmall } from './heap.js';
+import { keepWasmAtBaseline, keepYoungGenerationSmall } from './heap.js';
 
 keepYoungGenerationSmall();
+keepWasmAtBaseline();
 
 const { ConfigError, loadConfig } = await import('./config.js');
 const { packageVersion } = await import('./version.js');
