@@ -12,8 +12,8 @@
 //   policy/  web/  audit's chain core (audit/{canonical,chain,entry,sink,verify,mask}.ts)   pure cores: the
 //                           command classifier and policy rules, the HTTP guards and asset location shared by the
 //                           two web doors, the audit hash chain; they import only shared modules and each other
-//   config.ts errors.ts format.ts timing.ts logger.ts version.ts heap.ts   shared by all: import no feature, adapter
-//                           or kernel (config parses policies through policy/)
+//   config.ts config-env.ts errors.ts format.ts timing.ts logger.ts version.ts heap.ts   shared by all: import no
+//                           feature, adapter or kernel (config parses policies through policy/)
 //
 // The kernel's facade jobs/index.ts re-exports what JobService speaks (the record and its states, log lines, the
 // change stream, batch's type name). Everything else in jobs/ (engine, scheduler, runs, recovery, stores, the log
@@ -26,7 +26,7 @@ const LAYERS = ['mcp', 'commands', 'dashboard', 'jobs', 'ssh', 'providers', 'pol
 /** A top folder of src/ that is not a layer: a feature. */
 const FEATURE = `^src/(?!(?:${LAYERS.join('|')})/)([^/]+)/`;
 const ADAPTER = '^src/(mcp|commands|dashboard)/';
-const SHARED = '^src/(config|errors|format|timing|logger|version|heap)\\.ts$';
+const SHARED = '^src/(config|config-env|errors|format|timing|logger|version|heap)\\.ts$';
 const CORE = ['^src/(policy|web)/', '^src/audit/(canonical|chain|entry|sink|verify|mask)\\.ts$'];
 const JOBS_FACADE = '^src/jobs/index\\.ts$';
 
