@@ -2,9 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isTerminal } from '../jobs/index.js';
 import {
   CONFIRMED_BY_PERSON,
-  nextRunTimes,
   runTemplateAsPerson,
-  suspendAsPerson,
   type RunRow,
   type TemplateDetail,
   type TemplateView,
@@ -19,18 +17,13 @@ export const TEMPLATES_LIST_USAGE = 'deckhand templates list [--json]';
 export const TEMPLATES_SHOW_USAGE = 'deckhand templates show NAME [--json]';
 export const TEMPLATES_HISTORY_USAGE = 'deckhand templates history NAME [--limit N] [--json]';
 export const TEMPLATES_RUN_USAGE = 'deckhand templates run NAME [--param k=v …] [--yes] [--wait]';
-export const SCHEDULES_LIST_USAGE = 'deckhand schedules list [--json]';
-export const SCHEDULES_PAUSE_USAGE = 'deckhand schedules pause NAME';
-export const SCHEDULES_RESUME_USAGE = 'deckhand schedules resume NAME';
-export const SCHEDULES_RUN_USAGE = 'deckhand schedules run NAME [--param k=v …] [--yes] [--wait]';
-export const SCHEDULES_NEXT_USAGE = 'deckhand schedules next NAME [--count N]';
 
 type Stats = TemplateDetail['stats'];
 
 const pct = (r: number | null) => (r === null ? '-' : `${Math.round(r * 100)}%`);
 const ms = (v: number | null) => (v === null ? '-' : formatDuration(v));
 
-function nameArgument(positionals: string[], usage: string): string {
+export function nameArgument(positionals: string[], usage: string): string {
   const name = positionals[0];
   if (name === undefined)
     throw new UsageError('Missing the template name ("deckhand templates list" shows them).', usage);
@@ -38,7 +31,7 @@ function nameArgument(positionals: string[], usage: string): string {
 }
 
 /** Every template, page by page (the store pages by name). */
-async function allTemplates(ctx: CliContext) {
+export async function allTemplates(ctx: CliContext) {
   const out: { template: TemplateView; stats: Stats }[] = [];
   let cursor: string | undefined;
   for (;;) {
@@ -205,7 +198,8 @@ export interface RunOptions {
   readonly pollMs?: number;
 }
 
-function runner(usage: string) {
+/** `templates run` and `schedules run`: the same run, under either command's usage. */
+export function templateRunner(usage: string) {
   return async (args: string[], ctx: CliContext, opts: RunOptions = {}): Promise<number> => {
     const { values, positionals } = parseCommand(
       args,
@@ -255,82 +249,4 @@ function runner(usage: string) {
   };
 }
 
-export const templatesRun = runner(TEMPLATES_RUN_USAGE);
-export const schedulesRun = runner(SCHEDULES_RUN_USAGE);
-
-export async function schedulesList(args: string[], ctx: CliContext): Promise<number> {
-  const { values } = parseCommand(args, { json: { type: 'boolean' } }, SCHEDULES_LIST_USAGE, 0);
-  const rows = (await allTemplates(ctx)).filter((r) => r.template.schedule !== null);
-  const details = await Promise.all(rows.map((r) => ctx.templates.detail(r.template.name, { runs: 1 })));
-  if (values.json) {
-    await ctx.io.print(
-      `${JSON.stringify(
-        details.map((d) => ({
-          name: d.template.name,
-          status: d.template.status,
-          schedule: d.template.schedule,
-          last_slot: d.last_slot,
-        })),
-        null,
-        2,
-      )}\n`,
-    );
-    return 0;
-  }
-  if (details.length === 0) {
-    await ctx.io.print('No template has a schedule.\n');
-    return 0;
-  }
-  await ctx.io.print(
-    table(
-      ['NAME', 'SCHEDULE', 'TZ', 'NEXT RUN', 'STATE', 'LAST SLOT'],
-      details.map((d) => {
-        const t = d.template;
-        const s = t.schedule!;
-        const state = t.status !== 'enabled' ? t.status : s.suspended ? 'paused' : 'active';
-        return [
-          oneLine(t.name, 40),
-          oneLine(s.description, 60),
-          s.tz,
-          s.suspended || t.status !== 'enabled' ? '-' : (s.next_runs[0] ?? 'none'),
-          state,
-          d.last_slot ?? '-',
-        ];
-      }),
-    ),
-  );
-  return 0;
-}
-
-function pauser(usage: string, suspend: boolean) {
-  return async (args: string[], ctx: CliContext): Promise<number> => {
-    const { positionals } = parseCommand(args, {}, usage, 1);
-    const name = nameArgument(positionals, usage);
-    const r = await suspendAsPerson(ctx, name, suspend, { person: ctx.person });
-    const s = r.template.schedule;
-    await ctx.io.print(
-      suspend
-        ? `Paused the schedule of ${name}: no slot starts until "deckhand schedules resume ${name}".\n`
-        : `Resumed the schedule of ${name}; next run ${s?.next_runs[0] ?? 'none'} (${s?.tz ?? 'UTC'}). Slots missed while paused follow its catch_up policy.\n`,
-    );
-    return 0;
-  };
-}
-
-export const schedulesPause = pauser(SCHEDULES_PAUSE_USAGE, true);
-export const schedulesResume = pauser(SCHEDULES_RESUME_USAGE, false);
-
-export async function schedulesNext(args: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommand(args, { count: { type: 'string' } }, SCHEDULES_NEXT_USAGE, 1);
-  const name = nameArgument(positionals, SCHEDULES_NEXT_USAGE);
-  const count = intOption(values, 'count', 1, 100, SCHEDULES_NEXT_USAGE) ?? 5;
-  const t = await ctx.templates.get(name);
-  const spec = (t.definition as { schedule?: Parameters<typeof nextRunTimes>[0] | null }).schedule;
-  if (!spec) throw new CliError(`Template "${name}" has no schedule.`);
-  const times = nextRunTimes(spec, new Date(), count);
-  if (t.status !== 'enabled') ctx.io.warn(`deckhand: template ${name} is ${t.status}: these slots will not run.`);
-  else if ((spec as { suspend?: boolean }).suspend)
-    ctx.io.warn(`deckhand: the schedule is paused: these slots will not run until it is resumed.`);
-  await ctx.io.print(times.length ? `${times.join('\n')}\n` : 'No slot left (a one-shot schedule that has passed).\n');
-  return 0;
-}
+export const templatesRun = templateRunner(TEMPLATES_RUN_USAGE);
