@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
 import { startInProcess, type InProcess } from '../helpers/in-process.js';
 import { structured, textOf } from '../helpers/mcp.js';
+import { waitFor } from '../helpers/wait.js';
 import { sshdConfig } from '../helpers/netns-host-setup.js';
 import { startNetnsHost, type NetnsHost } from '../helpers/netns-host.js';
 
@@ -115,6 +116,13 @@ describe('jump hosts: add-server from a ProxyJump config, through MCP', () => {
     // Stop the bastion's sshd (listener and sessions): the target is fine, only the way to it is gone.
     const listener = Number(fs.readFileSync(path.join(path.dirname(host.knownHostsPath), 'sshd.pid'), 'utf8').trim());
     execFileSync('sh', ['-c', `pkill -KILL -P ${listener}; kill -KILL ${listener}`]);
+    // Once deckhand has seen its pooled connections close. A call that meets one still open (CI did, under load)
+    // sends its start into it: the command may have reached the server, so that job rightly keeps retrying rather
+    // than failing, and the call answers a running job instead of the bastion's error this test is about.
+    await waitFor(
+      () => d.app.pool.connectionCount('jump') === 0 && d.app.pool.connectionCount('inner') === 0,
+      'the pooled connections through the bastion to close',
+    );
     const r = await d.call('remote-bash', { server: 'inner', command: 'true' });
     expect(textOf(r)).toMatch(
       new RegExp(
