@@ -192,12 +192,6 @@ dk_poll() {
       else
         printf 'R %s err bad-kill-request\n' "$dk_tg"
       fi ;;
-    cleanup)
-      if { [ "$dk_a" = - ] || dk_id "$dk_a"; } && { [ "$dk_b" = - ] || dk_num "$dk_b"; }; then
-        (exec </dev/null >/dev/null 2>&1; dk_cleanup "$dk_tg" "$dk_a" "$dk_b" &)
-      else
-        printf 'R %s err bad-cleanup-request\n' "$dk_tg"
-      fi ;;
     p)
       printf 'R %s launched %s\n' "$dk_tg" "$dk_b"
       # The client reports the pid of a launch from this answer: no P frame for it.

@@ -6,7 +6,8 @@
  * The reader is the only process that reads the channel. It carries out launches itself, so a launch request (which
  * holds the command's env values) is never copied into the FIFO or any file of the agent: its fields go straight
  * into the job's own files, exactly as the start script writes them (see src/ssh/remote-scripts.ts), and the env file
- * is removed by the runner once read. Every other request is forwarded to the poller as it came.
+ * is removed by the runner once read. It carries out cleanups too (dk_clean); every other request is forwarded to
+ * the poller as it came.
  *
  * A launch makes the job directory (the launch token) and writes its files in the reader, then forks a watcher: the
  * watcher starts the runner, waits for it and says when it ended, so the poller learns that a short command is done
@@ -21,6 +22,7 @@ dk_reader() {
   while IFS=' ' read -r dk_op dk_tg dk_a dk_b dk_c dk_d; do
     case $dk_op in
     launch) dk_launch "$dk_tg" "$dk_a" "$dk_b" "$dk_c" "$dk_d" ;;
+    cleanup) dk_clean "$dk_tg" "$dk_a" "$dk_b" ;;
     quit) break ;;
     *) printf '%s %s %s %s %s %s\n' "$dk_op" "$dk_tg" "$dk_a" "$dk_b" "$dk_c" "$dk_d" >&5 ;;
     esac
@@ -82,6 +84,19 @@ dk_kill() {
     fi
   fi
   printf 'k %s %s\n' "$1" "$r_" >&5
+}
+
+# A cleanup request. Removing an ended job's own directory is one rm, done here: after every command, the two forks
+# of a background helper cost the server more than the rm itself. A sweep walks every job directory and goes to a
+# helper, so launches never wait for it.
+dk_clean() {
+  if ! { [ "$2" = - ] || dk_id "$2"; } || ! { [ "$3" = - ] || dk_num "$3"; }; then
+    printf 'e %s bad-cleanup-request\n' "$1" >&5
+  elif [ "$3" = - ]; then
+    dk_cleanup "$1" "$2" -
+  else
+    (exec </dev/null >/dev/null 2>&1; dk_cleanup "$1" "$2" "$3" &)
+  fi
 }
 
 # The same steps as cleanupCommand in remote-scripts.ts: the job's own directory ("-": none), then the sweep of

@@ -6,6 +6,8 @@ import { AgentSession } from '../../../src/remote-bash/agent/session.js';
 import { waitFor } from '../../helpers/wait.js';
 import { collector, startTarget, type Target } from './target.js';
 
+type AgentRequest = (line: (tag: number) => string, timeoutMs: number) => Promise<{ word: string; text: string }>;
+
 // The agent's operations against a real sshd, run by the server's own /bin/sh (dash here), by bash and by busybox sh.
 let target: Target;
 let client: Client;
@@ -148,6 +150,17 @@ describe.each(['sh', 'bash', '/bin/busybox sh'])('the agent under %s', (shell) =
     await agent.cleanup(id, undefined);
     expect(fs.existsSync(target.jobDir(id))).toBe(false);
     expect(await agent.kill(id, 1)).toBe('no-dir');
+  });
+
+  it('refuses a malformed cleanup (the reader carries cleanups out) and keeps serving', async () => {
+    // Below the session's own checks: the raw request lines a confused or hostile client could send.
+    const channel = (agent as unknown as { channel: { request: AgentRequest } }).channel;
+    for (const line of ['cleanup %t ../etc -', 'cleanup %t - 5x', 'cleanup %t a/b 10'])
+      expect(await channel.request((t) => `${line.replace('%t', String(t))}\n`, 10_000)).toEqual({
+        word: 'err',
+        text: 'bad-cleanup-request',
+      });
+    expect(await agent.ping()).toBeGreaterThan(0);
   });
 
   it('unfollow stops the frames of one job while others keep coming', async () => {
