@@ -11,7 +11,7 @@ import type {
   TemplateStore,
 } from '../jobs/store/contract.js';
 import { buildDefinition, type SaveInput } from './build.js';
-import type { QueuePolicies, RemoteBashService, RunMode } from '../remote-bash/index.js';
+import type { RemoteBashService } from '../remote-bash/index.js';
 import { ScheduleViews } from './schedule-views.js';
 import {
   definitionOf,
@@ -23,8 +23,9 @@ import {
   type RunRow,
   type TemplateView,
 } from './views.js';
-import { changedFields, checkTemplateName, resolveParams, timingOf } from './definition.js';
-import { decide, parseScheduleRunKey, type ScheduleSpec } from './schedule/index.js';
+import { changedFields, checkTemplateName, timingOf } from './definition.js';
+import { nextDue, parseScheduleRunKey } from './schedule/index.js';
+import { runSpec, type RunInput, type RunOrigin } from './run-spec.js';
 
 export type { SaveInput } from './build.js';
 
@@ -38,15 +39,7 @@ export interface SaveResult {
   readonly diff: readonly string[];
 }
 
-export interface RunInput {
-  readonly params?: Readonly<Record<string, string>> | undefined;
-  /** Overrides of the template's run defaults for this run (start time, priority). */
-  readonly queue?: QueuePolicies | undefined;
-  readonly mode?: RunMode | undefined;
-  /** The run's job id, when a gate made it beforehand (the audit entry names it). */
-  readonly id?: string | undefined;
-  readonly signal?: AbortSignal | undefined;
-}
+export type { RunInput } from './run-spec.js';
 
 /** A schedule's slot being started. */
 export interface SlotStart {
@@ -129,7 +122,8 @@ export class TemplateService {
       definition: def as unknown as Record<string, unknown>,
       created_at: current?.created_at ?? now,
       updated_at: changed.length > 0 || envChanged || status !== current?.status ? now : (current?.updated_at ?? now),
-      schedule_state: { ...state, next_due_at: nextDue(id, def.schedule, state, status, now) },
+      // A template that is not enabled has no slot to look at until it is again.
+      schedule_state: { ...state, next_due_at: nextDue(id, status === 'enabled' ? def.schedule : null, state, now) },
     };
     if (input.dry_run) {
       return { template: view(next, now), created: !current, changed, dry_run: true, diff };
@@ -262,29 +256,10 @@ export class TemplateService {
     await this.o.store.keepHistory(t.id, definitionOf(t).history);
   }
 
-  private async start(t: StoredTemplate, input: RunInput, origin: { trigger: 'manual' | 'schedule'; key?: string }) {
-    const def = definitionOf(t);
-    const params = resolveParams(def.params, input.params ?? {});
+  private async start(t: StoredTemplate, input: RunInput, origin: RunOrigin) {
     const stored = await this.o.secrets.get(envKey(t.id, t.version));
-    const env = { ...(stored ? (JSON.parse(stored) as Record<string, string>) : {}), ...params };
-    return this.o.runner.start({
-      ...def.target,
-      command: def.command,
-      cwd: def.cwd,
-      timeout_s: def.timeout_s,
-      sudo: def.sudo,
-      fresh_shell: def.fresh_shell,
-      env: Object.keys(env).length > 0 ? env : undefined,
-      mode: input.mode ?? 'background',
-      queue: { ...def.run, ...input.queue },
-      origin: {
-        template: { id: t.id, version: t.version, trigger: origin.trigger },
-        params,
-        ...(origin.key !== undefined ? { unique_key: origin.key } : {}),
-      },
-      id: input.id,
-      signal: input.signal,
-    });
+    const env = stored ? (JSON.parse(stored) as Record<string, string>) : {};
+    return this.o.runner.start(runSpec(t, env, input, origin));
   }
 
   /**
@@ -317,24 +292,4 @@ export function unknownTemplate(name: string): DeckhandError {
   return new DeckhandError('unknown_template', `There is no template named "${name}".`, {
     hint: 'list-templates shows the templates there are; save-template creates one.',
   });
-}
-
-/** When the scheduler should look at this template next (null: never, until it changes). */
-export function nextDue(
-  id: string,
-  schedule: ScheduleSpec | null,
-  state: { cursor: number | null; since: number | null },
-  status: TemplateStatus,
-  now: number,
-): number | null {
-  if (schedule === null || status !== 'enabled' || schedule.suspend) return null;
-  const d = decide({
-    scheduleId: id,
-    schedule,
-    state: { cursor: state.cursor === null ? null : new Date(state.cursor), since: new Date(state.since ?? now) },
-    now: new Date(now),
-    activeRun: false,
-  });
-  // Slots already pending (a resume after a pause) are due at once; otherwise the next slot.
-  return d.advanced ? now : (d.nextDueAt?.getTime() ?? null);
 }

@@ -1,7 +1,7 @@
 /**
  * Schedules of templates (issue 16): the pure, store-independent part. What a schedule is (spec.ts), where its
  * slots fall (slots.ts, with DST handled by croner as described in cron.ts), what to do when slots come due
- * (decide.ts), jitter (jitter.ts), the run identity that makes a slot fire once (identity.ts), and what to show
+ * (decide.ts) and when to look again (next-due.ts), jitter (jitter.ts), the run identity that makes a slot fire once (identity.ts), and what to show
  * (describe.ts). No module here reads a clock, touches a store or starts a timer: callers pass `now` in.
  *
  * The scheduler loop built on it, in outline:
@@ -27,6 +27,7 @@ export { cronInWords, describeSchedule, nextRunTimes, scheduleView, type Schedul
 export { formatEvery, MIN_EVERY_S, parseEvery } from './duration.js';
 export { parseScheduleRunKey, scheduleRunKey } from './identity.js';
 export { jitteredStart, jitterMs } from './jitter.js';
+export { nextDue } from './next-due.js';
 export { MAX_LISTED_MISSED, type MissedReason, type MissedReport, type MissedSlot } from './missed.js';
 export { MAX_SLOTS_PER_CALL, nextSlots, slotsBetween } from './slots.js';
 export {
