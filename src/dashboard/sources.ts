@@ -3,6 +3,9 @@ import type { Job, JobStatus, PoolStatus } from '../jobs/index.js';
 import type { AuditEntry, LoginEvent } from '../audit/index.js';
 import type { ApprovalView } from '../safety/index.js';
 import type { ServerService } from '../servers/index.js';
+import type { TemplateDetail as ServiceTemplateDetail } from '../templates/index.js';
+
+type TemplateStats = ServiceTemplateDetail['stats'];
 
 /**
  * Everything the dashboard reads and does, as services (never a store). Calls are always awaited, so a service
@@ -162,17 +165,8 @@ export interface TemplateSummary {
   readonly p95_ms: number | null;
 }
 
-export interface TemplateRunCounts {
-  readonly runs: number;
-  readonly completed: number;
-  readonly failed: number;
-  readonly cancelled: number;
-  readonly lost: number;
-  readonly active: number;
-  readonly success_rate: number | null;
-  readonly p50_ms: number | null;
-  readonly p95_ms: number | null;
-}
+/** A template's run statistics as its page counts them (the last run and failure are shown apart). */
+export type TemplateRunCounts = Omit<TemplateStats, 'last_run' | 'last_failure'>;
 
 export interface TemplateDetail extends TemplateSummary {
   readonly params: readonly {
