@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/home.js';
 import { startStdio, structured, textOf, type StdioSession } from '../helpers/mcp.js';
@@ -110,7 +111,22 @@ describe('remote-bash over a real sshd, through the stdio binary', () => {
     expect(connectionsOf(pid, sshd.port)).toBe(1);
     sshd.dropConnections();
     // Until deckhand has seen its connection drop (no socket left to the server), as a client would before its next call.
-    await waitFor(() => connectionsOf(pid, sshd.port) === 0, 'deckhand to close the dropped connection', 10_000, 20);
+    await waitFor(
+      () => connectionsOf(pid, sshd.port) === 0,
+      'deckhand to close the dropped connection',
+      10_000,
+      20,
+    ).catch((err: Error) => {
+      // CI once saw the socket stay: say in which state, and whether any sshd of the connection survived the drop.
+      const sockets = execFileSync('ss', ['-Htnp', 'state', 'all', 'dst', `127.0.0.1:${sshd.port}`], {
+        encoding: 'utf8',
+      });
+      // ps exits 1 when it lists nothing.
+      const sessions = execFileSync('sh', ['-c', `ps --ppid ${sshd.pid} -o pid=,args= || true`], {
+        encoding: 'utf8',
+      }).trim();
+      throw new Error(`${err.message}; sockets to the server:\n${sockets}sshd sessions left: ${sessions || 'none'}`);
+    });
     expect((await run({ command: 'echo again' })).stdout).toBe('again');
     expect(sshd.acceptedConnections()).toBe(before + 1);
   });
