@@ -58,6 +58,20 @@ export function uniqueSleep(): number {
  * dropped and closed its side. Tests wait on this instead of giving a client some time to notice.
  */
 export function connectionsOf(pid: number, port: number): number {
+  return socketsOf(pid, port).length;
+}
+
+/** The local addresses (ip:port) of the process's TCP sockets to 127.0.0.1:port, one per connection. */
+export function socketsOf(pid: number, port: number): string[] {
   const out = execFileSync('ss', ['-Htnp', 'state', 'all', 'dst', `127.0.0.1:${port}`], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes(`pid=${pid},`)).length;
+  return out
+    .split('\n')
+    .filter((l) => l.includes(`pid=${pid},`))
+    .map(
+      (l) =>
+        l
+          .trim()
+          .split(/\s+/)
+          .find((f) => /^127\.0\.0\.1:\d+$/.test(f) && f !== `127.0.0.1:${port}`) ?? l,
+    );
 }
